@@ -1,0 +1,574 @@
+/*
+ * SIP messages (RFC 3261 §7), parsed lazily over the received bytes.
+ *
+ * `SipParser.parse()` checks the start line, indexes every header line (name
+ * and value offsets, a small id for known names) and frames the body by
+ * Content-Length. Nothing else is decoded: a header's structure is built when a
+ * layer asks for it (`from()`, `vias()`, `cseq()`...), and `validate()` checks
+ * everything a UA relies on before it acts on a message (RFC 3261 §8.2, §16.3).
+ *
+ * The index is one Uint16Array of five numbers per header, so a message is
+ * limited to 65535 octets (more than any UDP datagram; streams are capped by
+ * `maxSize`, default 16 KiB, which no door station's signalling comes near).
+ */
+import { SipParseError, fail } from "./errors.js";
+import {
+	type AuthValue, type CSeq, type MediaType, type NameAddr, type Via,
+	parseAuth, parseCSeq, parseCallId, parseInteger, parseMediaType, parseMediaTypes,
+	parseNameAddr, parseNameAddrs, parseTokens, parseVias,
+} from "./headers.js";
+import { H, HEADER_NAMES, headerIdOf, headerIdOfBytes } from "./names.js";
+import { CR, HT, LF, SP, decodeFolded, decodeText, equalsLower, isDigit, isTokenChar } from "./text.js";
+import { type Uri, parseUriBytes } from "./uri.js";
+
+const FIELDS = 5;	// per header: id, name start, name end, value start, value end
+const MAX_OFFSET = 65535;
+
+/** Largest number a SIP delta-seconds may carry (2**32 - 1). */
+export const MAX_DELTA_SECONDS = 4294967295;
+
+export interface ParserOptions {
+	/** Largest message accepted, in octets (at most 65535). */
+	maxSize?: number;
+	/** Most header lines accepted in one message. */
+	maxHeaders?: number;
+}
+
+export const PARSER_DEFAULTS = Object.freeze({ maxSize: 16384, maxHeaders: 64 });
+
+/** Methods are case-sensitive (§7.1); known ones come back as shared constants. */
+const METHODS: readonly string[] = Object.freeze([
+	"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "INFO", "UPDATE", "PRACK",
+	"SUBSCRIBE", "NOTIFY", "REFER", "MESSAGE", "PUBLISH",
+]);
+
+function methodOf(bytes: Uint8Array, start: number, end: number): string {
+	const n = end - start;
+	for (let i = 0; i < METHODS.length; i++) {
+		const m = METHODS[i];
+		if (m.length !== n)
+			continue;
+		let j = 0;
+		while (j < n && bytes[start + j] === m.charCodeAt(j))
+			j++;
+		if (j === n)
+			return m;
+	}
+	return decodeText(bytes, start, end);
+}
+
+export class SipMessage {
+	/** The octets the message was parsed from (offsets below index into it). */
+	readonly bytes: Uint8Array;
+	/** Request method, or undefined for a response. */
+	readonly method: string | undefined;
+	/** Response status code, or 0 for a request. */
+	readonly status: number;
+	readonly bodyStart: number;
+	readonly bodyEnd: number;
+	#a: number;	// Request-URI or reason phrase start
+	#b: number;	// ... and end
+	#index: Uint16Array;
+
+	constructor(bytes: Uint8Array, method: string | undefined, status: number, a: number, b: number, index: Uint16Array, bodyStart: number, bodyEnd: number) {
+		this.bytes = bytes;
+		this.method = method;
+		this.status = status;
+		this.#a = a;
+		this.#b = b;
+		this.#index = index;
+		this.bodyStart = bodyStart;
+		this.bodyEnd = bodyEnd;
+	}
+
+	get isRequest(): boolean {
+		return this.method !== undefined;
+	}
+	/** The Request-URI, parsed now (headers are not allowed in it, §19.1.1). */
+	get uri(): Uri {
+		if (this.method === undefined)
+			fail("Not a request");
+		return parseUriBytes(this.bytes, this.#a, this.#b, false);
+	}
+	get uriText(): string {
+		return this.method === undefined ? "" : decodeText(this.bytes, this.#a, this.#b);
+	}
+	get reason(): string {
+		return this.method === undefined ? decodeText(this.bytes, this.#a, this.#b) : "";
+	}
+	/** The body as a view over the received bytes (no copy). */
+	get body(): Uint8Array {
+		return this.bytes.subarray(this.bodyStart, this.bodyEnd);
+	}
+	get headerCount(): number {
+		return this.#index.length / FIELDS;
+	}
+
+	/* ----- access by position ----- */
+	headerIdAt(i: number): number {
+		return this.#index[i * FIELDS];
+	}
+	/** The name as written (compact or long form). */
+	headerNameAt(i: number): string {
+		const x = i * FIELDS;
+		return decodeText(this.bytes, this.#index[x + 1], this.#index[x + 2]);
+	}
+	/** The canonical name for known headers, the name as written otherwise. */
+	canonicalNameAt(i: number): string {
+		const id = this.#index[i * FIELDS];
+		return id ? HEADER_NAMES[id] : this.headerNameAt(i);
+	}
+	headerValueAt(i: number): string {
+		const x = i * FIELDS;
+		return decodeFolded(this.bytes, this.#index[x + 3], this.#index[x + 4]);
+	}
+	valueStartAt(i: number): number {
+		return this.#index[i * FIELDS + 3];
+	}
+	valueEndAt(i: number): number {
+		return this.#index[i * FIELDS + 4];
+	}
+
+	/* ----- access by name ----- */
+	/** Position of the n-th header with this id (0-based), or -1. */
+	findId(id: number, n = 0): number {
+		const index = this.#index;
+		for (let x = 0; x < index.length; x += FIELDS) {
+			if (index[x] === id && n-- === 0)
+				return x / FIELDS;
+		}
+		return -1;
+	}
+	countId(id: number): number {
+		const index = this.#index;
+		let count = 0;
+		for (let x = 0; x < index.length; x += FIELDS) {
+			if (index[x] === id)
+				count++;
+		}
+		return count;
+	}
+	/** Position of the n-th header called name (any case; long or compact form), or -1. */
+	find(name: string, n = 0): number {
+		const id = headerIdOf(name);
+		if (id)
+			return this.findId(id, n);
+		const lower = name.toLowerCase();
+		const index = this.#index;
+		for (let x = 0; x < index.length; x += FIELDS) {
+			if (index[x] === 0 && equalsLower(this.bytes, index[x + 1], index[x + 2], lower) && n-- === 0)
+				return x / FIELDS;
+		}
+		return -1;
+	}
+	has(name: string): boolean {
+		return this.find(name) >= 0;
+	}
+	/** The first value of a header, LWS folded. */
+	header(name: string): string | undefined {
+		const i = this.find(name);
+		return i < 0 ? undefined : this.headerValueAt(i);
+	}
+	/** Every line of a header, in order. */
+	headerLines(name: string): string[] {
+		const out: string[] = [];
+		for (let n = 0, i; (i = this.find(name, n)) >= 0; n++)
+			out.push(this.headerValueAt(i));
+		return out;
+	}
+
+	/* ----- structured values, parsed on demand ----- */
+	#single(id: number): number {
+		const i = this.findId(id);
+		if (i < 0)
+			fail("Missing " + HEADER_NAMES[id]);
+		return i;
+	}
+	/** Every Via value, top first, over all Via lines. */
+	vias(): Via[] {
+		const out: Via[] = [];
+		const index = this.#index;
+		for (let x = 0; x < index.length; x += FIELDS) {
+			if (index[x] === H.VIA)
+				parseVias(this.bytes, index[x + 3], index[x + 4], out);
+		}
+		return out;
+	}
+	topVia(): Via {
+		const i = this.#single(H.VIA);
+		const out: Via[] = [];
+		parseVias(this.bytes, this.valueStartAt(i), this.valueEndAt(i), out);
+		return out[0];
+	}
+	from(): NameAddr {
+		const i = this.#single(H.FROM);
+		return parseNameAddr(this.bytes, this.valueStartAt(i), this.valueEndAt(i), "From");
+	}
+	to(): NameAddr {
+		const i = this.#single(H.TO);
+		return parseNameAddr(this.bytes, this.valueStartAt(i), this.valueEndAt(i), "To");
+	}
+	callId(): string {
+		const i = this.#single(H.CALL_ID);
+		return parseCallId(this.bytes, this.valueStartAt(i), this.valueEndAt(i));
+	}
+	cseq(): CSeq {
+		const i = this.#single(H.CSEQ);
+		return parseCSeq(this.bytes, this.valueStartAt(i), this.valueEndAt(i));
+	}
+	maxForwards(): number | undefined {
+		const i = this.findId(H.MAX_FORWARDS);
+		return i < 0 ? undefined : parseInteger(this.bytes, this.valueStartAt(i), this.valueEndAt(i), 255, "Max-Forwards");
+	}
+	expires(): number | undefined {
+		const i = this.findId(H.EXPIRES);
+		return i < 0 ? undefined : parseInteger(this.bytes, this.valueStartAt(i), this.valueEndAt(i), MAX_DELTA_SECONDS, "Expires");
+	}
+	/** True for `Contact: *` (a REGISTER removing all bindings, §10.2.2). */
+	isWildcardContact(): boolean {
+		const i = this.findId(H.CONTACT);
+		if (i < 0)
+			return false;
+		const s = this.valueStartAt(i);
+		const e = this.valueEndAt(i);
+		return e - s === 1 && this.bytes[s] === 42;
+	}
+	/** Every Contact value over all Contact lines (empty for `*`). */
+	contacts(): NameAddr[] {
+		return this.#nameAddrs(H.CONTACT, "Contact");
+	}
+	routes(): NameAddr[] {
+		return this.#nameAddrs(H.ROUTE, "Route");
+	}
+	recordRoutes(): NameAddr[] {
+		return this.#nameAddrs(H.RECORD_ROUTE, "Record-Route");
+	}
+	#nameAddrs(id: number, what: string): NameAddr[] {
+		const out: NameAddr[] = [];
+		if (id === H.CONTACT && this.isWildcardContact())
+			return out;
+		const index = this.#index;
+		for (let x = 0; x < index.length; x += FIELDS) {
+			if (index[x] === id)
+				parseNameAddrs(this.bytes, index[x + 3], index[x + 4], what, out);
+		}
+		return out;
+	}
+	contentType(): MediaType | undefined {
+		const i = this.findId(H.CONTENT_TYPE);
+		return i < 0 ? undefined : parseMediaType(this.bytes, this.valueStartAt(i), this.valueEndAt(i));
+	}
+	/** Accept values; undefined when there is no Accept header. */
+	accept(): MediaType[] | undefined {
+		if (this.findId(H.ACCEPT) < 0)
+			return undefined;
+		const out: MediaType[] = [];
+		const index = this.#index;
+		for (let x = 0; x < index.length; x += FIELDS) {
+			if (index[x] === H.ACCEPT)
+				parseMediaTypes(this.bytes, index[x + 3], index[x + 4], out);
+		}
+		return out;
+	}
+	/** Comma-separated tokens over every line of a header (Require, Supported, Allow...). */
+	tokens(name: string): string[] {
+		const out: string[] = [];
+		for (let n = 0, i; (i = this.find(name, n)) >= 0; n++)
+			parseTokens(this.bytes, this.valueStartAt(i), this.valueEndAt(i), name, out);
+		return out;
+	}
+	/** Challenges or credentials: one per line of WWW-Authenticate, Authorization... */
+	auth(name: string): AuthValue[] {
+		const out: AuthValue[] = [];
+		for (let n = 0, i; (i = this.find(name, n)) >= 0; n++)
+			out.push(parseAuth(this.bytes, this.valueStartAt(i), this.valueEndAt(i), name));
+		return out;
+	}
+
+	/**
+	 * Check what a UA or proxy relies on before acting on the message: the
+	 * Request-URI, the mandatory headers present exactly once (§8.1.1, §8.2.2;
+	 * RFC 4475 §3.3.1, §3.3.8), CSeq matching the method (§8.1.1.5; RFC 4475
+	 * §3.1.2.17-18), and every header with a defined grammar parsing cleanly.
+	 * Max-Forwards may be missing (RFC 2543 peers, RFC 4475 §3.4.1). Date is
+	 * informational and is not checked (RFC 4475 §3.1.2.12 allows ignoring it).
+	 * Throws SipParseError.
+	 */
+	validate(): void {
+		if (this.method !== undefined)
+			void this.uri;
+		for (const id of SINGLE) {
+			const n = this.countId(id);
+			if (n > 1)
+				fail("Multiple " + HEADER_NAMES[id] + " headers");
+			if (n === 0 && id <= H.CSEQ)
+				fail("Missing " + HEADER_NAMES[id]);
+		}
+		if (this.countId(H.VIA) === 0)
+			fail("Missing Via");
+		this.vias();
+		this.from();
+		this.to();
+		this.callId();
+		const cseq = this.cseq();
+		if (this.method !== undefined && cseq.method !== this.method)
+			fail("CSeq method does not match the request");
+		this.maxForwards();
+		this.expires();
+		this.contacts();
+		this.routes();
+		this.recordRoutes();
+		this.contentType();
+		this.accept();
+		for (const name of TOKEN_LISTS)
+			this.tokens(name);
+		for (const name of AUTH_HEADERS)
+			this.auth(name);
+		for (const id of INTEGERS) {
+			for (let n = 0, i; (i = this.findId(id, n)) >= 0; n++)
+				parseIntegerPrefix(this.bytes, this.valueStartAt(i), this.valueEndAt(i), HEADER_NAMES[id]);
+		}
+	}
+}
+
+/** Headers that may appear at most once; the first five must appear (§8.1.1). */
+const SINGLE: readonly number[] = Object.freeze([
+	H.TO, H.FROM, H.CALL_ID, H.CSEQ, H.MAX_FORWARDS, H.CONTENT_TYPE, H.EXPIRES,
+	H.MIN_EXPIRES, H.SESSION_EXPIRES, H.MIN_SE, H.RSEQ,
+]);
+const TOKEN_LISTS: readonly string[] = Object.freeze(["Require", "Proxy-Require", "Supported", "Unsupported", "Allow"]);
+const AUTH_HEADERS: readonly string[] = Object.freeze(["WWW-Authenticate", "Authorization", "Proxy-Authenticate", "Proxy-Authorization"]);
+/** Headers starting with a number that must not overflow (Retry-After, Min-Expires, Session-Expires, Min-SE, RSeq). */
+const INTEGERS: readonly number[] = Object.freeze([H.RETRY_AFTER, H.MIN_EXPIRES, H.SESSION_EXPIRES, H.MIN_SE, H.RSEQ]);
+
+function parseIntegerPrefix(bytes: Uint8Array, start: number, end: number, what: string): void {
+	let i = start;
+	let v = 0;
+	while (i < end && isDigit(bytes[i])) {
+		v = v * 10 + bytes[i] - 48;
+		if (v > MAX_DELTA_SECONDS)
+			fail("Bad " + what);
+		i++;
+	}
+	if (i === start)
+		fail("Bad " + what);
+}
+
+/**
+ * Parses messages. One instance per transport keeps one scratch index, so a
+ * parse allocates only the message, its exact-size index and strings it must
+ * decode (the method of an extension request, nothing else).
+ */
+export class SipParser {
+	#maxSize: number;
+	#maxHeaders: number;
+	#scratch: Uint16Array;
+
+	constructor(options: ParserOptions = {}) {
+		this.#maxSize = Math.min(options.maxSize ?? PARSER_DEFAULTS.maxSize, MAX_OFFSET);
+		this.#maxHeaders = options.maxHeaders ?? PARSER_DEFAULTS.maxHeaders;
+		this.#scratch = new Uint16Array(this.#maxHeaders * FIELDS);
+	}
+	get maxSize(): number {
+		return this.#maxSize;
+	}
+
+	/**
+	 * Parse one datagram (RFC 3261 §18.3): the body is Content-Length octets
+	 * and octets after it are discarded; without Content-Length the body runs
+	 * to the end of the datagram. Throws SipParseError.
+	 */
+	parse(bytes: Uint8Array): SipMessage {
+		let end = bytes.length;
+		if (end > this.#maxSize)
+			fail("Message Too Large", 513);
+		let p = 0;
+		// Leading CRLFs are ignored (§7.5).
+		while (p < end && (bytes[p] === CR || bytes[p] === LF))
+			p++;
+		if (p === end)
+			fail("Empty message");
+		return this.#parseAt(bytes, p, end);
+	}
+
+	#parseAt(bytes: Uint8Array, start: number, end: number): SipMessage {
+		/* ----- start line ----- */
+		let lineEnd = bytes.indexOf(LF, start);
+		if (lineEnd < 0 || lineEnd >= end)
+			fail("Incomplete message");
+		const next = lineEnd + 1;
+		if (lineEnd > start && bytes[lineEnd - 1] === CR)
+			lineEnd--;
+		let method: string | undefined;
+		let status = 0;
+		let a: number, b: number;
+		const sp1 = bytes.indexOf(SP, start);
+		if (sp1 < 0 || sp1 >= lineEnd || sp1 === start)
+			fail("Bad start line");
+		if (isSipVersion(bytes, start, sp1)) {
+			// Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
+			checkVersion(bytes, start, sp1);
+			const c = sp1 + 1;
+			if (c + 3 > lineEnd || !isDigit(bytes[c]) || !isDigit(bytes[c + 1]) || !isDigit(bytes[c + 2]))
+				fail("Bad status code");
+			status = (bytes[c] - 48) * 100 + (bytes[c + 1] - 48) * 10 + bytes[c + 2] - 48;
+			if (status < 100 || status > 699)
+				fail("Bad status code");
+			if (c + 3 < lineEnd && bytes[c + 3] !== SP)
+				fail("Bad status code");
+			a = c + 3 < lineEnd ? c + 4 : lineEnd;
+			b = lineEnd;
+			for (let i = a; i < b; i++) {
+				const k = bytes[i];
+				if ((k < 32 && k !== HT) || k === 127)
+					fail("Bad reason phrase");
+			}
+		}
+		else {
+			// Request-Line = Method SP Request-URI SP SIP-Version: single SPs, no LWS in the URI.
+			for (let i = start; i < sp1; i++) {
+				if (!isTokenChar(bytes[i]))
+					fail("Bad method");
+			}
+			method = methodOf(bytes, start, sp1);
+			const sp2 = bytes.lastIndexOf(SP, lineEnd - 1);
+			if (sp2 <= sp1 + 1)
+				fail("Bad request line");
+			for (let i = sp1 + 1; i < sp2; i++) {
+				const k = bytes[i];
+				if (k <= 32 || k >= 127)
+					fail("Bad Request-URI");
+			}
+			if (!isSipVersion(bytes, sp2 + 1, lineEnd))
+				fail("Bad request line");
+			checkVersion(bytes, sp2 + 1, lineEnd);
+			a = sp1 + 1;
+			b = sp2;
+		}
+
+		/* ----- header lines ----- */
+		const scratch = this.#scratch;
+		const limit = scratch.length;
+		let x = 0;
+		let p = next;
+		let contentLength = -1;
+		for (;;) {
+			if (p >= end)
+				fail("Incomplete header section");
+			const c = bytes[p];
+			if (c === CR && p + 1 < end && bytes[p + 1] === LF) {
+				p += 2;
+				break;
+			}
+			if (c === LF) {
+				p++;
+				break;
+			}
+			const ns = p;
+			while (p < end && isTokenChar(bytes[p]))
+				p++;
+			const ne = p;
+			if (ne === ns)
+				fail("Bad header line");
+			while (p < end && (bytes[p] === SP || bytes[p] === HT))
+				p++;
+			if (p >= end || bytes[p] !== 58)
+				fail("Bad header line");
+			p++;
+			// The value runs to the LF that is not followed by SP/HT (folds, §7.3.1).
+			let lf = bytes.indexOf(LF, p);
+			while (lf >= 0 && lf + 1 < end && (bytes[lf + 1] === SP || bytes[lf + 1] === HT))
+				lf = bytes.indexOf(LF, lf + 1);
+			if (lf < 0 || lf >= end)
+				fail("Incomplete header section");
+			let vs = p;
+			while (vs < lf && (bytes[vs] === SP || bytes[vs] === HT || bytes[vs] === CR || bytes[vs] === LF))
+				vs++;
+			let ve = lf;
+			while (ve > vs && (bytes[ve - 1] === SP || bytes[ve - 1] === HT || bytes[ve - 1] === CR || bytes[ve - 1] === LF))
+				ve--;
+			if (x === limit)
+				fail("Too many headers");
+			const id = headerIdOfBytes(bytes, ns, ne);
+			if (id === H.CONTENT_LENGTH) {
+				if (contentLength >= 0)
+					fail("Multiple Content-Length headers");
+				contentLength = parseInteger(bytes, vs, ve, MAX_OFFSET, "Content-Length");
+			}
+			scratch[x] = id;
+			scratch[x + 1] = ns;
+			scratch[x + 2] = ne;
+			scratch[x + 3] = vs;
+			scratch[x + 4] = ve;
+			x += FIELDS;
+			p = lf + 1;
+		}
+
+		/* ----- body (§18.3) ----- */
+		let bodyEnd = end;
+		if (contentLength >= 0) {
+			if (p + contentLength > end)
+				fail("Content-Length larger than message");
+			bodyEnd = p + contentLength;
+		}
+		return new SipMessage(bytes, method, status, a, b, scratch.slice(0, x), p, bodyEnd);
+	}
+
+	/**
+	 * For stream framing: the Content-Length declared in bytes[start, end) (a
+	 * header section without its body), -1 when absent. Throws on a bad or
+	 * repeated value, which loses the framing (RFC 4475 §3.3.9).
+	 */
+	contentLengthOf(bytes: Uint8Array, start: number, end: number): number {
+		let found = -1;
+		let p = bytes.indexOf(LF, start) + 1;
+		while (p > 0 && p < end) {
+			const ns = p;
+			while (p < end && isTokenChar(bytes[p]))
+				p++;
+			if (headerIdOfBytes(bytes, ns, p) === H.CONTENT_LENGTH) {
+				while (p < end && (bytes[p] === SP || bytes[p] === HT))
+					p++;
+				if (bytes[p] !== 58)
+					fail("Bad header line");
+				let lf = bytes.indexOf(LF, p);
+				while (lf >= 0 && lf + 1 < end && (bytes[lf + 1] === SP || bytes[lf + 1] === HT))
+					lf = bytes.indexOf(LF, lf + 1);
+				if (lf < 0 || lf > end)
+					lf = end;
+				if (found >= 0)
+					fail("Multiple Content-Length headers");
+				found = parseInteger(bytes, p + 1, lf, MAX_OFFSET, "Content-Length");
+			}
+			const lf = bytes.indexOf(LF, p);
+			if (lf < 0 || lf >= end)
+				break;
+			p = lf + 1;
+		}
+		return found;
+	}
+}
+
+/** "SIP/" followed by a digit: the shape of a SIP-Version (the literal is case-insensitive, §7.1). */
+function isSipVersion(bytes: Uint8Array, start: number, end: number): boolean {
+	return end - start >= 5 && (bytes[start] | 0x20) === 115 && (bytes[start + 1] | 0x20) === 105 &&
+		(bytes[start + 2] | 0x20) === 112 && bytes[start + 3] === 47 && isDigit(bytes[start + 4]);
+}
+
+/** SIP/2.0 only; another well-formed version is answered 505 (§21.5.7, RFC 4475 §3.1.2.16). */
+function checkVersion(bytes: Uint8Array, start: number, end: number): void {
+	if (end - start !== 7 || bytes[start + 4] !== 50 || bytes[start + 5] !== 46 || bytes[start + 6] !== 48) {
+		for (let i = start + 4; i < end; i++) {
+			if (!isDigit(bytes[i]) && bytes[i] !== 46)
+				fail("Bad SIP version");
+		}
+		fail("Version Not Supported", 505);
+	}
+}
+
+/** A message parsed once, without keeping a parser (tools, tests). */
+export function parseMessage(bytes: Uint8Array, options?: ParserOptions): SipMessage {
+	return new SipParser(options).parse(bytes);
+}
+
+export { SipParseError };
