@@ -1,0 +1,4 @@
+// The test files that run inside XS as well as under Node: everything in
+// tests/core (firmware code only, no Node APIs). The harness comes first.
+import "./harness.js";
+import "../core/torture.test.js";

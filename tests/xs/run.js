@@ -1,0 +1,66 @@
+// Runs the core tests (tests/core) inside the XS engine of @agoric/xsnap:
+// proof that modules/ needs nothing from Node. The fixture files are sent
+// into the engine first, since XS has no file system here.
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Xsnap, bundle } from "./xsnap.js";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+
+function fixtureScript() {
+	const files = [];
+	const walk = (folder) => {
+		for (const name of readdirSync(root + "tests/" + folder).sort()) {
+			const rel = folder + "/" + name;
+			if (statSync(root + "tests/" + rel).isDirectory())
+				walk(rel);
+			else if (name.endsWith(".dat"))
+				files.push([rel, Array.from(readFileSync(root + "tests/" + rel))]);
+		}
+	};
+	walk("torture");
+	return `(() => {
+		const files = new Map(${JSON.stringify(files)});
+		globalThis.readFixture = (path) => {
+			const data = files.get(path);
+			if (!data) throw new Error("no fixture " + path);
+			return Uint8Array.from(data);
+		};
+		globalThis.listFixtures = (folder) => Array.from(files.keys())
+			.filter((k) => k.startsWith(folder + "/") && k.indexOf("/", folder.length + 1) < 0)
+			.map((k) => k.slice(folder.length + 1)).sort();
+	})();`;
+}
+
+export async function runXsTests({ quiet = false } = {}) {
+	const source = await bundle(root + "build/tests/xs/entry.js");
+	const xs = new Xsnap();
+	try {
+		await xs.evaluate(fixtureScript());
+		await xs.evaluate(source);
+		const { result } = await xs.evaluate("runTests()");
+		const results = JSON.parse(result.toString("utf8"));
+		let passed = 0, failed = 0;
+		for (const r of results) {
+			if (r.ok)
+				passed++;
+			else {
+				failed++;
+				process.stdout.write(`  XS FAIL ${r.name}\n    ${r.error.split("\n").join("\n    ")}\n`);
+			}
+		}
+		if (!quiet)
+			process.stdout.write(`xs: ${passed} passed, ${failed} failed\n`);
+		return { passed, failed };
+	}
+	finally {
+		await xs.close();
+	}
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+	runXsTests().then(({ passed, failed }) => process.exit(failed > 0 || passed === 0 ? 1 : 0), (e) => {
+		process.stderr.write(String(e && e.stack || e) + "\n");
+		process.exit(1);
+	});
+}
