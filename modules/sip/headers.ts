@@ -5,7 +5,7 @@
  */
 import { fail } from "./errors.js";
 import { decodeText, isDigit, isLws, isTokenChar } from "./text.js";
-import { type Params, type Uri, isIPv4, isIPv6, parsePort, parseUriBytes, pushParams, scanHost } from "./uri.js";
+import { type Params, type Uri, isIPv4, isIPv6, paramsText, parsePort, parseUriBytes, scanHost } from "./uri.js";
 
 /** A cursor over bytes[p, e) of one header value. */
 export class Cursor {
@@ -175,6 +175,8 @@ export function unquote(value: string | null | undefined): string | undefined {
 }
 
 export function quote(s: string): string {
+	if (s.indexOf("\"") < 0 && s.indexOf("\\") < 0)
+		return "\"" + s + "\"";
 	return "\"" + s.replace(/["\\]/g, "\\$&") + "\"";
 }
 
@@ -207,11 +209,10 @@ export class Via {
 		return v ? Number(v) : null;
 	}
 	toString(): string {
-		const parts = [this.protocol, "/", this.transport, " ", this.host];
+		let s = this.protocol + "/" + this.transport + " " + this.host;
 		if (this.port !== undefined)
-			parts.push(":", String(this.port));
-		pushParams(parts, this.params);
-		return parts.join("");
+			s += ":" + this.port;
+		return s + paramsText(this.params);
 	}
 	toJSON(): object {
 		return { protocol: this.protocol, transport: this.transport, host: this.host, port: this.port, params: Object.fromEntries(this.params) };
@@ -314,12 +315,8 @@ export class NameAddr {
 		return this.params.get("tag") ?? undefined;
 	}
 	toString(): string {
-		const parts: string[] = [];
-		if (this.displayName !== undefined && this.displayName !== "")
-			parts.push(quote(this.displayName), " ");
-		parts.push("<", this.uri.toString(), ">");
-		pushParams(parts, this.params);
-		return parts.join("");
+		const name = this.displayName !== undefined && this.displayName !== "" ? quote(this.displayName) + " " : "";
+		return name + "<" + this.uri.toString() + ">" + paramsText(this.params);
 	}
 	toJSON(): object {
 		return { displayName: this.displayName, uri: this.uri, params: Object.fromEntries(this.params) };
@@ -497,9 +494,7 @@ export class MediaType {
 		return this.type + "/" + this.subtype;
 	}
 	toString(): string {
-		const parts = [this.type, "/", this.subtype];
-		pushParams(parts, this.params);
-		return parts.join("");
+		return this.type + "/" + this.subtype + paramsText(this.params);
 	}
 	toJSON(): object {
 		return { type: this.type, subtype: this.subtype, params: Object.fromEntries(this.params) };
@@ -561,13 +556,13 @@ export class AuthValue {
 		return this.params.get(name);
 	}
 	toString(): string {
-		const parts: string[] = [this.scheme];
+		let s = this.scheme;
 		let sep = " ";
 		for (const [name, value] of this.params) {
-			parts.push(sep, name, "=", UNQUOTED_AUTH_PARAMS.indexOf(name) >= 0 ? value : quote(value));
+			s += sep + name + "=" + (UNQUOTED_AUTH_PARAMS.indexOf(name) >= 0 ? value : quote(value));
 			sep = ", ";
 		}
-		return parts.join("");
+		return s;
 	}
 	toJSON(): object {
 		return { scheme: this.scheme, params: Object.fromEntries(this.params) };
@@ -597,4 +592,106 @@ export function parseAuth(bytes: Uint8Array, start: number, end: number, what: s
 			fail("Bad " + what);
 	}
 	return new AuthValue(scheme, params);
+}
+
+/* ---------- fast key lookups: one parameter, without building the structure ---------- */
+
+/**
+ * The value of one header parameter of a name-addr or addr-spec value (the
+ * `tag` of From and To), scanning the octets only: null for a parameter
+ * without a value, undefined when absent. Lenient by design: validate() is
+ * the strict path; this is what matching a response or an in-dialog request
+ * to its transaction and dialog costs on every message.
+ */
+export function nameAddrParam(bytes: Uint8Array, start: number, end: number, lowerName: string): string | null | undefined {
+	let i = start;
+	while (i < end && isLws(bytes[i]))
+		i++;
+	if (i < end && bytes[i] === 34)
+		i = skipQuoted(bytes, i, end);
+	let angle = -1;
+	for (let j = i; j < end; j++) {
+		const c = bytes[j];
+		if (c === 60) {
+			angle = j;
+			break;
+		}
+		if (c === 59 || c === 44)
+			break;
+	}
+	if (angle >= 0) {
+		const close = bytes.indexOf(62, angle);
+		if (close < 0 || close >= end)
+			return undefined;
+		i = close + 1;
+	}
+	else {
+		while (i < end && bytes[i] !== 59 && bytes[i] !== 44)
+			i++;
+	}
+	return scanParams(bytes, i, end, lowerName);
+}
+
+/** One parameter of the first Via value in bytes[start, end) (the top Via's branch). */
+export function viaParam(bytes: Uint8Array, start: number, end: number, lowerName: string): string | null | undefined {
+	let i = start;
+	while (i < end && bytes[i] !== 59 && bytes[i] !== 44)
+		i++;
+	return scanParams(bytes, i, end, lowerName);
+}
+
+function skipQuoted(bytes: Uint8Array, i: number, end: number): number {
+	for (i++; i < end; i++) {
+		if (bytes[i] === 92)
+			i++;
+		else if (bytes[i] === 34)
+			return i + 1;
+	}
+	return end;
+}
+
+/** Scan `*( SEMI generic-param )` from i, stopping at "," or the end, for one parameter. */
+function scanParams(bytes: Uint8Array, i: number, end: number, lowerName: string): string | null | undefined {
+	for (;;) {
+		while (i < end && isLws(bytes[i]))
+			i++;
+		if (i >= end || bytes[i] !== 59)
+			return undefined;
+		i++;
+		while (i < end && isLws(bytes[i]))
+			i++;
+		const ns = i;
+		while (i < end && isTokenChar(bytes[i]))
+			i++;
+		const ne = i;
+		while (i < end && isLws(bytes[i]))
+			i++;
+		let vs = -1, ve = -1;
+		if (i < end && bytes[i] === 61) {
+			i++;
+			while (i < end && isLws(bytes[i]))
+				i++;
+			vs = i;
+			if (i < end && bytes[i] === 34)
+				i = skipQuoted(bytes, i, end);
+			else {
+				while (i < end && !isLws(bytes[i]) && bytes[i] !== 59 && bytes[i] !== 44)
+					i++;
+			}
+			ve = i;
+		}
+		if (ne - ns === lowerName.length && equalsLowerAt(bytes, ns, lowerName))
+			return vs < 0 ? null : decodeText(bytes, vs, ve);
+	}
+}
+
+function equalsLowerAt(bytes: Uint8Array, start: number, lower: string): boolean {
+	for (let k = 0; k < lower.length; k++) {
+		let c = bytes[start + k];
+		if (c >= 65 && c <= 90)
+			c |= 0x20;
+		if (c !== lower.charCodeAt(k))
+			return false;
+	}
+	return true;
 }

@@ -15,7 +15,7 @@ import { SipParseError, fail } from "./errors.js";
 import {
 	type AuthValue, type CSeq, type MediaType, type NameAddr, type Via,
 	parseAuth, parseCSeq, parseCallId, parseInteger, parseMediaType, parseMediaTypes,
-	parseNameAddr, parseNameAddrs, parseTokens, parseVias,
+	nameAddrParam, parseNameAddr, parseNameAddrs, parseTokens, parseVias, viaParam,
 } from "./headers.js";
 import { H, HEADER_NAMES, headerIdOf, headerIdOfBytes } from "./names.js";
 import { CR, HT, LF, SP, decodeFolded, decodeText, equalsLower, isDigit, isTokenChar } from "./text.js";
@@ -199,6 +199,20 @@ export class SipMessage {
 		const out: Via[] = [];
 		parseVias(this.bytes, this.valueStartAt(i), this.valueEndAt(i), out);
 		return out[0];
+	}
+	/* Transaction and dialog keys, read without building structures (§17.1.3, §17.2.3, §12). */
+	/** The branch of the top Via (undefined without one: an RFC 2543 peer). */
+	branch(): string | undefined {
+		const i = this.#single(H.VIA);
+		return viaParam(this.bytes, this.valueStartAt(i), this.valueEndAt(i), "branch") ?? undefined;
+	}
+	fromTag(): string | undefined {
+		const i = this.#single(H.FROM);
+		return nameAddrParam(this.bytes, this.valueStartAt(i), this.valueEndAt(i), "tag") ?? undefined;
+	}
+	toTag(): string | undefined {
+		const i = this.#single(H.TO);
+		return nameAddrParam(this.bytes, this.valueStartAt(i), this.valueEndAt(i), "tag") ?? undefined;
 	}
 	from(): NameAddr {
 		const i = this.#single(H.FROM);
@@ -464,15 +478,17 @@ export class SipParser {
 				p++;
 				break;
 			}
+			// The name runs to the colon; it must be a token (letters and "-" are the common case).
 			const ns = p;
-			while (p < end && isTokenChar(bytes[p]))
-				p++;
+			let k = c;
+			while (((k | 0x20) >= 97 && (k | 0x20) <= 122) || k === 45 || isTokenChar(k))
+				k = bytes[++p];
 			const ne = p;
 			if (ne === ns)
 				fail("Bad header line");
-			while (p < end && (bytes[p] === SP || bytes[p] === HT))
-				p++;
-			if (p >= end || bytes[p] !== 58)
+			while (k === SP || k === HT)
+				k = bytes[++p];
+			if (k !== 58)
 				fail("Bad header line");
 			p++;
 			// The value runs to the LF that is not followed by SP/HT (folds, §7.3.1).

@@ -77,8 +77,10 @@ export function headerIdOfBytes(bytes: Uint8Array, start: number, end: number): 
 	if (n >= BY_LENGTH.length)
 		return H.OTHER;
 	const ids = BY_LENGTH[n];
+	const first = bytes[start] | 0x20;
 	for (let i = 0; i < ids.length; i++) {
-		if (equalsLower(bytes, start, end, LOWER[ids[i]]))
+		const lower = LOWER[ids[i]];
+		if (lower.charCodeAt(0) === first && equalsLower(bytes, start, end, lower))
 			return ids[i];
 	}
 	return H.OTHER;

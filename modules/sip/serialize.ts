@@ -11,7 +11,7 @@
  */
 import { type SipMessage } from "./message.js";
 import { H, HEADER_NAMES, headerIdOf } from "./names.js";
-import { utf8Length, writeText } from "./text.js";
+import { decodeText, utf8Length, writeText } from "./text.js";
 import { type Uri } from "./uri.js";
 
 export type HeaderValue = string | number | Uint8Array | { toString(): string };
@@ -80,18 +80,13 @@ export function reasonPhrase(status: number): string {
 	return status < 200 ? "Provisional" : status < 300 ? "Success" : status < 400 ? "Redirect" : "Error";
 }
 
-function valueText(v: HeaderValue): string | Uint8Array {
-	if (typeof v === "string" || v instanceof Uint8Array)
-		return v;
-	return String(v);
-}
-
 function bodyBytes(body: Uint8Array | string | undefined): Uint8Array | string {
 	return body === undefined ? "" : body;
 }
 
-function byteLength(v: string | Uint8Array): number {
-	return typeof v === "string" ? utf8Length(v) : v.length;
+/** Header text with CR and LF turned into SP, so that no value can inject a line. */
+function safeText(v: string): string {
+	return v.indexOf("\r") < 0 && v.indexOf("\n") < 0 ? v : v.replace(/[\r\n]/g, " ");
 }
 
 /** Copy octets, turning CR and LF (folds of a received value) into SP. */
@@ -103,57 +98,146 @@ function writeRaw(out: Uint8Array, pos: number, v: Uint8Array): number {
 	return pos;
 }
 
-function writeValue(out: Uint8Array, pos: number, v: string | Uint8Array): number {
-	if (typeof v !== "string")
-		return writeRaw(out, pos, v);
-	const start = pos;
-	pos = writeText(out, pos, v);
-	for (let i = start; i < pos; i++) {
-		if (out[i] === 13 || out[i] === 10)
-			out[i] = 32;
-	}
-	return pos;
+/** Content-Length is written by the serializer; a caller's copy is dropped. */
+function isContentLength(name: string): boolean {
+	const n = name.length;
+	return (n === 14 || n === 1) && (name.charCodeAt(0) | 0x20) === (n === 1 ? 0x6C : 0x63) && headerIdOf(name) === H.CONTENT_LENGTH;
 }
 
-const COLON_SP = ": ";
-const CRLF = "\r\n";
-const CONTENT_LENGTH = "Content-Length: ";
+/**
+ * Writes messages into one buffer that it keeps and reuses: the transport
+ * hands the bytes to the socket at once, so nothing is allocated per message
+ * (a transaction that must keep the bytes for retransmission copies them).
+ * The buffer grows on demand up to `maxSize`.
+ */
+export class MessageWriter {
+	#buf: Uint8Array;
+	#maxSize: number;
+	constructor(options: { initialSize?: number; maxSize?: number } = {}) {
+		this.#buf = new Uint8Array(options.initialSize ?? 1024);
+		this.#maxSize = options.maxSize ?? 65535;
+	}
+	/** The request on the wire: a view into the writer's buffer, valid until the next write. */
+	request(request: OutgoingRequest): Uint8Array {
+		return this.#write(request.method + " " + request.uri.toString() + " SIP/2.0\r\n", request.headers, bodyBytes(request.body));
+	}
+	response(response: OutgoingResponse): Uint8Array {
+		return this.#write("SIP/2.0 " + response.status + " " + (response.reason ?? reasonPhrase(response.status)) + "\r\n", response.headers, bodyBytes(response.body));
+	}
+	#room(pos: number, n: number): Uint8Array {
+		let buf = this.#buf;
+		if (pos + n > buf.length) {
+			if (pos + n > this.#maxSize)
+				throw new RangeError("message larger than " + this.#maxSize + " octets");
+			const bigger = new Uint8Array(Math.min(this.#maxSize, Math.max(buf.length * 2, pos + n)));
+			bigger.set(buf.subarray(0, pos));
+			this.#buf = buf = bigger;
+		}
+		return buf;
+	}
+	#text(pos: number, s: string): number {
+		return writeText(this.#room(pos, s.length * 3), pos, s);
+	}
+	#write(startLine: string, headers: HeaderList, body: Uint8Array | string): Uint8Array {
+		let pos = this.#text(0, startLine);
+		for (let i = 0; i < headers.length; i++) {
+			const name = headers[i][0];
+			if (isContentLength(name))
+				continue;
+			const v = headers[i][1];
+			pos = this.#text(pos, name + ": ");
+			if (v instanceof Uint8Array)
+				pos = writeRaw(this.#room(pos, v.length), pos, v);
+			else
+				pos = this.#text(pos, safeText(typeof v === "string" ? v : String(v)));
+			pos = this.#text(pos, "\r\n");
+		}
+		const bodyLength = typeof body === "string" ? utf8Length(body) : body.length;
+		pos = this.#text(pos, "Content-Length: " + bodyLength + "\r\n\r\n");
+		if (typeof body === "string")
+			pos = this.#text(pos, body);
+		else {
+			this.#room(pos, body.length).set(body, pos);
+			pos += body.length;
+		}
+		return this.#buf.subarray(0, pos);
+	}
+}
 
-/** Serialize a start line (already text), headers and body. */
+/**
+ * Serialize a start line, headers and body into a new array of exactly the
+ * message's size. The text parts are joined into one string (V8 and XS
+ * concatenate cheaply) and encoded in one pass; octet values go in between.
+ */
 function serialize(startLine: string, headers: HeaderList, body: Uint8Array | string): Uint8Array {
-	const names: string[] = [];
-	const values: Array<string | Uint8Array> = [];
-	let size = utf8Length(startLine) + 2;
+	const texts: string[] = [];
+	const raws: Uint8Array[] = [];
+	let text = startLine + "\r\n";
 	for (let i = 0; i < headers.length; i++) {
 		const name = headers[i][0];
-		if (headerIdOf(name) === H.CONTENT_LENGTH)
+		if (isContentLength(name))
 			continue;
-		const value = valueText(headers[i][1]);
-		names.push(name);
-		values.push(value);
-		size += name.length + 4 + byteLength(value);
+		const v = headers[i][1];
+		if (v instanceof Uint8Array) {
+			texts.push(text + name + ": ");
+			raws.push(v);
+			text = "\r\n";
+		}
+		else
+			text += name + ": " + safeText(typeof v === "string" ? v : String(v)) + "\r\n";
 	}
-	const bodyLength = byteLength(body);
-	const lengthText = String(bodyLength);
-	size += CONTENT_LENGTH.length + lengthText.length + 4 + bodyLength;
-	const out = new Uint8Array(size);
-	let pos = writeText(out, 0, startLine);
-	pos = writeText(out, pos, CRLF);
-	for (let i = 0; i < names.length; i++) {
-		pos = writeText(out, pos, names[i]);
-		pos = writeText(out, pos, COLON_SP);
-		pos = writeValue(out, pos, values[i]);
-		pos = writeText(out, pos, CRLF);
-	}
-	pos = writeText(out, pos, CONTENT_LENGTH);
-	pos = writeText(out, pos, lengthText);
-	pos = writeText(out, pos, CRLF);
-	pos = writeText(out, pos, CRLF);
+	const bodyLength = typeof body === "string" ? utf8Length(body) : body.length;
+	text += "Content-Length: " + bodyLength + "\r\n\r\n";
 	if (typeof body === "string")
-		writeText(out, pos, body);
-	else
+		text += body;
+	texts.push(text);
+	let size = 0;
+	for (let i = 0; i < texts.length; i++)
+		size += utf8Length(texts[i]);
+	for (let i = 0; i < raws.length; i++)
+		size += raws[i].length;
+	if (typeof body !== "string")
+		size += body.length;
+	const out = new Uint8Array(size);
+	let pos = 0;
+	for (let i = 0; i < raws.length; i++) {
+		pos = writeText(out, pos, texts[i]);
+		pos = writeRaw(out, pos, raws[i]);
+	}
+	pos = writeText(out, pos, texts[raws.length]);
+	if (typeof body !== "string")
 		out.set(body, pos);
 	return out;
+}
+
+/**
+ * The message as text, ready for the host to encode natively (XS's
+ * ArrayBuffer.fromString on the device, Buffer/TextEncoder on Node): the
+ * cheapest way to the wire from JavaScript. Octet header values are decoded;
+ * a body given as octets must be text (SDP, dtmf-relay) or use serialize*().
+ */
+export function formatRequest(request: OutgoingRequest): string {
+	return formatMessage(request.method + " " + request.uri.toString() + " SIP/2.0\r\n", request.headers, request.body);
+}
+
+export function formatResponse(response: OutgoingResponse): string {
+	return formatMessage("SIP/2.0 " + response.status + " " + (response.reason ?? reasonPhrase(response.status)) + "\r\n", response.headers, response.body);
+}
+
+function formatMessage(startLine: string, headers: HeaderList, body: Uint8Array | string | undefined): string {
+	let text = startLine;
+	for (let i = 0; i < headers.length; i++) {
+		const name = headers[i][0];
+		if (isContentLength(name))
+			continue;
+		const v = headers[i][1];
+		const value = typeof v === "string" ? v : v instanceof Uint8Array ? decodeText(v, 0, v.length) : String(v);
+		text += name + ": " + safeText(value) + "\r\n";
+	}
+	if (body === undefined || body.length === 0)
+		return text + "Content-Length: 0\r\n\r\n";
+	const bodyText = typeof body === "string" ? body : decodeText(body, 0, body.length);
+	return text + "Content-Length: " + utf8Length(bodyText) + "\r\n\r\n" + bodyText;
 }
 
 export function serializeRequest(request: OutgoingRequest): Uint8Array {

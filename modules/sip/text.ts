@@ -27,6 +27,20 @@ function codesToString(codes: ArrayLike<number>): string {
 export function decodeText(bytes: Uint8Array, start: number, end: number): string {
 	if (end <= start)
 		return "";
+	switch (end - start) {	// the short strings of SIP (methods, tokens, params) skip the generic path
+		case 1:
+			if (bytes[start] < 0x80)
+				return String.fromCharCode(bytes[start]);
+			break;
+		case 2:
+			if ((bytes[start] | bytes[start + 1]) < 0x80)
+				return String.fromCharCode(bytes[start], bytes[start + 1]);
+			break;
+		case 3:
+			if ((bytes[start] | bytes[start + 1] | bytes[start + 2]) < 0x80)
+				return String.fromCharCode(bytes[start], bytes[start + 1], bytes[start + 2]);
+			break;
+	}
 	let i = start;
 	while (i < end && bytes[i] < 0x80)
 		i++;
@@ -137,7 +151,15 @@ export function utf8Length(s: string): number {
 /** Write s as UTF-8 into out at pos (out must be large enough); returns the new position. */
 export function writeText(out: Uint8Array, pos: number, s: string): number {
 	const n = s.length;
-	for (let i = 0; i < n; i++) {
+	let i = 0;
+	for (; i < n; i++) {	// ASCII runs straight through
+		const c = s.charCodeAt(i);
+		if (c >= 0x80)
+			break;
+		out[pos + i] = c;
+	}
+	pos += i;
+	for (; i < n; i++) {
 		let c = s.charCodeAt(i);
 		if (c < 0x80) {
 			out[pos++] = c;

@@ -55,7 +55,7 @@ export class SipUri {
 		parts.push(this.host);
 		if (this.port !== undefined)
 			parts.push(":", String(this.port));
-		pushParams(parts, this.params);
+		parts.push(paramsText(this.params));
 		let sep = "?";
 		for (const [name, value] of this.headers) {
 			parts.push(sep, name, "=", value);
@@ -107,12 +107,12 @@ export class AbsoluteUri {
 
 export type Uri = SipUri | TelUri | AbsoluteUri;
 
-export function pushParams(parts: string[], params: Params): void {
-	for (const [name, value] of params) {
-		parts.push(";", name);
-		if (value !== null)
-			parts.push("=", value);
-	}
+/** `;name=value;flag` for a parameter map. */
+export function paramsText(params: Params): string {
+	let s = "";
+	for (const [name, value] of params)
+		s += value === null ? ";" + name : ";" + name + "=" + value;
+	return s;
 }
 
 /* Character classes of §25.1, as predicates on an octet. */
