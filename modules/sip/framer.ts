@@ -29,6 +29,7 @@ export class SipStreamFramer {
 	#buf: Uint8Array;
 	#len = 0;
 	#scan = 0;	// where the search for the end of the header section resumes
+	#headEnd = -1;	// end of the header section of the message being completed, once known
 	#failed = false;
 	#onMessage: FramerOptions["onMessage"];
 	#onKeepAlive: FramerOptions["onKeepAlive"];
@@ -71,6 +72,7 @@ export class SipStreamFramer {
 
 	#drain(): void {
 		const buf = this.#buf;
+		let thrown: { error: unknown } | undefined;
 		while (!this.#failed && this.#len > 0) {
 			const len = this.#len;
 			// Keep-alives and stray line ends between messages.
@@ -95,8 +97,8 @@ export class SipStreamFramer {
 				break;
 			}
 			// End of the header section: an empty line.
-			let headEnd = -1;
-			for (let i = this.#scan; i < len; i++) {
+			let headEnd = this.#headEnd;
+			for (let i = this.#scan; headEnd < 0 && i < len; i++) {
 				if (buf[i] !== LF)
 					continue;
 				if (i + 1 < len && buf[i + 1] === LF) {
@@ -127,7 +129,7 @@ export class SipStreamFramer {
 				break;
 			}
 			if (total > len) {
-				this.#scan = headEnd - 1;	// the header end is known; only the body is missing
+				this.#headEnd = headEnd;	// only the body is missing
 				break;
 			}
 			const bytes = buf.slice(0, total);
@@ -140,9 +142,18 @@ export class SipStreamFramer {
 				// Framing is intact (the length was known), so only this message is lost.
 				this.#report(e instanceof SipParseError ? e : new SipParseError("Bad message"), bytes);
 			}
-			if (message)
-				this.#onMessage.call(this, message);
+			if (message) {
+				// A throwing callback must not hold back the messages behind it: deliver them, then rethrow.
+				try {
+					this.#onMessage.call(this, message);
+				}
+				catch (e) {
+					thrown ??= { error: e };
+				}
+			}
 		}
+		if (thrown)
+			throw thrown.error;
 	}
 
 	/** Drop n octets from the front; done before any callback so a throwing callback cannot replay them. */
@@ -150,6 +161,7 @@ export class SipStreamFramer {
 		this.#buf.copyWithin(0, n, this.#len);
 		this.#len -= n;
 		this.#scan = 0;
+		this.#headEnd = -1;
 	}
 
 	#report(error: SipParseError, bytes: Uint8Array): void {

@@ -250,9 +250,17 @@ export function serializeResponse(response: OutgoingResponse): Uint8Array {
 	return serialize(startLine, response.headers, bodyBytes(response.body));
 }
 
-/** The raw octets of header i of a received message (for copying it into another message). */
-export function rawValue(message: SipMessage, i: number): Uint8Array {
-	return message.bytes.subarray(message.valueStartAt(i), message.valueEndAt(i));
+/**
+ * Header i of a received message, for copying into another message: its raw
+ * octets, or its unfolded text when it spans several lines.
+ */
+export function rawValue(message: SipMessage, i: number): Uint8Array | string {
+	const bytes = message.bytes, start = message.valueStartAt(i), end = message.valueEndAt(i);
+	for (let k = start; k < end; k++) {
+		if (bytes[k] === 10)
+			return message.headerValueAt(i);
+	}
+	return bytes.subarray(start, end);
 }
 
 /** Write a received message back out: start line, every header as received (folds unfolded), body. */
@@ -288,7 +296,7 @@ export function createResponse(request: SipMessage, status: number, options: Res
 		else if (id === H.TO) {
 			const raw = rawValue(request, i);
 			if (status > 100 && options.toTag !== undefined && !hasTag(request))
-				headers.push(["To", concatText(raw, ";tag=" + options.toTag)]);
+				headers.push(["To", typeof raw === "string" ? raw + ";tag=" + options.toTag : concatText(raw, ";tag=" + options.toTag)]);
 			else
 				headers.push(["To", raw]);
 		}

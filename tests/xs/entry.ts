@@ -2,3 +2,8 @@
 // tests/core (firmware code only, no Node APIs). The harness comes first.
 import "./harness.js";
 import "../core/torture.test.js";
+import "../core/message.test.js";
+import "../core/uri.test.js";
+import "../core/headers.test.js";
+import "../core/framer.test.js";
+import "../core/serialize.test.js";

@@ -1,0 +1,90 @@
+import { equal, ok } from "../lib/assert.js";
+import { message } from "../lib/fixtures.js";
+import { NameAddr, Via } from "../../modules/sip/headers.js";
+import { parseMessage } from "../../modules/sip/message.js";
+import { MessageWriter, createResponse, formatRequest, reasonPhrase, serializeMessage, serializeRequest, serializeResponse } from "../../modules/sip/serialize.js";
+import { decodeText } from "../../modules/sip/text.js";
+import { parseUri } from "../../modules/sip/uri.js";
+
+const text = (b: Uint8Array) => decodeText(b, 0, b.length);
+
+const INVITE = {
+	method: "INVITE",
+	uri: parseUri("sip:1001@192.0.2.20"),
+	headers: [
+		["Via", new Via("UDP", "192.0.2.50", 5060, new Map([["branch", "z9hG4bKx1"], ["rport", null]]))],
+		["Max-Forwards", 70],
+		["From", new NameAddr(parseUri("sip:door@example.com"), "Front Door", new Map([["tag", "t1"]]))],
+		["To", new NameAddr(parseUri("sip:1001@example.com"))],
+		["Call-ID", "c1@192.0.2.50"],
+		["CSeq", "1 INVITE"],
+		["Subject", "Tür öffnen"],
+		["Content-Type", "application/sdp"],
+	] as Array<[string, string | number | object]>,
+	body: "v=0\r\n",
+};
+
+describe("serializer", () => {
+	it("writes a request that parses back to the same fields, with Content-Length in octets", () => {
+		const wire = serializeRequest(INVITE);
+		const m = parseMessage(wire);
+		m.validate();
+		equal(m.method, "INVITE");
+		equal(m.uriText, "sip:1001@192.0.2.20");
+		equal(m.branch(), "z9hG4bKx1");
+		equal(m.from().displayName, "Front Door");
+		equal(m.header("Subject"), "Tür öffnen");
+		equal(m.header("Content-Length"), "5");
+		equal(text(m.body), "v=0\r\n");
+		ok(text(wire).startsWith("INVITE sip:1001@192.0.2.20 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.50:5060;branch=z9hG4bKx1;rport\r\n"));
+	});
+
+	it("the text form, the reused-buffer writer and the exact form agree", () => {
+		const exact = serializeRequest(INVITE);
+		equal(formatRequest(INVITE), text(exact));
+		const writer = new MessageWriter({ initialSize: 16 });
+		equal(text(writer.request(INVITE)), text(exact), "grows from a small buffer");
+		const r = { status: 486, headers: [["Call-ID", "x"]] as Array<[string, string]> };
+		equal(text(writer.response(r)), text(serializeResponse(r)));
+	});
+
+	it("drops a caller's Content-Length and never lets a value inject a line", () => {
+		const wire = text(serializeRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["Content-Length", "99"], ["l", "7"], ["Subject", "x\r\nInjected: yes"]] }));
+		equal(wire.indexOf("Content-Length: 99"), -1);
+		equal(wire.indexOf("\r\nInjected"), -1);
+		equal(parseMessage(serializeRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["Subject", "x\r\nInjected: yes"]] })).has("Injected"), false);
+	});
+
+	it("createResponse copies Via, From, Call-ID, CSeq octet for octet and tags To (§8.2.6.2)", () => {
+		const req = parseMessage(message("INVITE sip:door@h SIP/2.0", "v: SIP/2.0/UDP a;branch=z9hG4bK1,", " SIP/2.0/UDP b;branch=z9hG4bK2", "Via: SIP/2.0/TCP c;branch=z9hG4bK3", "f: <sip:x@y>;tag=f1", "t: <sip:door@h>", "i: call-1", "CSeq: 5 INVITE", "Timestamp: 54", "Subject: not copied", "", ""));
+		const ringing = parseMessage(createResponse(req, 180, { toTag: "door1", headers: [["Contact", "<sip:door@192.0.2.10>"]] }));
+		equal(ringing.status, 180);
+		equal(ringing.reason, "Ringing");
+		equal(ringing.vias().length, 3);
+		equal(ringing.fromTag(), "f1");
+		equal(ringing.toTag(), "door1");
+		equal(ringing.callId(), "call-1");
+		equal(ringing.cseq().seq, 5);
+		equal(ringing.has("Subject"), false);
+		equal(ringing.has("Timestamp"), false);
+		equal(ringing.header("Contact"), "<sip:door@192.0.2.10>");
+		const trying = parseMessage(createResponse(req, 100, { toTag: "ignored" }));
+		equal(trying.toTag(), undefined, "no tag on 100");
+		equal(trying.header("Timestamp"), "54", "echoed in 100 (§8.2.6.1)");
+		const tagged = parseMessage(message("BYE sip:door@h SIP/2.0", "Via: SIP/2.0/UDP a;branch=z9hG4bK9", "From: <sip:x@y>;tag=f1", "To: <sip:door@h>;tag=mine", "Call-ID: c", "CSeq: 6 BYE", "", ""));
+		equal(parseMessage(createResponse(tagged, 200, { toTag: "other" })).toTag(), "mine");
+	});
+
+	it("serializeMessage writes a received message back, unfolded", () => {
+		const m = parseMessage(message("OPTIONS sip:a@b SIP/2.0", "Subject: one", " two", "Call-ID: x", "Content-Length: 2", "", "hi"));
+		const back = parseMessage(serializeMessage(m));
+		equal(back.header("Subject"), "one two");
+		equal(text(back.body), "hi");
+	});
+
+	it("knows the reason phrases", () => {
+		equal(reasonPhrase(200), "OK");
+		equal(reasonPhrase(481), "Call/Transaction Does Not Exist");
+		equal(reasonPhrase(299), "Success");
+	});
+});
