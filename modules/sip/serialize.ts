@@ -276,6 +276,8 @@ export function serializeMessage(message: SipMessage): Uint8Array {
 
 export interface ResponseOptions {
 	reason?: string;
+	/** Via values to send instead of copying the request's (a server adds received/rport, §18.2.1, RFC 3581 §4). */
+	vias?: readonly HeaderValue[];
 	/** Added to To when the request's To has no tag and the response is not 100 (§8.2.6.2). */
 	toTag?: string;
 	headers?: HeaderList;
@@ -291,7 +293,12 @@ export function createResponse(request: SipMessage, status: number, options: Res
 	const headers: HeaderList = [];
 	for (let i = 0; i < request.headerCount; i++) {
 		const id = request.headerIdAt(i);
-		if (id === H.VIA || id === H.FROM || id === H.CALL_ID || id === H.CSEQ)
+		if (id === H.VIA && options.vias) {
+			if (request.findId(H.VIA) === i)
+				for (const via of options.vias)
+					headers.push(["Via", via]);
+		}
+		else if (id === H.VIA || id === H.FROM || id === H.CALL_ID || id === H.CSEQ)
 			headers.push([HEADER_NAMES[id], rawValue(request, i)]);
 		else if (id === H.TO) {
 			const raw = rawValue(request, i);

@@ -1,0 +1,147 @@
+/*
+ * ECMA-419-shaped UDP, TCP and Listener classes over node:dgram and node:net,
+ * so the firmware's modules run unchanged on a PC. Like the Moddable SDK's
+ * classes: an options object, callbacks with `this` the instance,
+ * onReadable(count) then read(), write() of ArrayBuffer or Uint8Array.
+ */
+import dgram from "node:dgram";
+import net from "node:net";
+import type { Datagram, ListenerOptions, ListenerSocket, TCPOptions, TCPSocket, UDPOptions, UDPSocket } from "../../modules/io/types.js";
+
+function toBuffer(data: ArrayBuffer | Uint8Array): Buffer {
+	return data instanceof Uint8Array ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+}
+
+function toArrayBuffer(b: Buffer): ArrayBuffer {
+	return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}
+
+export class UDP implements UDPSocket {
+	#socket: dgram.Socket;
+	#queue: Datagram[] = [];
+	#options: UDPOptions;
+	#bound: Promise<void>;
+
+	constructor(options: UDPOptions) {
+		this.#options = options;
+		this.#socket = dgram.createSocket({ type: "udp4", reuseAddr: false });
+		this.#socket.on("message", (msg, rinfo) => {
+			const d = toArrayBuffer(msg) as Datagram;
+			d.address = rinfo.address;
+			d.port = rinfo.port;
+			this.#queue.push(d);
+			options.onReadable?.call(this, this.#queue.length);
+		});
+		this.#bound = new Promise((resolve, reject) => {
+			this.#socket.once("error", reject);
+			this.#socket.bind({ port: options.port ?? 0, address: options.address }, () => {
+				this.#socket.off("error", reject);
+				resolve();
+			});
+		});
+		this.#bound.catch(() => {});
+		this.#socket.on("error", (e) => options.onError?.call(this, e));
+	}
+	/** Resolves once the socket is bound (Node binds asynchronously). */
+	get ready(): Promise<void> {
+		return this.#bound;
+	}
+	get port(): number {
+		return this.#socket.address().port;
+	}
+	read(): Datagram | undefined {
+		return this.#queue.shift();
+	}
+	write(buffer: ArrayBuffer | Uint8Array, address: string, port: number): void {
+		this.#socket.send(toBuffer(buffer), port, address);
+	}
+	close(): void {
+		this.#queue.length = 0;
+		try {
+			this.#socket.close();
+		}
+		catch { /* already closed */ }
+	}
+}
+
+export class TCP implements TCPSocket {
+	#socket: net.Socket;
+	#chunks: Buffer[] = [];
+	#available = 0;
+
+	constructor(options: TCPOptions) {
+		const socket = options.from instanceof net.Socket ? options.from : net.connect({ host: options.address, port: options.port ?? 0 });
+		this.#socket = socket;
+		socket.on("data", (chunk) => {
+			this.#chunks.push(chunk);
+			this.#available += chunk.length;
+			options.onReadable?.call(this, this.#available);
+		});
+		socket.on("connect", () => options.onWritable?.call(this, 65536));
+		socket.on("drain", () => options.onWritable?.call(this, 65536));
+		socket.on("error", (e) => options.onError?.call(this, e));
+		socket.on("close", () => options.onError?.call(this));
+	}
+	get remoteAddress(): string | undefined {
+		return this.#socket.remoteAddress?.replace(/^::ffff:/, "");
+	}
+	get remotePort(): number | undefined {
+		return this.#socket.remotePort;
+	}
+	read(count?: number): ArrayBuffer | undefined {
+		if (this.#available === 0)
+			return undefined;
+		const all = this.#chunks.length === 1 ? this.#chunks[0] : Buffer.concat(this.#chunks);
+		const n = count === undefined ? all.length : Math.min(count, all.length);
+		const out = toArrayBuffer(all.subarray(0, n));
+		const rest = all.subarray(n);
+		this.#chunks = rest.length ? [rest] : [];
+		this.#available = rest.length;
+		return out;
+	}
+	write(buffer: ArrayBuffer | Uint8Array): number {
+		const b = toBuffer(buffer);
+		this.#socket.write(b);
+		return b.length;
+	}
+	close(): void {
+		this.#socket.destroy();
+	}
+}
+
+export class Listener implements ListenerSocket {
+	#server: net.Server;
+	#queue: net.Socket[] = [];
+	#ready: Promise<void>;
+
+	constructor(options: ListenerOptions) {
+		this.#server = net.createServer((socket) => {
+			this.#queue.push(socket);
+			options.onReadable?.call(this, this.#queue.length);
+		});
+		this.#ready = new Promise((resolve, reject) => {
+			this.#server.once("error", reject);
+			this.#server.listen(options.port, options.address, () => {
+				this.#server.off("error", reject);
+				resolve();
+			});
+		});
+		this.#ready.catch(() => {});
+		this.#server.on("error", (e) => options.onError?.call(this, e));
+	}
+	get ready(): Promise<void> {
+		return this.#ready;
+	}
+	get port(): number {
+		const a = this.#server.address();
+		return typeof a === "object" && a ? a.port : 0;
+	}
+	read(): net.Socket | undefined {
+		return this.#queue.shift();
+	}
+	close(): void {
+		this.#server.close();
+		for (const s of this.#queue.splice(0))
+			s.destroy();
+	}
+}

@@ -1,0 +1,75 @@
+/*
+ * The shapes of the ECMA-419 I/O classes the firmware uses (ECMA-419 2nd
+ * edition: UDP, TCP, Listener). The host provides the classes: the Moddable
+ * SDK's `embedded:io/socket/*` on the device and in the simulator, the
+ * adapters in hosts/node on a PC, fakes in tests. Callbacks are called with
+ * `this` set to the instance.
+ */
+
+/** A datagram as ECMA-419 UDP read() returns it: the octets, with the sender. */
+export interface Datagram extends ArrayBuffer {
+	address: string;
+	port: number;
+}
+
+export interface UDPSocket {
+	read(): Datagram | undefined;
+	write(buffer: ArrayBuffer | Uint8Array, address: string, port: number): void;
+	close(): void;
+	readonly port?: number;
+}
+
+export interface UDPOptions {
+	port?: number;
+	address?: string;
+	onReadable?(this: UDPSocket, count: number): void;
+	onError?(this: UDPSocket, error?: Error): void;
+}
+
+export interface UDPClass {
+	new(options: UDPOptions): UDPSocket;
+}
+
+export interface TCPSocket {
+	read(count?: number): ArrayBuffer | undefined;
+	write(buffer: ArrayBuffer | Uint8Array): number;
+	close(): void;
+	readonly remoteAddress?: string;
+	readonly remotePort?: number;
+}
+
+export interface TCPOptions {
+	/** Connect to this address and port... */
+	address?: string;
+	port?: number;
+	/** ...or adopt a connection a Listener accepted. */
+	from?: unknown;
+	onReadable?(this: TCPSocket, count: number): void;
+	onWritable?(this: TCPSocket, count: number): void;
+	onError?(this: TCPSocket, error?: Error): void;
+}
+
+export interface TCPClass {
+	new(options: TCPOptions): TCPSocket;
+}
+
+export interface ListenerSocket {
+	/** The next accepted connection, to pass as `from` to the TCP class. */
+	read(): unknown;
+	close(): void;
+	readonly port?: number;
+}
+
+export interface ListenerOptions {
+	port: number;
+	address?: string;
+	onReadable?(this: ListenerSocket, count: number): void;
+	onError?(this: ListenerSocket, error?: Error): void;
+}
+
+export interface ListenerClass {
+	new(options: ListenerOptions): ListenerSocket;
+}
+
+/** Where log lines go: trace() on the device, stdout on Node. */
+export type Log = (line: string) => void;

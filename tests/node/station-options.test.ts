@@ -1,0 +1,84 @@
+// `npm start` (the Node host) answers OPTIONS over UDP and TCP, refuses what
+// it does not serve, and survives garbage. Real sockets on 127.0.0.1.
+import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import net from "node:net";
+import { type Started, freePort, start } from "./helpers.js";
+import { parseMessage } from "../../modules/sip/message.js";
+
+function request(method: string, port: number, transport: string, extra: string[] = []): Buffer {
+	return Buffer.from([
+		`${method} sip:door@127.0.0.1:${port} SIP/2.0`,
+		`Via: SIP/2.0/${transport} 127.0.0.1:9;branch=z9hG4bK${method}${Date.now()};rport`,
+		"Max-Forwards: 70",
+		"From: <sip:tester@127.0.0.1>;tag=t1",
+		`To: <sip:door@127.0.0.1:${port}>`,
+		`Call-ID: ${method}-${Math.random()}`,
+		`CSeq: 1 ${method}`,
+		...extra,
+		"Content-Length: 0", "", ""].join("\r\n"));
+}
+
+function udpExchange(port: number, data: Buffer, timeoutMs = 2000): Promise<Buffer | undefined> {
+	return new Promise((resolve) => {
+		const s = dgram.createSocket("udp4");
+		const timer = setTimeout(() => { s.close(); resolve(undefined); }, timeoutMs);
+		s.on("message", (m) => { clearTimeout(timer); s.close(); resolve(m); });
+		s.bind(0, "127.0.0.1", () => s.send(data, port, "127.0.0.1"));
+	});
+}
+
+describe("npm start: the SIP listener on Node", function () {
+	let station: Started;
+	let port: number;
+
+	before(async () => {
+		port = await freePort();
+		station = await start(process.execPath, ["build/hosts/node/main.js", "--sip-port", String(port), "--bind", "127.0.0.1"], "portier: SIP on");
+	});
+	after(async () => {
+		await station?.stop();
+	});
+
+	it("answers OPTIONS over UDP with 200, its capabilities, and rport/received (RFC 3581)", async () => {
+		const reply = await udpExchange(port, request("OPTIONS", port, "UDP"));
+		assert.ok(reply, "no answer");
+		const m = parseMessage(new Uint8Array(reply));
+		assert.equal(m.status, 200);
+		assert.equal(m.header("Allow"), "OPTIONS");
+		assert.ok(m.toTag());
+		const via = m.topVia();
+		assert.ok(via.rport! > 0, "rport filled in");
+		assert.equal(m.header("Server"), "portier/0.1");
+	});
+
+	it("answers OPTIONS over TCP, pipelined, and answers a CRLFCRLF ping with CRLF", async () => {
+		const socket = net.connect(port, "127.0.0.1");
+		let received = Buffer.alloc(0);
+		socket.on("data", (d) => { received = Buffer.concat([received, d]); });
+		await new Promise((r) => socket.once("connect", r));
+		socket.write(Buffer.concat([request("OPTIONS", port, "TCP"), Buffer.from("\r\n\r\n"), request("OPTIONS", port, "TCP")]));
+		const deadline = Date.now() + 3000;
+		while ((received.toString().match(/SIP\/2.0 200/g) ?? []).length < 2 && Date.now() < deadline)
+			await new Promise((r) => setTimeout(r, 20));
+		socket.destroy();
+		assert.equal((received.toString().match(/SIP\/2.0 200 OK/g) ?? []).length, 2);
+		assert.ok(received.toString().includes("Content-Length: 0\r\n\r\n\r\n"), "the pong between the answers");
+	});
+
+	it("refuses a method it does not serve with 405 and Allow", async () => {
+		const m = parseMessage(new Uint8Array((await udpExchange(port, request("INVITE", port, "UDP")))!));
+		assert.equal(m.status, 405);
+		assert.equal(m.header("Allow"), "OPTIONS");
+	});
+
+	it("answers a malformed request 400 with the reason, and ignores garbage", async () => {
+		const bad = await udpExchange(port, request("OPTIONS", port, "UDP", ["Max-Forwards: 999"]));
+		const m = parseMessage(new Uint8Array(bad!));
+		assert.equal(m.status, 400);
+		assert.equal(m.reason, "Multiple Max-Forwards headers");
+		assert.equal(await udpExchange(port, Buffer.from([0, 1, 2, 255, 13, 10]), 300), undefined);
+		const after = await udpExchange(port, request("OPTIONS", port, "UDP"));
+		assert.ok(after, "still answering after garbage");
+	});
+});
