@@ -4,7 +4,7 @@
  * fold) may appear around every separator: SWS ";" SWS, SWS "=" SWS, SWS "," SWS.
  */
 import { fail } from "./errors.js";
-import { decodeText, isDigit, isLws, isTokenChar } from "./text.js";
+import { decodeText, equalsLower, isDigit, isLws, isTokenChar } from "./text.js";
 import { type Params, type Uri, isIPv4, isIPv6, paramsText, parsePort, parseUriBytes, scanHost } from "./uri.js";
 
 /** A cursor over bytes[p, e) of one header value. */
@@ -680,18 +680,7 @@ function scanParams(bytes: Uint8Array, i: number, end: number, lowerName: string
 			}
 			ve = i;
 		}
-		if (ne - ns === lowerName.length && equalsLowerAt(bytes, ns, lowerName))
+		if (equalsLower(bytes, ns, ne, lowerName))
 			return vs < 0 ? null : decodeText(bytes, vs, ve);
 	}
-}
-
-function equalsLowerAt(bytes: Uint8Array, start: number, lower: string): boolean {
-	for (let k = 0; k < lower.length; k++) {
-		let c = bytes[start + k];
-		if (c >= 65 && c <= 90)
-			c |= 0x20;
-		if (c !== lower.charCodeAt(k))
-			return false;
-	}
-	return true;
 }

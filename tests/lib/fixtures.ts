@@ -8,6 +8,15 @@ declare global {
 	var readFixture: ((path: string) => Uint8Array) | undefined;
 	// eslint-disable-next-line no-var
 	var listFixtures: ((folder: string) => string[]) | undefined;
+	// eslint-disable-next-line no-var
+	var testHash: ((algorithm: string, text: string) => string) | undefined;
+}
+
+/** The host's hash (node:crypto under Node; asked of Node from inside XS). */
+export function hostHash(algorithm: "MD5" | "SHA-256", text: string): string {
+	if (!globalThis.testHash)
+		throw new Error("no hash installed");
+	return globalThis.testHash(algorithm, text);
 }
 
 export function readFixture(path: string): Uint8Array {

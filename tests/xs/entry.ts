@@ -7,3 +7,4 @@ import "../core/uri.test.js";
 import "../core/headers.test.js";
 import "../core/framer.test.js";
 import "../core/serialize.test.js";
+import "../core/digest.test.js";

@@ -3,6 +3,7 @@
 // into the engine first, since XS has no file system here.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { createHash } from "node:crypto";
 import { Xsnap, bundle } from "./xsnap.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -26,6 +27,11 @@ function fixtureScript() {
 			if (!data) throw new Error("no fixture " + path);
 			return Uint8Array.from(data);
 		};
+		// Hashing is a host service: inside XS it is asked of the Node side.
+		globalThis.testHash = (algorithm, text) => {
+			const request = new TextEncoder().encode(JSON.stringify({ hash: algorithm, text })).buffer;
+			return new TextDecoder().decode(issueCommand(request));
+		};
 		globalThis.listFixtures = (folder) => Array.from(files.keys())
 			.filter((k) => k.startsWith(folder + "/") && k.indexOf("/", folder.length + 1) < 0)
 			.map((k) => k.slice(folder.length + 1)).sort();
@@ -34,7 +40,14 @@ function fixtureScript() {
 
 export async function runXsTests({ quiet = false } = {}) {
 	const source = await bundle(root + "build/tests/xs/entry.js");
-	const xs = new Xsnap();
+	const xs = new Xsnap({
+		onCommand(bytes) {
+			const request = JSON.parse(bytes.toString("utf8"));
+			if (request.hash)
+				return createHash(request.hash === "SHA-256" ? "sha256" : "md5").update(request.text, "utf8").digest("hex");
+			throw new Error("unknown command");
+		},
+	});
 	try {
 		await xs.evaluate(fixtureScript());
 		await xs.evaluate(source);

@@ -21,7 +21,15 @@ export class Xsnap {
 	#waiters = [];
 	#exited = null;
 
-	constructor() {
+	#onCommand;
+
+	/**
+	 * onCommand(Buffer) answers the worker's issueCommand() calls (a host
+	 * service seen from inside XS, such as a hash); its return value (Buffer or
+	 * string) goes back as the result.
+	 */
+	constructor({ onCommand } = {}) {
+		this.#onCommand = onCommand;
 		this.#child = spawn(workerPath(), [], { stdio: ["ignore", "inherit", "inherit", "pipe", "pipe"] });
 		this.#toWorker = this.#child.stdio[3];
 		this.#child.stdio[4].on("data", (chunk) => {
@@ -45,6 +53,18 @@ export class Xsnap {
 				return;
 			const body = this.#pending.subarray(colon + 1, colon + 1 + length);
 			this.#pending = this.#pending.subarray(colon + 2 + length);
+			if (body[0] === 0x3F) {	// "?": a command from inside the worker, answered with "/"
+				let reply;
+				try {
+					reply = Buffer.from(this.#onCommand ? this.#onCommand(body.subarray(1)) : "");
+				}
+				catch (e) {
+					reply = Buffer.from("");
+				}
+				const payload = Buffer.concat([Buffer.from("/"), reply]);
+				this.#toWorker.write(Buffer.concat([Buffer.from(payload.length + ":"), payload, Buffer.from(",")]));
+				continue;
+			}
 			const waiter = this.#waiters.shift();
 			if (!waiter)
 				continue;
