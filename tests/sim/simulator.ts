@@ -1,0 +1,112 @@
+/*
+ * Build the station with the Moddable SDK for the Linux simulator and run it
+ * headless: mcconfig -d -m -p lin -t build (never the SDK's other make
+ * targets: they kill simulators by name), then the SDK's xsbug-log around
+ * mcsim under xvfb-run, with a private HOME and debugger port per run. The
+ * run is stopped by its process group id. The SDK is found through MODDABLE
+ * or mcconfig on PATH; it is never part of this repository.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { root } from "../node/helpers.js";
+
+export interface Sdk {
+	moddable: string;
+	bin: string;
+}
+
+function which(name: string): string | undefined {
+	for (const dir of (process.env.PATH ?? "").split(":")) {
+		const p = join(dir, name);
+		if (dir && existsSync(p))
+			return p;
+	}
+	return undefined;
+}
+
+/** The SDK, or the reason it cannot be used. */
+export function findSdk(): Sdk | string {
+	let moddable = process.env.MODDABLE;
+	let bin: string | undefined;
+	if (moddable)
+		bin = join(moddable, "build/bin/lin/release");
+	else {
+		const mcconfig = which("mcconfig");
+		if (!mcconfig)
+			return "MODDABLE is not set and mcconfig is not on PATH";
+		bin = dirname(mcconfig);
+		moddable = join(bin, "../../../..");
+	}
+	for (const tool of ["mcconfig", "mcsim"]) {
+		if (!existsSync(join(bin, tool)))
+			return `the SDK at ${moddable} has no built ${tool} (build its tools: build/makefiles/lin, make)`;
+	}
+	if (!existsSync(join(moddable, "tools/xsbug-log/node_modules")))
+		return `the SDK's tools/xsbug-log needs npm install`;
+	if (!which("xvfb-run"))
+		return "xvfb-run is not installed (Debian package xvfb)";
+	return { moddable, bin };
+}
+
+export interface SimRun {
+	output(): string;
+	stop(): Promise<void>;
+}
+
+/** Build the station for -p lin with manifest config overrides; returns the path of mc.so. */
+export function buildStation(sdk: Sdk, config: Record<string, string | number>): string {
+	const out = mkdtempSync(join(tmpdir(), "portier-sim-build-"));
+	const env = { ...process.env, MODDABLE: sdk.moddable, PATH: `${join(root, "node_modules/.bin")}:${process.env.PATH}:${sdk.bin}` };
+	const args = ["-d", "-m", "-p", "lin", "-t", "build", "-o", out, ...Object.entries(config).map(([k, v]) => `${k}=${v}`)];
+	execFileSync(join(sdk.bin, "mcconfig"), args, { cwd: root, env, stdio: "pipe", timeout: 300000 });
+	const so = join(out, "bin/lin/mc/debug/main/mc.so");
+	if (!existsSync(so))
+		throw new Error("mcconfig produced no mc.so");
+	return so;
+}
+
+/** Start the simulator headless; resolves when `ready` appears in its trace output. */
+export function runSimulator(sdk: Sdk, so: string, debuggerPort: number, ready: string): Promise<SimRun> {
+	const home = mkdtempSync(join(tmpdir(), "portier-sim-home-"));
+	mkdirSync(join(home, ".config/tech.moddable.mcsim"), { recursive: true });
+	const env = {
+		...process.env, HOME: home, XSBUG_HOST: "127.0.0.1", XSBUG_PORT: String(debuggerPort),
+		XSBUG_LOG_PORT: String(debuggerPort), XSBUG_PROJECT: home,
+	};
+	const child: ChildProcess = spawn("xvfb-run", ["-a", "node", join(sdk.moddable, "tools/xsbug-log/xsbug-log.js"), join(sdk.bin, "mcsim"), so], {
+		cwd: home, env, stdio: ["ignore", "pipe", "pipe"], detached: true,
+	});
+	let text = "";
+	const stop = () => new Promise<void>((resolve) => {
+		if (child.exitCode !== null || child.signalCode !== null)
+			return resolve();
+		child.once("exit", () => resolve());
+		try {
+			process.kill(-child.pid!, "SIGTERM");	// the process group this run started
+		}
+		catch {
+			resolve();
+		}
+	});
+	return new Promise((resolve, reject) => {
+		const timer = setTimeout(() => {
+			void stop();
+			reject(new Error("the simulator did not start: " + text));
+		}, 30000);
+		const onData = (chunk: Buffer) => {
+			text += chunk.toString();
+			if (text.includes(ready)) {
+				clearTimeout(timer);
+				resolve({ output: () => text, stop });
+			}
+		};
+		child.stdout!.on("data", onData);
+		child.stderr!.on("data", onData);
+		child.once("exit", (code) => {
+			clearTimeout(timer);
+			reject(new Error(`the simulator exited (${code}): ${text}`));
+		});
+	});
+}

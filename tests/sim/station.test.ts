@@ -1,0 +1,66 @@
+// The same black-box checks as on Node, against the station built with the
+// Moddable SDK and running in its Linux simulator (skipped without the SDK).
+import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import net from "node:net";
+import { freePort } from "../node/helpers.js";
+import { type SimRun, buildStation, findSdk, runSimulator } from "./simulator.js";
+import { parseMessage } from "../../modules/sip/message.js";
+
+function options(port: number, transport: string, localPort: number): Buffer {
+	return Buffer.from([
+		`OPTIONS sip:door@127.0.0.1:${port} SIP/2.0`,
+		`Via: SIP/2.0/${transport} 127.0.0.1:${localPort};branch=z9hG4bKsim${Date.now()};rport`,
+		"Max-Forwards: 70", "From: <sip:tester@127.0.0.1>;tag=s1", `To: <sip:door@127.0.0.1:${port}>`,
+		`Call-ID: sim-${Math.random()}`, "CSeq: 1 OPTIONS", "Content-Length: 0", "", ""].join("\r\n"));
+}
+
+describe("the station in the Moddable simulator", function () {
+	this.timeout(360000);
+	let sim: SimRun | undefined;
+	let port = 0;
+
+	before(async function () {
+		const sdk = findSdk();
+		if (typeof sdk === "string") {
+			process.stdout.write(`\n  sim: skipped: ${sdk}\n`);
+			this.skip();
+		}
+		port = await freePort();
+		const so = buildStation(sdk, { sipPort: port });
+		sim = await runSimulator(sdk, so, await freePort(), "portier: SIP on");
+	});
+	after(async () => {
+		await sim?.stop();
+	});
+
+	it("answers OPTIONS over UDP", async () => {
+		const reply = await new Promise<Buffer>((resolve, reject) => {
+			const s = dgram.createSocket("udp4");
+			const timer = setTimeout(() => { s.close(); reject(new Error("no answer")); }, 5000);
+			s.on("message", (m) => { clearTimeout(timer); s.close(); resolve(m); });
+			s.bind(0, "127.0.0.1", () => s.send(options(port, "UDP", s.address().port), port, "127.0.0.1"));
+		});
+		const m = parseMessage(new Uint8Array(reply));
+		assert.equal(m.status, 200);
+		assert.equal(m.header("Allow"), "OPTIONS");
+		assert.ok(m.topVia().rport! > 0);
+	});
+
+	it("answers OPTIONS over TCP", async () => {
+		const socket = net.connect(port, "127.0.0.1");
+		let received = "";
+		socket.on("data", (d) => { received += d.toString(); });
+		await new Promise((r) => socket.once("connect", r));
+		socket.write(options(port, "TCP", socket.localPort!));
+		const deadline = Date.now() + 5000;
+		while (!received.includes("\r\n\r\n") && Date.now() < deadline)
+			await new Promise((r) => setTimeout(r, 20));
+		socket.destroy();
+		assert.match(received, /^SIP\/2\.0 200 OK\r\n/);
+	});
+
+	it("logs through trace()", () => {
+		assert.match(sim!.output(), /sip: OPTIONS from 127\.0\.0\.1:\d+ -> 200/);
+	});
+});
