@@ -4,6 +4,7 @@
  * fold) may appear around every separator: SWS ";" SWS, SWS "=" SWS, SWS "," SWS.
  */
 import { fail } from "./errors.js";
+import { methodOf } from "./names.js";
 import { decodeText, equalsLower, isDigit, isLws, isTokenChar } from "./text.js";
 import { type Params, type Uri, isIPv4, isIPv6, paramsText, parsePort, parseUriBytes, scanHost } from "./uri.js";
 
@@ -426,9 +427,14 @@ export function parseCSeq(bytes: Uint8Array, start: number, end: number): CSeq {
 	const c = new Cursor(bytes, start, end);
 	const seq = c.integer(0x7FFFFFFF, "CSeq");
 	const digitsEnd = c.p;
-	if (c.skipLws() === digitsEnd)
+	const methodStart = c.skipLws();
+	if (methodStart === digitsEnd)
 		fail("Bad CSeq");
-	const method = c.token("CSeq");
+	const methodEnd = c.tokenEnd();
+	if (methodEnd === methodStart)
+		fail("Bad CSeq");
+	const method = methodOf(bytes, methodStart, methodEnd);
+	c.p = methodEnd;
 	if (!c.atEnd())
 		fail("Bad CSeq");
 	return new CSeq(seq, method);

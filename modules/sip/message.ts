@@ -17,7 +17,7 @@ import {
 	parseAuth, parseCSeq, parseCallId, parseInteger, parseMediaType, parseMediaTypes,
 	nameAddrParam, parseNameAddr, parseNameAddrs, parseTokens, parseVias, viaParam,
 } from "./headers.js";
-import { H, HEADER_NAMES, headerIdOf, headerIdOfBytes } from "./names.js";
+import { H, HEADER_NAMES, headerIdOf, headerIdOfBytes, methodOf } from "./names.js";
 import { CR, HT, LF, SP, decodeFolded, decodeText, equalsLower, isDigit, isTokenChar } from "./text.js";
 import { type Uri, parseUriBytes } from "./uri.js";
 
@@ -35,27 +35,6 @@ export interface ParserOptions {
 }
 
 export const PARSER_DEFAULTS = Object.freeze({ maxSize: 16384, maxHeaders: 64 });
-
-/** Methods are case-sensitive (§7.1); known ones come back as shared constants. */
-const METHODS: readonly string[] = Object.freeze([
-	"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "INFO", "UPDATE", "PRACK",
-	"SUBSCRIBE", "NOTIFY", "REFER", "MESSAGE", "PUBLISH",
-]);
-
-function methodOf(bytes: Uint8Array, start: number, end: number): string {
-	const n = end - start;
-	for (let i = 0; i < METHODS.length; i++) {
-		const m = METHODS[i];
-		if (m.length !== n)
-			continue;
-		let j = 0;
-		while (j < n && bytes[start + j] === m.charCodeAt(j))
-			j++;
-		if (j === n)
-			return m;
-	}
-	return decodeText(bytes, start, end);
-}
 
 export class SipMessage {
 	/** The octets the message was parsed from (offsets below index into it). */

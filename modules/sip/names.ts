@@ -4,7 +4,7 @@
  * §7.3.3 (and of the extensions that define one). Names are case-insensitive
  * (§7.3.1). Built once at module load as frozen arrays (preload-safe).
  */
-import { equalsLower, isTokenChar } from "./text.js";
+import { decodeText, equalsLower, isTokenChar } from "./text.js";
 
 /** Canonical names, indexed by header id. Id 0 is "not a known header". */
 export const HEADER_NAMES: readonly string[] = Object.freeze([
@@ -120,4 +120,26 @@ export function isValidHeaderName(name: string): boolean {
 			return false;
 	}
 	return true;
+}
+
+/** Methods are case-sensitive (RFC 3261 §7.1); known ones come back as shared constants. */
+const METHODS: readonly string[] = Object.freeze([
+	"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "INFO", "UPDATE", "PRACK",
+	"SUBSCRIBE", "NOTIFY", "REFER", "MESSAGE", "PUBLISH",
+]);
+
+/** The method named by bytes[start, end): a shared constant when known, decoded otherwise. */
+export function methodOf(bytes: Uint8Array, start: number, end: number): string {
+	const n = end - start;
+	for (let i = 0; i < METHODS.length; i++) {
+		const m = METHODS[i];
+		if (m.length !== n || m.charCodeAt(0) !== bytes[start])
+			continue;
+		let j = 1;
+		while (j < n && bytes[start + j] === m.charCodeAt(j))
+			j++;
+		if (j === n)
+			return m;
+	}
+	return decodeText(bytes, start, end);
 }
