@@ -73,3 +73,30 @@ export interface ListenerClass {
 
 /** Where log lines go: trace() on the device, stdout on Node. */
 export type Log = (line: string) => void;
+
+/**
+ * Time, injected so that every SIP timer can be driven by a test: `set`
+ * schedules a one-shot callback, `clear` cancels it. Timer on the device,
+ * setTimeout on Node (and sinon's fake timers in tests).
+ */
+export interface Clock {
+	now(): number;
+	set(callback: () => void, ms: number): unknown;
+	clear(id: unknown): void;
+}
+
+/** TLS client options, as the SDK's TLS socket takes them. */
+export interface SecureOptions {
+	/** Trusted CA certificate(s), PEM text on Node, DER on the device. */
+	ca?: unknown;
+	/** Server name to verify (and to send as SNI). */
+	serverName?: string;
+}
+
+export interface TLSOptions extends TCPOptions {
+	secure?: SecureOptions;
+}
+
+export interface TLSClass {
+	new(options: TLSOptions): TCPSocket;
+}

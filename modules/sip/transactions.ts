@@ -1,0 +1,532 @@
+/*
+ * SIP transactions exactly as RFC 3261 §17, with the "Accepted" states of
+ * RFC 6026 for 2xx answers to INVITE:
+ *
+ *   INVITE client      Calling -> Proceeding -> Completed (D) | Accepted (M) -> Terminated
+ *   non-INVITE client  Trying -> Proceeding -> Completed (K) -> Terminated
+ *   INVITE server      Proceeding -> Completed (G, H) -> Confirmed (I) | Accepted (L) -> Terminated
+ *   non-INVITE server  Trying -> Proceeding -> Completed (J) -> Terminated
+ *
+ * Retransmission timers double from T1 and cap at T2 (A is not capped, E and G
+ * are); B, F, H, L, M are 64*T1; D is 32 s, K and I are T4, J is 64*T1, all
+ * zero on reliable transports. Every timer runs on the injected clock.
+ *
+ * Matching: responses by top-Via branch and CSeq method (§17.1.3); requests by
+ * branch, sent-by and method, ACK matching its INVITE (§17.2.3), and the RFC
+ * 2543 rule when the branch lacks the magic cookie. The number of live
+ * transactions is bounded: beyond it new requests are answered 503.
+ */
+import type { Clock, Log } from "../io/types.js";
+import type { SipMessage } from "./message.js";
+import { type HeaderList, type HeaderValue, type OutgoingRequest, type ResponseOptions, createResponse, rawValue, serializeRequest } from "./serialize.js";
+import type { Connection, SipTransport, Source, Target } from "./transport.js";
+import { H } from "./names.js";
+
+export const TIMER_DEFAULTS = Object.freeze({ T1: 500, T2: 4000, T4: 5000 });
+export const MAGIC_COOKIE = "z9hG4bK";
+
+export interface Timers {
+	T1: number;
+	T2: number;
+	T4: number;
+}
+
+export type ClientState = "calling" | "trying" | "proceeding" | "completed" | "accepted" | "terminated";
+export type ServerState = "trying" | "proceeding" | "completed" | "confirmed" | "accepted" | "terminated";
+
+export interface ClientTransactionUser {
+	/** Provisional and final responses; for INVITE, every 2xx (retransmissions too) while Accepted. */
+	onResponse(response: SipMessage, transaction: ClientTransaction): void;
+	/** Timer B or F fired without a final response (treat as 408, §8.1.3.1). */
+	onTimeout?(transaction: ClientTransaction): void;
+	/** The request could not be sent (treat as 503, §8.1.3.1). */
+	onTransportError?(transaction: ClientTransaction, reason: string): void;
+}
+
+export interface TransactionLayerOptions {
+	transport: SipTransport;
+	clock: Clock;
+	timers?: Partial<Timers>;
+	log?: Log;
+	/** Most transactions alive at once (client and server). */
+	maxTransactions?: number;
+	/** A new request outside any transaction; transaction is undefined for ACK. */
+	onRequest(request: SipMessage, source: Source, transaction: ServerTransaction | undefined): void;
+	/** A response that matched no transaction (a 2xx retransmission after the INVITE transaction ended). */
+	onStrayResponse?(response: SipMessage, source: Source): void;
+}
+
+/** Tag, branch and Call-ID material: 64 random bits as hex, from the host's random source. */
+export type RandomHex = () => string;
+
+function isReliable(transport: string): boolean {
+	return transport !== "UDP";
+}
+
+/* ------------------------------------------------------------------ */
+
+export class ClientTransaction {
+	readonly method: string;
+	readonly branch: string;
+	readonly request: OutgoingRequest;
+	readonly target: Target;
+	#layer: TransactionLayer;
+	#user: ClientTransactionUser;
+	#bytes: Uint8Array;
+	#connection: Connection | undefined;
+	#state: ClientState;
+	#retransmit: unknown;	// A or E
+	#timeout: unknown;	// B or F
+	#linger: unknown;	// D, K or M
+	#interval: number;
+	#ack: Uint8Array | undefined;
+	readonly key: string;
+
+	constructor(layer: TransactionLayer, request: OutgoingRequest, branch: string, target: Target, user: ClientTransactionUser, connection?: Connection) {
+		this.#layer = layer;
+		this.method = request.method;
+		this.branch = branch;
+		this.request = request;
+		this.target = target;
+		this.#user = user;
+		this.#connection = connection;
+		this.#bytes = serializeRequest(request);
+		this.key = clientKey(branch, request.method);
+		this.#state = request.method === "INVITE" ? "calling" : "trying";
+		this.#interval = layer.timers.T1;
+	}
+
+	get state(): ClientState {
+		return this.#state;
+	}
+	get bytes(): Uint8Array {
+		return this.#bytes;
+	}
+
+	start(): void {
+		const timers = this.#layer.timers;
+		this.#send(this.#bytes);
+		if (!isReliable(this.target.transport))
+			this.#retransmit = this.#layer.clock.set(() => this.#onRetransmit(), this.#interval);
+		this.#timeout = this.#layer.clock.set(() => this.#onTimeout(), 64 * timers.T1);
+	}
+
+	/** Stop at once (the TU gave up, e.g. CANCEL answered and the call is over). */
+	terminate(): void {
+		this.#enter("terminated");
+	}
+
+	#send(bytes: Uint8Array): void {
+		this.#layer.transport.send(bytes, this.target, (reason) => {
+			if (this.#state === "terminated")
+				return;
+			this.#enter("terminated");
+			this.#user.onTransportError?.(this, reason);
+		}, this.#connection);
+	}
+
+	#onRetransmit(): void {
+		this.#retransmit = undefined;
+		const s = this.#state;
+		if (s !== "calling" && s !== "trying" && s !== "proceeding")
+			return;
+		this.#send(this.#bytes);
+		const timers = this.#layer.timers;
+		// Timer A doubles without a cap (§17.1.1.2); Timer E doubles up to T2, and is T2 once Proceeding (§17.1.2.2).
+		if (this.method === "INVITE")
+			this.#interval *= 2;
+		else
+			this.#interval = s === "proceeding" ? timers.T2 : Math.min(this.#interval * 2, timers.T2);
+		this.#retransmit = this.#layer.clock.set(() => this.#onRetransmit(), this.#interval);
+	}
+
+	#onTimeout(): void {
+		this.#timeout = undefined;
+		const s = this.#state;
+		if (s === "calling" || s === "trying" || (s === "proceeding" && this.method !== "INVITE")) {
+			this.#enter("terminated");
+			this.#user.onTimeout?.(this);
+		}
+	}
+
+	/** A response matched this transaction. */
+	receive(response: SipMessage): void {
+		const status = response.status;
+		const s = this.#state;
+		const timers = this.#layer.timers;
+		if (this.method === "INVITE") {
+			if (status < 200) {
+				if (s === "calling" || s === "proceeding") {
+					if (s === "calling") {
+						// No more retransmissions; Timer B only guards Calling (§17.1.1.2): the TU limits ringing.
+						this.#clearRetransmit();
+						this.#clearTimeout();
+					}
+					this.#state = "proceeding";
+					this.#user.onResponse(response, this);
+				}
+				return;
+			}
+			if (status < 300) {
+				// RFC 6026 §8.4: Accepted, every 2xx goes to the TU, which sends the ACK.
+				if (s === "calling" || s === "proceeding") {
+					this.#clearRetransmit();
+					this.#clearTimeout();
+					this.#state = "accepted";
+					this.#linger = this.#layer.clock.set(() => this.#enter("terminated"), 64 * timers.T1);
+					this.#user.onResponse(response, this);
+				}
+				else if (s === "accepted")
+					this.#user.onResponse(response, this);
+				return;
+			}
+			// 300-699: ACK it here (§17.1.1.3) and wait Timer D for retransmissions.
+			if (s === "calling" || s === "proceeding") {
+				this.#clearRetransmit();
+				this.#clearTimeout();
+				this.#state = "completed";
+				this.#ack = this.#buildAck(response);
+				this.#send(this.#ack);
+				this.#linger = this.#layer.clock.set(() => this.#enter("terminated"), isReliable(this.target.transport) ? 0 : 32000);
+				this.#user.onResponse(response, this);
+			}
+			else if (s === "completed" && this.#ack)
+				this.#send(this.#ack);
+			return;
+		}
+		// non-INVITE (§17.1.2.2)
+		if (s !== "trying" && s !== "proceeding")
+			return;
+		if (status < 200) {
+			this.#state = "proceeding";
+			this.#user.onResponse(response, this);
+			return;
+		}
+		this.#clearRetransmit();
+		this.#clearTimeout();
+		this.#state = "completed";
+		this.#linger = this.#layer.clock.set(() => this.#enter("terminated"), isReliable(this.target.transport) ? 0 : timers.T4);
+		this.#user.onResponse(response, this);
+	}
+
+	/** The ACK for a non-2xx final response: same Request-URI, Call-ID, From, CSeq number, top Via and Route; the response's To. */
+	#buildAck(response: SipMessage): Uint8Array {
+		const headers: HeaderList = [];
+		let via = false;
+		for (const [name, value] of this.request.headers) {
+			const lower = name.toLowerCase();
+			if ((lower === "via" || lower === "v") && !via) {
+				headers.push(["Via", value]);
+				via = true;
+			}
+			else if (lower === "from" || lower === "f" || lower === "call-id" || lower === "i" || lower === "route" || lower === "max-forwards")
+				headers.push([name, value]);
+		}
+		const to = response.findId(H.TO);
+		if (to >= 0)
+			headers.push(["To", rawValue(response, to)]);
+		headers.push(["CSeq", response.cseq().seq + " ACK"]);
+		return serializeRequest({ method: "ACK", uri: this.request.uri, headers });
+	}
+
+	#clearRetransmit(): void {
+		if (this.#retransmit !== undefined)
+			this.#layer.clock.clear(this.#retransmit);
+		this.#retransmit = undefined;
+	}
+	#clearTimeout(): void {
+		if (this.#timeout !== undefined)
+			this.#layer.clock.clear(this.#timeout);
+		this.#timeout = undefined;
+	}
+
+	#enter(state: ClientState): void {
+		if (this.#state === "terminated")
+			return;
+		this.#state = state;
+		if (state === "terminated") {
+			this.#clearRetransmit();
+			this.#clearTimeout();
+			if (this.#linger !== undefined)
+				this.#layer.clock.clear(this.#linger);
+			this.#linger = undefined;
+			this.#layer.forget(this.key, this);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+export class ServerTransaction {
+	readonly request: SipMessage;
+	readonly source: Source;
+	readonly method: string;
+	readonly key: string;
+	#layer: TransactionLayer;
+	#state: ServerState;
+	#last: Uint8Array | undefined;
+	#lastStatus = 0;
+	#retransmit: unknown;	// G
+	#timeout: unknown;	// H
+	#linger: unknown;	// I, J, L
+	#interval: number;
+	/** Called when Timer H fires: the ACK for our error response never came (§17.2.1). */
+	onTimeout: ((transaction: ServerTransaction) => void) | undefined;
+
+	constructor(layer: TransactionLayer, request: SipMessage, source: Source, key: string) {
+		this.#layer = layer;
+		this.request = request;
+		this.source = source;
+		this.method = request.method!;
+		this.key = key;
+		this.#state = this.method === "INVITE" ? "proceeding" : "trying";
+		this.#interval = layer.timers.T1;
+	}
+
+	get state(): ServerState {
+		return this.#state;
+	}
+	get lastStatus(): number {
+		return this.#lastStatus;
+	}
+
+	/** Send a response through the transaction; returns false once the transaction no longer takes one. */
+	respond(status: number, options: ResponseOptions = {}): boolean {
+		const s = this.#state;
+		if (s !== "trying" && s !== "proceeding" && !(s === "accepted" && status >= 200 && status < 300))
+			return false;
+		const layer = this.#layer;
+		const vias = layer.transport.responseVias(this.request, this.source);
+		const bytes = createResponse(this.request, status, { ...options, vias });
+		this.#last = bytes;
+		this.#lastStatus = status;
+		this.#send(bytes);
+		const timers = layer.timers;
+		const reliable = isReliable(this.source.transport);
+		if (status < 200) {
+			this.#state = "proceeding";
+			return true;
+		}
+		if (this.method === "INVITE") {
+			if (status < 300) {
+				if (s !== "accepted") {
+					this.#state = "accepted";	// RFC 6026 §8.7
+					this.#linger = layer.clock.set(() => this.#enter("terminated"), 64 * timers.T1);
+				}
+				return true;
+			}
+			this.#state = "completed";
+			if (!reliable)
+				this.#retransmit = layer.clock.set(() => this.#onRetransmit(), this.#interval);
+			this.#timeout = layer.clock.set(() => {
+				this.#timeout = undefined;
+				if (this.#state === "completed") {
+					this.#enter("terminated");
+					this.onTimeout?.(this);
+				}
+			}, 64 * timers.T1);
+			return true;
+		}
+		this.#state = "completed";
+		this.#linger = layer.clock.set(() => this.#enter("terminated"), reliable ? 0 : 64 * timers.T1);
+		return true;
+	}
+
+	#send(bytes: Uint8Array): void {
+		const { target, connection } = this.#layer.transport.responseTarget(this.request, this.source);
+		this.#layer.transport.send(bytes, target, undefined, connection);
+	}
+
+	#onRetransmit(): void {
+		this.#retransmit = undefined;
+		if (this.#state !== "completed" || !this.#last)
+			return;
+		this.#send(this.#last);
+		this.#interval = Math.min(this.#interval * 2, this.#layer.timers.T2);	// Timer G (§17.2.1)
+		this.#retransmit = this.#layer.clock.set(() => this.#onRetransmit(), this.#interval);
+	}
+
+	/** The request came again: answer with the last response (§17.2.1, §17.2.2), absorb in Accepted (RFC 6026). */
+	retransmission(): void {
+		const s = this.#state;
+		if ((s === "proceeding" || s === "completed") && this.#last)
+			this.#send(this.#last);
+	}
+
+	/** The ACK for a non-2xx final response. */
+	ack(): void {
+		if (this.#state !== "completed")
+			return;
+		if (this.#retransmit !== undefined)
+			this.#layer.clock.clear(this.#retransmit);
+		this.#retransmit = undefined;
+		if (this.#timeout !== undefined)
+			this.#layer.clock.clear(this.#timeout);
+		this.#timeout = undefined;
+		this.#state = "confirmed";
+		this.#linger = this.#layer.clock.set(() => this.#enter("terminated"), isReliable(this.source.transport) ? 0 : this.#layer.timers.T4);
+	}
+
+	terminate(): void {
+		this.#enter("terminated");
+	}
+
+	#enter(state: ServerState): void {
+		if (this.#state === "terminated")
+			return;
+		this.#state = state;
+		if (state !== "terminated")
+			return;
+		for (const id of [this.#retransmit, this.#timeout, this.#linger]) {
+			if (id !== undefined)
+				this.#layer.clock.clear(id);
+		}
+		this.#retransmit = this.#timeout = this.#linger = undefined;
+		this.#layer.forget(this.key, this);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+function clientKey(branch: string, method: string): string {
+	return branch + "\n" + (method === "ACK" ? "INVITE" : method);
+}
+
+/** §17.2.3: branch + sent-by + method, or the RFC 2543 identity of the request. */
+function serverKey(request: SipMessage): string {
+	const method = request.method === "ACK" ? "INVITE" : request.method!;
+	const via = request.topVia();
+	const branch = via.branch;
+	const sentBy = via.host.toLowerCase() + ":" + (via.port ?? "");
+	if (branch !== undefined && branch.startsWith(MAGIC_COOKIE))
+		return branch + "\n" + sentBy + "\n" + method;
+	// RFC 2543: Request-URI, From tag, Call-ID, CSeq number, top Via (To tag left out so the ACK matches).
+	return "2543\n" + request.uriText + "\n" + (request.fromTag() ?? "") + "\n" + request.callId() + "\n" + request.cseq().seq + "\n" + via.toString() + "\n" + method;
+}
+
+export class TransactionLayer {
+	readonly transport: SipTransport;
+	readonly clock: Clock;
+	readonly timers: Timers;
+	#clients = new Map<string, ClientTransaction>();
+	#servers = new Map<string, ServerTransaction>();
+	#options: TransactionLayerOptions;
+	#log: Log;
+	#max: number;
+
+	constructor(options: TransactionLayerOptions) {
+		this.#options = options;
+		this.transport = options.transport;
+		this.clock = options.clock;
+		this.timers = Object.freeze({ ...TIMER_DEFAULTS, ...options.timers });
+		this.#log = options.log ?? (() => {});
+		this.#max = options.maxTransactions ?? 64;
+	}
+
+	get size(): number {
+		return this.#clients.size + this.#servers.size;
+	}
+
+	/**
+	 * Start a client transaction. The request's top Via must carry `branch`.
+	 * Returns undefined (and sends nothing) when the transaction table is full.
+	 */
+	request(request: OutgoingRequest, branch: string, target: Target, user: ClientTransactionUser, connection?: Connection): ClientTransaction | undefined {
+		if (this.size >= this.#max) {
+			this.#log("sip: transaction table full, " + request.method + " not sent");
+			return undefined;
+		}
+		const tx = new ClientTransaction(this, request, branch, target, user, connection);
+		this.#clients.set(tx.key, tx);
+		tx.start();
+		return tx;
+	}
+
+	/** Send a request outside any transaction (the ACK for a 2xx, §13.2.2.4). */
+	sendStateless(request: OutgoingRequest, target: Target, connection?: Connection): void {
+		this.transport.send(serializeRequest(request), target, undefined, connection);
+	}
+
+	/** The INVITE server transaction a CANCEL refers to (§9.2: same branch, method INVITE). */
+	findInvite(cancel: SipMessage): ServerTransaction | undefined {
+		try {
+			const key = serverKey(cancel);
+			return this.#servers.get(key.slice(0, key.lastIndexOf("\n") + 1) + "INVITE");
+		}
+		catch {
+			return undefined;
+		}
+	}
+
+	/** Entry point for the transport's requests. */
+	receiveRequest(request: SipMessage, source: Source): void {
+		let key: string;
+		try {
+			key = serverKey(request);
+		}
+		catch {
+			// No usable Via, Call-ID or CSeq: only the UA's checks can answer (or drop) it.
+			this.#options.onRequest(request, source, undefined);
+			return;
+		}
+		const existing = this.#servers.get(key);
+		if (existing) {
+			if (request.method !== "ACK")
+				existing.retransmission();
+			else if (existing.lastStatus >= 300)
+				existing.ack();	// absorbed: the ACK of our error response
+			else
+				this.#options.onRequest(request, source, undefined);	// the ACK of a 2xx belongs to the dialog (RFC 2543 peers reuse the branch)
+			return;
+		}
+		if (request.method === "ACK") {
+			this.#options.onRequest(request, source, undefined);
+			return;
+		}
+		const tx = new ServerTransaction(this, request, source, key);
+		if (this.size >= this.#max) {
+			this.#log("sip: transaction table full, " + request.method + " refused");
+			tx.respond(503, { headers: [["Retry-After", "5"]] });
+			tx.terminate();
+			return;
+		}
+		this.#servers.set(key, tx);
+		this.#options.onRequest(request, source, tx);
+	}
+
+	/** Entry point for the transport's responses (§17.1.3 matching). */
+	receiveResponse(response: SipMessage, source: Source): void {
+		let branch: string | undefined, method: string;
+		try {
+			branch = response.branch();
+			method = response.cseq().method;
+		}
+		catch {
+			return;	// a response without Via or CSeq cannot be matched: discard (§18.1.2)
+		}
+		const tx = branch === undefined ? undefined : this.#clients.get(clientKey(branch, method));
+		if (tx)
+			tx.receive(response);
+		else
+			this.#options.onStrayResponse?.(response, source);
+	}
+
+	forget(key: string, tx: ClientTransaction | ServerTransaction): void {
+		if (tx instanceof ClientTransaction) {
+			if (this.#clients.get(key) === tx)
+				this.#clients.delete(key);
+		}
+		else if (this.#servers.get(key) === tx)
+			this.#servers.delete(key);
+	}
+
+	/** End every transaction (shutdown). */
+	close(): void {
+		for (const tx of Array.from(this.#clients.values()))
+			tx.terminate();
+		for (const tx of Array.from(this.#servers.values()))
+			tx.terminate();
+	}
+}
+
+export type { HeaderValue };
