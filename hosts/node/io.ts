@@ -6,7 +6,8 @@
  */
 import dgram from "node:dgram";
 import net from "node:net";
-import type { Datagram, ListenerOptions, ListenerSocket, TCPOptions, TCPSocket, UDPOptions, UDPSocket } from "../../modules/io/types.js";
+import tls from "node:tls";
+import type { Datagram, ListenerOptions, ListenerSocket, TCPOptions, TCPSocket, TLSOptions, UDPOptions, UDPSocket } from "../../modules/io/types.js";
 
 function toBuffer(data: ArrayBuffer | Uint8Array): Buffer {
 	return data instanceof Uint8Array ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
@@ -69,15 +70,17 @@ export class TCP implements TCPSocket {
 	#chunks: Buffer[] = [];
 	#available = 0;
 
-	constructor(options: TCPOptions) {
-		const socket = options.from instanceof net.Socket ? options.from : net.connect({ host: options.address, port: options.port ?? 0 });
+	constructor(options: TCPOptions, connect?: () => net.Socket, connectEvent = "connect") {
+		const socket = options.from instanceof net.Socket ? options.from : connect ? connect() : net.connect({ host: options.address, port: options.port ?? 0 });
 		this.#socket = socket;
+		if (options.from instanceof net.Socket)
+			queueMicrotask(() => options.onWritable?.call(this, 65536));
 		socket.on("data", (chunk) => {
 			this.#chunks.push(chunk);
 			this.#available += chunk.length;
 			options.onReadable?.call(this, this.#available);
 		});
-		socket.on("connect", () => options.onWritable?.call(this, 65536));
+		socket.on(connectEvent, () => options.onWritable?.call(this, 65536));
 		socket.on("drain", () => options.onWritable?.call(this, 65536));
 		socket.on("error", (e) => options.onError?.call(this, e));
 		socket.on("close", () => options.onError?.call(this));
@@ -143,5 +146,23 @@ export class Listener implements ListenerSocket {
 		this.#server.close();
 		for (const s of this.#queue.splice(0))
 			s.destroy();
+	}
+}
+
+/**
+ * TLS client with the TCP shape (like the SDK's TLS socket): the server's
+ * certificate is verified against `secure.ca` and the server name; a
+ * handshake failure arrives as onError with the reason.
+ */
+export class TLS extends TCP {
+	constructor(options: TLSOptions) {
+		const secure = options.secure ?? {};
+		super(options, () => tls.connect({
+			host: options.address,
+			port: options.port ?? 5061,
+			ca: secure.ca as string | undefined,
+			servername: secure.serverName && !net.isIP(secure.serverName) ? secure.serverName : undefined,
+			checkServerIdentity: (host, cert) => tls.checkServerIdentity(secure.serverName ?? host, cert),
+		}), "secureConnect");
 	}
 }

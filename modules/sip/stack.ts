@@ -1,0 +1,221 @@
+/*
+ * The SIP stack: transport and transactions wired together, with what every
+ * user-agent part needs: fresh tags, branches and Call-IDs, the station's Via
+ * and Contact, name resolution, and sending a request that answers digest
+ * challenges by itself (RFC 3261 §22.2: 401 and 407, once per challenge).
+ */
+import type { Clock, Log } from "../io/types.js";
+import { DigestClient, type DigestCredentials, type HashFunction } from "./digest.js";
+import type { AuthValue } from "./headers.js";
+import { type SipMessage } from "./message.js";
+import { type HeaderList, type OutgoingRequest } from "./serialize.js";
+import { type ClientTransaction, MAGIC_COOKIE, type ServerTransaction, TransactionLayer, type Timers } from "./transactions.js";
+import { type Connection, SipTransport, type Source, type Target, type TransportName, type TransportOptions } from "./transport.js";
+import { isIPv4 } from "./uri.js";
+
+/** Resolves a host name to IPv4 addresses (the host's DNS; RFC 3263 SRV lives in resolver.ts). */
+export interface Resolver {
+	lookup(host: string, callback: (addresses: string[]) => void): void;
+}
+
+export interface StackOptions extends Omit<TransportOptions, "onRequest" | "onResponse" | "clock"> {
+	clock: Clock;
+	hash: HashFunction;
+	/** 16 hex digits of randomness per call (the host's RNG). */
+	random: () => string;
+	resolver?: Resolver;
+	timers?: Partial<Timers>;
+	userAgent?: string;
+	maxTransactions?: number;
+	onRequest(request: SipMessage, source: Source, transaction: ServerTransaction | undefined): void;
+	onStrayResponse?(response: SipMessage, source: Source): void;
+}
+
+export interface RequestSpec {
+	method: string;
+	uri: string;
+	from: string;
+	to: string;
+	callId: string;
+	cseq: number;
+	/** Route set (§12.2.1.1) and any other headers, after the standard ones. */
+	headers?: HeaderList;
+	contact?: string;
+	body?: string;
+	/** Authentication: the account's credentials and its digest state. */
+	credentials?: DigestCredentials;
+	digest?: DigestClient;
+}
+
+export interface RequestCallbacks {
+	/** Every response except the 401/407 that were answered here; `request` is what was finally sent. */
+	onResponse(response: SipMessage, request: OutgoingRequest, transaction: ClientTransaction): void;
+	/** No final response: timeout (408) or transport error (503), §8.1.3.1. */
+	onFailure(status: 408 | 503, reason: string): void;
+}
+
+function isIp(host: string): boolean {
+	const b = new Uint8Array(host.length);
+	for (let i = 0; i < host.length; i++)
+		b[i] = host.charCodeAt(i) & 0xFF;
+	return isIPv4(b, 0, b.length);
+}
+
+export class SipStack {
+	readonly transport: SipTransport;
+	readonly transactions: TransactionLayer;
+	readonly clock: Clock;
+	readonly hash: HashFunction;
+	readonly userAgent: string;
+	#random: () => string;
+	#resolver: Resolver | undefined;
+	#log: Log;
+
+	constructor(options: StackOptions) {
+		this.clock = options.clock;
+		this.hash = options.hash;
+		this.#random = options.random;
+		this.#resolver = options.resolver;
+		this.#log = options.log ?? (() => {});
+		this.userAgent = options.userAgent ?? "portier";
+		let layer: TransactionLayer;
+		this.transport = new SipTransport({
+			...options,
+			onRequest: (m, s) => layer.receiveRequest(m, s),
+			onResponse: (m, s) => layer.receiveResponse(m, s),
+		});
+		layer = this.transactions = new TransactionLayer({
+			transport: this.transport,
+			clock: options.clock,
+			timers: options.timers,
+			log: options.log,
+			maxTransactions: options.maxTransactions,
+			onRequest: options.onRequest,
+			onStrayResponse: options.onStrayResponse,
+		});
+	}
+
+	get host(): string {
+		return this.transport.host;
+	}
+	log(line: string): void {
+		this.#log(line);
+	}
+
+	tag(): string {
+		return this.#random().slice(0, 10);
+	}
+	branch(): string {
+		return MAGIC_COOKIE + this.#random();
+	}
+	callId(): string {
+		return this.#random() + "@" + this.host;
+	}
+	newDigestClient(): DigestClient {
+		return new DigestClient({ hash: this.hash, random: () => this.#random().slice(0, 16) });
+	}
+
+	/** sent-by and Contact address for a transport. */
+	hostPort(transport: TransportName): string {
+		return this.host + ":" + this.transport.localPort(transport);
+	}
+	contactUri(user: string, transport: TransportName): string {
+		const scheme = transport === "TLS" ? "sips" : "sip";
+		const param = transport === "UDP" ? "" : transport === "TCP" ? ";transport=tcp" : "";
+		return scheme + ":" + user + "@" + this.hostPort(transport) + param;
+	}
+
+	/** Resolve a host to a target (IPv4 literals at once). */
+	resolve(host: string, port: number, transport: TransportName, callback: (target: Target | undefined) => void): void {
+		if (isIp(host)) {
+			callback({ transport, address: host, port });
+			return;
+		}
+		if (!this.#resolver) {
+			callback(undefined);
+			return;
+		}
+		this.#resolver.lookup(host, (addresses) => {
+			callback(addresses.length ? { transport, address: addresses[0], port } : undefined);
+		});
+	}
+
+	/** Build a request with the standard headers of §8.1.1 and a fresh branch. */
+	build(spec: RequestSpec, transport: TransportName, branch: string, extra?: HeaderList): OutgoingRequest {
+		const headers: HeaderList = [
+			["Via", "SIP/2.0/" + transport + " " + this.hostPort(transport) + ";branch=" + branch + ";rport"],
+			["Max-Forwards", "70"],
+			["From", spec.from],
+			["To", spec.to],
+			["Call-ID", spec.callId],
+			["CSeq", spec.cseq + " " + spec.method],
+		];
+		if (spec.contact)
+			headers.push(["Contact", spec.contact]);
+		if (spec.headers)
+			headers.push(...spec.headers);
+		if (extra)
+			headers.push(...extra);
+		headers.push(["User-Agent", this.userAgent]);
+		const request: OutgoingRequest = { method: spec.method, uri: spec.uri, headers };
+		if (spec.body !== undefined)
+			request.body = spec.body;
+		return request;
+	}
+
+	/**
+	 * Send a request in a client transaction; a 401/407 is answered with
+	 * credentials once per challenge (a new branch and CSeq+1, §22.2). Returns
+	 * the CSeq finally used through the response's CSeq.
+	 */
+	send(spec: RequestSpec, target: Target, callbacks: RequestCallbacks, connection?: Connection): void {
+		const attempt = (cseq: number, authorization: HeaderList | undefined, answered: boolean) => {
+			const branch = this.branch();
+			const request = this.build({ ...spec, cseq }, target.transport, branch, authorization);
+			const tx = this.transactions.request(request, branch, target, {
+				onResponse: (response, t) => {
+					try {
+						const status = response.status;
+						if ((status === 401 || status === 407) && spec.digest && spec.credentials) {
+							const header = status === 401 ? "WWW-Authenticate" : "Proxy-Authenticate";
+							let challenges: AuthValue[];
+							try {
+								challenges = response.auth(header);
+							}
+							catch {
+								challenges = [];
+							}
+							const answer: HeaderList = [];
+							for (const c of challenges) {
+								const realm = c.get("realm");
+								if (realm === undefined || !spec.digest.challenge(c, answered))
+									continue;
+								const value = spec.digest.authorize(realm, spec.credentials, { method: spec.method, uri: spec.uri });
+								if (value)
+									answer.push([status === 401 ? "Authorization" : "Proxy-Authorization", value]);
+							}
+							if (answer.length) {
+								attempt(cseq + 1, answer, true);
+								return;
+							}
+						}
+						callbacks.onResponse(response, request, t);
+					}
+					catch (e) {
+						this.#log("sip: error handling a response: " + String(e));
+					}
+				},
+				onTimeout: () => callbacks.onFailure(408, "Request Timeout"),
+				onTransportError: (_t, reason) => callbacks.onFailure(503, reason),
+			}, connection);
+			if (!tx)
+				this.clock.set(() => callbacks.onFailure(503, "too many transactions"), 0);
+		};
+		attempt(spec.cseq, undefined, false);
+	}
+
+	close(): void {
+		this.transactions.close();
+		this.transport.close();
+	}
+}
