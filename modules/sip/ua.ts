@@ -883,8 +883,8 @@ export function directIp(destination: string): { host: string; port: number } | 
 		text = text.slice(4);
 	if (text.indexOf("@") >= 0)
 		text = text.slice(text.indexOf("@") + 1);
-	if (/^\d{1,3}(\*\d{1,3}){3}$/.test(text))
-		text = text.replace(/\*/g, ".");
+	if (/^\d{1,3}(\*\d{1,3}){3}(:\d+)?$/.test(text))
+		text = text.replace(/\*/g, ".");	// the keypad form 192*168*35*123
 	const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(text);
 	if (!m)
 		return undefined;
