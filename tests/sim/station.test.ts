@@ -5,6 +5,8 @@ import dgram from "node:dgram";
 import net from "node:net";
 import { freePort } from "../node/helpers.js";
 import { type SimRun, buildStation, findSdk, runSimulator } from "./simulator.js";
+import { type Kamailio, USERS, kamailioInstalled, startKamailio } from "../interop/kamailio.js";
+import { until } from "../interop/station.js";
 import { parseMessage } from "../../modules/sip/message.js";
 
 function options(port: number, transport: string, localPort: number): Buffer {
@@ -18,6 +20,7 @@ function options(port: number, transport: string, localPort: number): Buffer {
 describe("the station in the Moddable simulator", function () {
 	this.timeout(360000);
 	let sim: SimRun | undefined;
+	let kamailio: Kamailio | undefined;
 	let port = 0;
 
 	before(async function () {
@@ -27,11 +30,25 @@ describe("the station in the Moddable simulator", function () {
 			this.skip();
 		}
 		port = await freePort();
-		const so = buildStation(sdk, { sipPort: port });
+		const config: Record<string, string | number> = { sipPort: port };
+		if (kamailioInstalled()) {
+			const udpPort = await freePort();
+			kamailio = await startKamailio({ udpPort, tcpPort: await freePort() });
+			Object.assign(config, { account1Server: "127.0.0.1", account1Port: udpPort, account1User: "door", account1Password: USERS.door, account1Transport: "udp", account1Expires: 60 });
+		}
+		const so = buildStation(sdk, config);
 		sim = await runSimulator(sdk, so, await freePort(), "portier: SIP on");
 	});
 	after(async () => {
 		await sim?.stop();
+		await kamailio?.stop();
+	});
+
+	it("registers to Kamailio over UDP with digest authentication", async function () {
+		if (!kamailio)
+			this.skip();
+		await until(() => /portier: account 1 registered \(200 OK\)/.test(sim!.output()), 15000, () => sim!.output());
+		await until(() => /registered sip:door@127.0.0.1 from 127.0.0.1:\d+ over udp/.test(kamailio!.output()), 5000, () => kamailio!.output().slice(-1000));
 	});
 
 	it("answers OPTIONS over UDP", async () => {
@@ -43,7 +60,7 @@ describe("the station in the Moddable simulator", function () {
 		});
 		const m = parseMessage(new Uint8Array(reply));
 		assert.equal(m.status, 200);
-		assert.equal(m.header("Allow"), "OPTIONS");
+		assert.match(m.header("Allow")!, /INVITE, ACK, BYE, CANCEL, OPTIONS/);
 		assert.ok(m.topVia().rport! > 0);
 	});
 
@@ -57,10 +74,10 @@ describe("the station in the Moddable simulator", function () {
 		while (!received.includes("\r\n\r\n") && Date.now() < deadline)
 			await new Promise((r) => setTimeout(r, 20));
 		socket.destroy();
-		assert.match(received, /^SIP\/2\.0 200 OK\r\n/);
+		assert.match(received, /^SIP\/2\.0 200 OK\r\n/, sim!.output());
 	});
 
 	it("logs through trace()", () => {
-		assert.match(sim!.output(), /sip: OPTIONS from 127\.0\.0\.1:\d+ -> 200/);
+		assert.match(sim!.output(), /portier: SIP on udp and tcp port \d+/);
 	});
 });
