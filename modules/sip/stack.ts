@@ -83,6 +83,7 @@ export class SipStack {
 			...options,
 			onRequest: (m, s) => layer.receiveRequest(m, s),
 			onResponse: (m, s) => layer.receiveResponse(m, s),
+			onConnectionLost: (t) => this.onConnectionLost?.(t),
 		});
 		layer = this.transactions = new TransactionLayer({
 			transport: this.transport,
@@ -94,6 +95,9 @@ export class SipStack {
 			onStrayResponse: options.onStrayResponse,
 		});
 	}
+
+	/** An outgoing TCP/TLS connection closed (the registration layer re-registers). */
+	onConnectionLost: ((target: Target) => void) | undefined;
 
 	get host(): string {
 		return this.transport.host;

@@ -51,6 +51,8 @@ export interface TransportOptions {
 	onResponse(message: SipMessage, source: Source): void;
 	/** A datagram or stream message that failed to parse (a request may deserve a 400). */
 	onMalformed?(error: SipParseError, bytes: Uint8Array, source: Source): void;
+	/** A TCP/TLS connection we opened was closed or failed. */
+	onConnectionLost?(target: Target): void;
 	maxConnections?: number;
 	/** Octets queued per connection while it connects; beyond, sends fail. */
 	maxQueued?: number;
@@ -464,6 +466,10 @@ export class SipTransport {
 				for (const h of handlers)
 					h(reason);
 			});
+		if (c.outgoing && !this.#closed && reason !== "idle" && reason !== "replaced" && this.#options.onConnectionLost) {
+			const lost: Target = { transport: c.transport, address: c.address, port: c.port };
+			this.#later(() => this.#options.onConnectionLost!(lost));
+		}
 	}
 
 	/** Close idle connections that nobody keeps alive. */

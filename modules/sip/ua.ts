@@ -13,12 +13,13 @@ import { H } from "./names.js";
 import type { SipMessage } from "./message.js";
 import { type AccountConfig, Registration, type RegistrationStatus } from "./registration.js";
 import { type AudioSession, type LocalMedia, type SessionDescription, acceptAnswer, createAnswer, createOffer, parseSdp } from "./sdp.js";
-import type { HeaderList, OutgoingRequest } from "./serialize.js";
+import { type HeaderList, type OutgoingRequest, createResponse } from "./serialize.js";
 import { SipStack, type RequestSpec, type StackOptions } from "./stack.js";
 import type { ClientTransaction, ServerTransaction } from "./transactions.js";
 import type { Source, Target, TransportName } from "./transport.js";
 import { type UasCapabilities, checkRequest } from "./uas-checks.js";
 import { decodeText } from "./text.js";
+import type { DigestClient, DigestCredentials } from "./digest.js";
 import { SipUri, parseUri } from "./uri.js";
 
 export interface SessionTimerConfig {
@@ -86,7 +87,7 @@ export class Call {
 	/** @internal */ cancelWanted = false;
 	/** @internal */ sessionExpires = 0;
 	/** @internal */ refresher: "local" | "remote" | "" = "";
-	/** @internal */ lastOk: OutgoingRequest | undefined;
+	/** @internal */ auth: { credentials: DigestCredentials; digest: DigestClient } | undefined;
 
 	constructor(ua: UserAgent, o: { id: string; direction: "incoming" | "outgoing"; remote: string; account?: string; local: LocalMedia; localTag: string }) {
 		this.ua = ua;
@@ -142,6 +143,14 @@ export class UserAgent {
 			onStrayResponse: (response) => this.#guard(() => this.#strayResponse(response)),
 		});
 		this.registrations = options.accounts.map((a) => new Registration(this.stack, a, options.onRegistration));
+		this.stack.onConnectionLost = (lost) => this.#guard(() => {
+			// a registration's TCP/TLS flow broke: register again (RFC 5626 §4.4.1 spirit; back-off applies on failure)
+			for (const r of this.registrations) {
+				const t = r.target;
+				if (t && t.transport === lost.transport && t.address === lost.address && t.port === lost.port && r.status.registered)
+					r.refresh();
+			}
+		});
 	}
 
 	get calls(): Call[] {
@@ -237,8 +246,11 @@ export class UserAgent {
 			contact: "<" + stack.contactUri(registration ? registration.config.user : "door", transport) + ">",
 			headers, body: offer,
 		};
-		if (registration)
-			Object.assign(spec, { credentials: { username: registration.config.authUser || registration.config.user, password: registration.config.password }, digest: stack.newDigestClient() });
+		if (registration) {
+			// the account's credentials answer challenges to the INVITE and to requests later in the dialog (BYE...)
+			call.auth = { credentials: { username: registration.config.authUser || registration.config.user, password: registration.config.password }, digest: stack.newDigestClient() };
+			Object.assign(spec, call.auth);
+		}
 		stack.resolve(next.host, next.port, transport, (target) => this.#guard(() => {
 			if (!target) {
 				this.#end(call, "503");
@@ -309,7 +321,7 @@ export class UserAgent {
 			return;
 		}
 		if (call.cancelWanted) {
-			this.#bye(call.dialog!);
+			this.#bye(call.dialog!, call.auth);
 			this.#end(call, "local");
 			return;
 		}
@@ -377,8 +389,14 @@ export class UserAgent {
 			this.#inDialog(request, source, tx, toTag);
 			return;
 		}
-		if (method === "ACK" || !tx)
-			return;	// an ACK outside a dialog, or a request without a transaction: nothing to answer
+		if (method === "ACK")
+			return;	// an ACK outside any dialog: nothing to answer
+		if (!tx) {
+			// too broken to match a transaction (no usable Call-ID, CSeq...): answer statelessly if it can be routed
+			const refusal = checkRequest(request, this.#caps);
+			this.#stateless(request, source, refusal?.status ?? 400, refusal?.reason);
+			return;
+		}
 		const refusal = checkRequest(request, this.#caps);
 		if (refusal) {
 			tx.respond(refusal.status, { reason: refusal.reason, headers: refusal.headers, toTag: this.stack.tag() });
@@ -404,6 +422,18 @@ export class UserAgent {
 		}
 		// BYE, INFO, UPDATE need a dialog
 		tx.respond(481, { toTag: this.stack.tag() });
+	}
+
+	#stateless(request: SipMessage, source: Source, status: number, reason?: string): void {
+		try {
+			const transport = this.stack.transport;
+			const bytes = createResponse(request, status, { reason, vias: transport.responseVias(request, source), toTag: this.stack.tag() });
+			const { target, connection } = transport.responseTarget(request, source);
+			transport.send(bytes, target, undefined, connection);
+		}
+		catch {
+			// without a readable Via there is nowhere to send an answer
+		}
 	}
 
 	#capabilityHeaders(): HeaderList {
@@ -675,7 +705,7 @@ export class UserAgent {
 		if (call.state === "ended")
 			return;
 		if (call.state === "answered") {
-			this.#bye(call.dialog!);
+			this.#bye(call.dialog!, call.auth);
 			this.#end(call, why);
 			return;
 		}
@@ -696,8 +726,11 @@ export class UserAgent {
 		this.#sendInDialog(call.dialog, call.dialog.request("INFO", [["Content-Type", contentType]], body), () => {});
 	}
 
-	#bye(dialog: Dialog): void {
-		this.#sendInDialog(dialog, dialog.request("BYE"), () => {});
+	#bye(dialog: Dialog, auth?: Call["auth"]): void {
+		const spec = dialog.request("BYE");
+		if (auth)
+			Object.assign(spec, auth);
+		this.#sendInDialog(dialog, spec, () => {});
 	}
 
 	/** Send a request in a dialog to its next hop; ACK goes outside any transaction (§17.1.1.3). */
@@ -785,7 +818,7 @@ export class UserAgent {
 			// the peer refreshes; without a refresh by SE - min(32, SE/3) the session is over (§10)
 			call.timers[2] = this.stack.clock.set(() => this.#guard(() => {
 				if (call.state === "answered") {
-					this.#bye(call.dialog!);
+					this.#bye(call.dialog!, call.auth);
 					this.#end(call, "session-expired");
 				}
 			}), se - Math.min(32000, se / 3));
@@ -802,10 +835,12 @@ export class UserAgent {
 			["Content-Type", "application/sdp"], ["Supported", "timer"],
 			["Session-Expires", call.sessionExpires + ";refresher=" + role],
 		], createOffer(call.local));
+		if (call.auth)
+			Object.assign(spec, call.auth);
 		this.#sendInDialog(call.dialog, spec, (response) => this.#guard(() => {
 			if (!response || (response.status >= 300 && response.status !== 491)) {
 				// the refresh failed: the session is over (RFC 4028 §10)
-				this.#bye(call.dialog!);
+				this.#bye(call.dialog!, call.auth);
 				this.#end(call, "session-refresh-failed");
 				return;
 			}
