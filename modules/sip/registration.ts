@@ -26,8 +26,10 @@ export interface AccountConfig {
 	authUser?: string;
 	password: string;
 	server: string;
+	/** The server's port; with "DNS-SRV" the SRV records decide. */
 	port: number;
-	transport: TransportName;
+	/** "DNS-SRV": NAPTR/SRV choose transport, hosts and ports (RFC 3263). */
+	transport: TransportName | "DNS-SRV";
 	/** Seconds asked for in Expires. */
 	expires: number;
 	outboundProxy?: ProxyAddress;
@@ -144,37 +146,51 @@ export class Registration {
 			return;
 		const hops = this.#hops();
 		const hop = hops[hopIndex];
+		const c = this.#config;
+		const srv = c.transport === "DNS-SRV";
+		// the registrar itself under DNS-SRV is located by NAPTR/SRV; proxies and fixed transports by their address
+		const isServer = hop.host === c.server && !c.outboundProxy && hopIndex === 0;
 		this.#busy = true;
-		this.#stack.resolve(hop.host, hop.port, this.#config.transport, (resolved) => {
-			if (this.#stopped) {
-				this.#busy = false;
+		this.#stack.locate(hop.host, srv ? undefined : c.transport as TransportName, srv && isServer ? undefined : hop.port, (targets) => {
+			this.#busy = false;
+			if (this.#stopped)
 				return;
-			}
-			if (!resolved) {
-				this.#busy = false;
+			if (!targets.length) {
 				this.#failed(503, "cannot resolve " + hop.host, hopIndex, hops.length);
 				return;
 			}
-			const target: Target = this.#config.transport === "TLS" ? { ...resolved, secure: { ca: this.#config.ca, serverName: this.#config.server } } : resolved;
-			this.#send(target, this.#expires, (response, status, reason) => {
-				this.#busy = false;
-				if (this.#stopped)
-					return;
-				if (status >= 200 && status < 300 && response) {
-					this.#target = target;
-					this.#registered(response, target, hop);
+			this.#attempt(targets, 0, hopIndex, hops.length, hop);
+		});
+	}
+
+	/** Try the located targets in order; on no answer or 5xx move to the next one (RFC 3263 §4.3). */
+	#attempt(targets: Target[], index: number, hopIndex: number, hopCount: number, hop: ProxyAddress): void {
+		const located = targets[index];
+		const target: Target = located.transport === "TLS" ? { ...located, secure: { ca: this.#config.ca, serverName: this.#config.server } } : located;
+		this.#busy = true;
+		this.#send(target, this.#expires, (response, status, reason) => {
+			this.#busy = false;
+			if (this.#stopped)
+				return;
+			if (status >= 200 && status < 300 && response) {
+				this.#target = target;
+				this.#registered(response, target, { host: hop.host, port: target.port });
+				return;
+			}
+			if (status === 423 && response) {
+				const min = Number(response.header("Min-Expires"));
+				if (Number.isInteger(min) && min > this.#expires && min <= 86400) {
+					this.#expires = min;	// §10.2.8: ask again with at least Min-Expires
+					this.#attempt(targets, index, hopIndex, hopCount, hop);
 					return;
 				}
-				if (status === 423 && response) {
-					const min = Number(response.header("Min-Expires"));
-					if (Number.isInteger(min) && min > this.#expires && min <= 86400) {
-						this.#expires = min;	// §10.2.8: ask again with at least Min-Expires
-						this.#register(hopIndex);
-						return;
-					}
-				}
-				this.#failed(status, reason, hopIndex, hops.length);
-			});
+			}
+			if ((status === 408 || status === 503) && index + 1 < targets.length) {
+				this.#stack.log("sip: account " + this.#config.id + ": " + target.address + ":" + target.port + " failed (" + status + "), trying the next target");
+				this.#attempt(targets, index + 1, hopIndex, hopCount, hop);
+				return;
+			}
+			this.#failed(status, reason, hopIndex, hopCount);
 		});
 	}
 
@@ -184,7 +200,7 @@ export class Registration {
 		this.#cseq++;
 		this.#stack.send({
 			method: "REGISTER",
-			uri: "sip:" + c.server + (c.port !== (c.transport === "TLS" ? 5061 : 5060) ? ":" + c.port : ""),
+			uri: "sip:" + c.server + (c.transport !== "DNS-SRV" && c.port !== (c.transport === "TLS" ? 5061 : 5060) ? ":" + c.port : ""),
 			from,
 			to: "<" + this.aor + ">",
 			callId: this.#callId,

@@ -12,18 +12,16 @@ import { type HeaderList, type OutgoingRequest } from "./serialize.js";
 import { type ClientTransaction, MAGIC_COOKIE, type ServerTransaction, TransactionLayer, type Timers } from "./transactions.js";
 import { type Connection, SipTransport, type Source, type Target, type TransportName, type TransportOptions } from "./transport.js";
 import { isIPv4 } from "./uri.js";
+import { type DnsClient, type Located, locate } from "./resolver.js";
 
-/** Resolves a host name to IPv4 addresses (the host's DNS; RFC 3263 SRV lives in resolver.ts). */
-export interface Resolver {
-	lookup(host: string, callback: (addresses: string[]) => void): void;
-}
 
 export interface StackOptions extends Omit<TransportOptions, "onRequest" | "onResponse" | "clock"> {
 	clock: Clock;
 	hash: HashFunction;
 	/** 16 hex digits of randomness per call (the host's RNG). */
 	random: () => string;
-	resolver?: Resolver;
+	/** The host's DNS (A, and SRV/NAPTR for RFC 3263). */
+	dns?: DnsClient;
 	timers?: Partial<Timers>;
 	userAgent?: string;
 	maxTransactions?: number;
@@ -68,14 +66,14 @@ export class SipStack {
 	readonly hash: HashFunction;
 	readonly userAgent: string;
 	#random: () => string;
-	#resolver: Resolver | undefined;
+	#dns: DnsClient | undefined;
 	#log: Log;
 
 	constructor(options: StackOptions) {
 		this.clock = options.clock;
 		this.hash = options.hash;
 		this.#random = options.random;
-		this.#resolver = options.resolver;
+		this.#dns = options.dns;
 		this.#log = options.log ?? (() => {});
 		this.userAgent = options.userAgent ?? "portier";
 		let layer: TransactionLayer;
@@ -135,13 +133,22 @@ export class SipStack {
 			callback({ transport, address: host, port });
 			return;
 		}
-		if (!this.#resolver) {
+		if (!this.#dns) {
 			callback(undefined);
 			return;
 		}
-		this.#resolver.lookup(host, (addresses) => {
+		this.#dns.a(host, (addresses) => {
 			callback(addresses.length ? { transport, address: addresses[0], port } : undefined);
 		});
+	}
+
+	/**
+	 * Every target for a server, in the order to try them (RFC 3263): transport
+	 * undefined means DNS-SRV (NAPTR/SRV choose), port undefined means SRV.
+	 */
+	locate(host: string, transport: TransportName | undefined, port: number | undefined, callback: (targets: Located[]) => void): void {
+		const dns: DnsClient = this.#dns ?? { a: (_name, cb) => cb([]) };
+		locate(dns, host, transport, port, () => parseInt(this.#random().slice(0, 8), 16) / 4294967296, callback);
 	}
 
 	/** Build a request with the standard headers of §8.1.1 and a fresh branch. */

@@ -214,7 +214,7 @@ export class UserAgent {
 			registration = this.defaultAccount();
 		if (!registration && !direct)
 			return undefined;
-		const transport: TransportName = registration ? registration.config.transport : "UDP";
+		const transport: TransportName = registration?.target ? registration.target.transport : "UDP";
 		let uri: string;
 		let next: { host: string; port: number };
 		if (registration) {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { UserAgent, type UserAgentOptions, type Call } from "../../modules/sip/ua.js";
 import { nodeClock } from "../../hosts/node/clock.js";
 import { Listener, TCP, TLS, UDP } from "../../hosts/node/io.js";
-import { nodeHash, nodeRandom, nodeResolver } from "../../hosts/node/platform.js";
+import { nodeHash, nodeRandom, nodeDns } from "../../hosts/node/platform.js";
 import { parseMessage } from "../../modules/sip/message.js";
 import type { UDPOptions } from "../../modules/io/types.js";
 import { freePort } from "../node/helpers.js";
@@ -38,7 +38,7 @@ async function station(overrides: Partial<UserAgentOptions> = {}) {
 		udp: { io: recordingUdp(sent), port, address: "127.0.0.1" },
 		listener: { io: Listener, port, address: "127.0.0.1" },
 		tcp: { io: TCP }, tls: { io: TLS },
-		clock: nodeClock, host: "127.0.0.1", hash: nodeHash, random: nodeRandom, resolver: nodeResolver,
+		clock: nodeClock, host: "127.0.0.1", hash: nodeHash, random: nodeRandom, dns: nodeDns,
 		accounts: [],
 		media: () => ({ address: "127.0.0.1", port: 40000, codecs: ["PCMU", "PCMA"], sessionId: "7", version: 1 }),
 		onIncomingCall(call) { calls.push(call); call.ring(); call.answer(); },

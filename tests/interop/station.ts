@@ -1,7 +1,7 @@
 // A SIP stack on Node's sockets for the interop tests (127.0.0.1, free ports).
 import { nodeClock } from "../../hosts/node/clock.js";
 import { Listener, TCP, TLS, UDP } from "../../hosts/node/io.js";
-import { nodeHash, nodeRandom, nodeResolver } from "../../hosts/node/platform.js";
+import { nodeHash, nodeRandom, nodeDns } from "../../hosts/node/platform.js";
 import { SipStack, type StackOptions } from "../../modules/sip/stack.js";
 import { freePort } from "../node/helpers.js";
 
@@ -17,7 +17,7 @@ export async function nodeStack(overrides: Partial<StackOptions> = {}): Promise<
 		host: "127.0.0.1",
 		hash: nodeHash,
 		random: nodeRandom,
-		resolver: nodeResolver,
+		dns: nodeDns,
 		userAgent: "portier-test",
 		log: (line) => log.push(line),
 		onRequest() {},

@@ -325,6 +325,31 @@ describe("user agent (fake timers)", () => {
 		assert.equal(ka[0].address, PEER);
 	});
 
+	it("DNS-SRV: registers through the SRV targets in order, failing over when one does not answer (RFC 3263)", () => {
+		const dns = {
+			a: (_n: string, cb: (a: string[]) => void) => cb([]),
+			srv: (name: string, cb: (r: Array<{ priority: number; weight: number; port: number; name: string }>) => void) =>
+				cb(name === "_sip._udp.example.com" ? [{ priority: 20, weight: 0, port: 5080, name: "192.0.2.2" }, { priority: 10, weight: 0, port: 5070, name: "192.0.2.1" }] : []),
+			naptr: (_n: string, cb: (r: never[]) => void) => cb([]),
+		};
+		const { ua, udp } = makeUa({
+			dns,
+			accounts: [{ id: "1", enabled: true, user: "door", password: "pw", server: "example.com", port: 5060, transport: "DNS-SRV", expires: 300, keepAlive: 0 }],
+		});
+		ua.start();
+		assert.equal(udp.sent[0].address, "192.0.2.1");
+		assert.equal(udp.sent[0].port, 5070);
+		assert.equal(udp.messages()[0].uriText, "sip:example.com");
+		clock.tick(32000);	// Timer F: the first target never answered
+		const second = udp.sent.filter((x) => x.address === "192.0.2.2");
+		assert.equal(second.length, 1);
+		assert.equal(second[0].port, 5080);
+		const reg = udp.messages().filter((m) => m.method === "REGISTER").at(-1)!;
+		udp.deliver(answer(reg, 200, [], "", "r"), "192.0.2.2", 5080);
+		assert.equal(ua.registrations[0].status.registered, true);
+		assert.equal(ua.registrations[0].target?.address, "192.0.2.2");
+	});
+
 	it("parses direct IP destinations, keypad form included", () => {
 		assert.deepEqual(directIp("192*168*35*123"), { host: "192.168.35.123", port: 0 });
 		assert.deepEqual(directIp("sip:10.0.0.2:5070"), { host: "10.0.0.2", port: 5070 });

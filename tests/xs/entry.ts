@@ -8,3 +8,4 @@ import "../core/headers.test.js";
 import "../core/framer.test.js";
 import "../core/serialize.test.js";
 import "../core/digest.test.js";
+import "../core/resolver.test.js";
