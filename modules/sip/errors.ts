@@ -6,6 +6,12 @@
 export class SipParseError extends Error {
 	readonly reason: string;
 	readonly status: number;
+	/**
+	 * The message as far as it could be read, when the error was found after
+	 * its headers were indexed (another SIP version, a body shorter than its
+	 * Content-Length): enough to answer a request with `status`.
+	 */
+	partial: unknown;
 	constructor(reason: string, status = 400) {
 		super(reason);
 		this.reason = reason;

@@ -394,6 +394,7 @@ export class SipParser {
 			lineEnd--;
 		let method: string | undefined;
 		let status = 0;
+		let versionError: SipParseError | undefined;
 		let a: number, b: number;
 		const sp1 = bytes.indexOf(SP, start);
 		if (sp1 < 0 || sp1 >= lineEnd || sp1 === start)
@@ -434,7 +435,7 @@ export class SipParser {
 			}
 			if (!isSipVersion(bytes, sp2 + 1, lineEnd))
 				fail("Bad request line");
-			checkVersion(bytes, sp2 + 1, lineEnd);
+			versionError = versionErrorOf(bytes, sp2 + 1, lineEnd);
 			a = sp1 + 1;
 			b = sp2;
 		}
@@ -501,12 +502,21 @@ export class SipParser {
 
 		/* ----- body (§18.3) ----- */
 		let bodyEnd = end;
+		let bodyError: SipParseError | undefined;
 		if (contentLength >= 0) {
 			if (p + contentLength > end)
-				fail("Content-Length larger than message");
-			bodyEnd = p + contentLength;
+				bodyError = new SipParseError("Content-Length larger than message");
+			else
+				bodyEnd = p + contentLength;
 		}
-		return new SipMessage(bytes, method, status, a, b, scratch.slice(0, x), p, bodyEnd);
+		const message = new SipMessage(bytes, method, status, a, b, scratch.slice(0, x), p, bodyEnd);
+		// Errors found once the headers are indexed leave enough to answer the request (§8.2.2, §18.3).
+		const error = versionError ?? bodyError;
+		if (error) {
+			error.partial = message;
+			throw error;
+		}
+		return message;
 	}
 
 	/**
@@ -551,14 +561,21 @@ function isSipVersion(bytes: Uint8Array, start: number, end: number): boolean {
 }
 
 /** SIP/2.0 only; another well-formed version is answered 505 (§21.5.7, RFC 4475 §3.1.2.16). */
-function checkVersion(bytes: Uint8Array, start: number, end: number): void {
+function versionErrorOf(bytes: Uint8Array, start: number, end: number): SipParseError | undefined {
 	if (end - start !== 7 || bytes[start + 4] !== 50 || bytes[start + 5] !== 46 || bytes[start + 6] !== 48) {
 		for (let i = start + 4; i < end; i++) {
 			if (!isDigit(bytes[i]) && bytes[i] !== 46)
-				fail("Bad SIP version");
+				return new SipParseError("Bad SIP version");
 		}
-		fail("Version Not Supported", 505);
+		return new SipParseError("Version Not Supported", 505);
 	}
+	return undefined;
+}
+
+function checkVersion(bytes: Uint8Array, start: number, end: number): void {
+	const error = versionErrorOf(bytes, start, end);
+	if (error)
+		throw error;
 }
 
 /** A message parsed once, without keeping a parser (tools, tests). */

@@ -37,6 +37,8 @@ export interface UserAgentOptions extends Omit<StackOptions, "onRequest" | "onSt
 	media: (callId: string) => LocalMedia;
 	sessionTimer?: SessionTimerConfig;
 	maxCalls?: number;
+	/** An unanswered call ends after this many ms (incoming: 480, outgoing: CANCEL); the door's Dial In/Out Time is usually shorter. */
+	maxRingTime?: number;
 	/** A new incoming call: ring(), answer() or reject() it. */
 	onIncomingCall(call: Call): void;
 	onCallState?(call: Call): void;
@@ -140,6 +142,12 @@ export class UserAgent {
 		this.stack = new SipStack({
 			...options,
 			onRequest: (request, source, tx) => this.#guard(() => this.#request(request, source, tx)),
+			onMalformed: (error, _bytes, source) => this.#guard(() => {
+				// a request read far enough to be answered gets the status and the reason (400, 505)
+				const partial = error.partial as SipMessage | undefined;
+				if (partial?.isRequest && partial.method !== "ACK")
+					this.#stateless(partial, source, error.status, error.reason);
+			}),
 			onStrayResponse: (response) => this.#guard(() => this.#strayResponse(response)),
 		});
 		this.registrations = options.accounts.map((a) => new Registration(this.stack, a, options.onRegistration));
@@ -260,8 +268,23 @@ export class UserAgent {
 				target.secure = { ca: registration.config.ca, serverName: registration.config.server };
 			this.#invite(call, spec, target);
 		}));
+		this.#ringLimit(call);
 		this.#state(call, "calling");
 		return call;
+	}
+
+	/** No call rings forever ("stuck in ringing"): past maxRingTime it is refused or cancelled. */
+	#ringLimit(call: Call): void {
+		call.timers[3] = this.stack.clock.set(() => this.#guard(() => {
+			if (call.state !== "calling" && call.state !== "ringing")
+				return;
+			if (call.direction === "incoming") {
+				call.serverTx?.respond(480, { toTag: call.localTag });
+				this.#end(call, "timeout");
+			}
+			else
+				this.hangup(call, "timeout");
+		}), this.#options.maxRingTime ?? 120000);
 	}
 
 	#invite(call: Call, spec: RequestSpec, target: Target): void {
@@ -498,6 +521,7 @@ export class UserAgent {
 		this.#dialogs.set(call.dialog.key, call);
 		tx.onTimeout = () => this.#end(call, "timeout");
 		tx.respond(100);
+		this.#ringLimit(call);
 		this.#state(call, "calling");
 		this.#options.onIncomingCall(call);
 	}

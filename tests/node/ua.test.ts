@@ -350,6 +350,39 @@ describe("user agent (fake timers)", () => {
 		assert.equal(ua.registrations[0].target?.address, "192.0.2.2");
 	});
 
+	it("answers another SIP version 505 and a short body 400 with the reason; drops garbage and responses", () => {
+		const { udp } = makeUa();
+		udp.deliver(invite("z9hG4bKv1").replace("INVITE sip:door@192.0.2.10 SIP/2.0", "INVITE sip:door@192.0.2.10 SIP/7.0"), PEER);
+		assert.equal(udp.messages().at(-1)!.status, 505);
+		udp.deliver(invite("z9hG4bKv2").replace(/Content-Length: \d+/, "Content-Length: 9999"), PEER);
+		const r = udp.messages().at(-1)!;
+		assert.equal(r.status, 400);
+		assert.equal(r.reason, "Content-Length larger than message");
+		const before = udp.sent.length;
+		udp.deliver("\x00\x01garbage\r\n\r\n", PEER);
+		udp.deliver(lines("SIP/2.0 200 OK", "Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKnone", "CSeq: 1 INVITE", "Call-ID: x", "", ""), PEER);
+		assert.equal(udp.sent.length, before);
+	});
+
+	it("hostile datagrams never escape a socket callback and state stays bounded", () => {
+		const { ua, udp } = makeUa({ maxCalls: 2 });
+		let seed = 7;
+		const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 16;
+		const base = Buffer.from(invite("z9hG4bKfz"));
+		for (let i = 0; i < 1500; i++) {
+			const m = Buffer.from(base);
+			for (let k = 0; k < 1 + (i % 6); k++)
+				m[rnd() % m.length] = rnd() & 0xFF;
+			// fresh Call-IDs and branches, so each one that parses is a new request
+			udp.deliver(new Uint8Array(Buffer.from(m.toString("latin1").replace("call-z9hG4bKfz", "c" + i).replace("branch=z9hG4bKfz", "branch=z9hG4bKf" + i), "latin1")), PEER);
+		}
+		assert.ok(ua.calls.length <= 2, "calls bounded: " + ua.calls.length);
+		assert.ok(ua.stack.transactions.size <= 64, "transactions bounded: " + ua.stack.transactions.size);
+		clock.tick(120000 + 64000);	// unanswered calls end at maxRingTime, their transactions after 64*T1
+		assert.equal(ua.calls.length, 0, "no call rings forever");
+		assert.equal(ua.stack.transactions.size, 0, "every transaction ends");
+	});
+
 	it("parses direct IP destinations, keypad form included", () => {
 		assert.deepEqual(directIp("192*168*35*123"), { host: "192.168.35.123", port: 0 });
 		assert.deepEqual(directIp("sip:10.0.0.2:5070"), { host: "10.0.0.2", port: 5070 });
