@@ -45,11 +45,11 @@ describe("npm start: the SIP listener on Node", function () {
 		assert.ok(reply, "no answer");
 		const m = parseMessage(new Uint8Array(reply));
 		assert.equal(m.status, 200);
-		assert.equal(m.header("Allow"), "OPTIONS");
+		assert.equal(m.header("Allow"), "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE");
 		assert.ok(m.toTag());
 		const via = m.topVia();
 		assert.ok(via.rport! > 0, "rport filled in");
-		assert.equal(m.header("Server"), "portier/0.1");
+
 	});
 
 	it("answers OPTIONS over TCP, pipelined, and answers a CRLFCRLF ping with CRLF", async () => {
@@ -67,9 +67,9 @@ describe("npm start: the SIP listener on Node", function () {
 	});
 
 	it("refuses a method it does not serve with 405 and Allow", async () => {
-		const m = parseMessage(new Uint8Array((await udpExchange(port, request("INVITE", port, "UDP")))!));
+		const m = parseMessage(new Uint8Array((await udpExchange(port, request("MESSAGE", port, "UDP")))!));
 		assert.equal(m.status, 405);
-		assert.equal(m.header("Allow"), "OPTIONS");
+		assert.match(m.header("Allow")!, /^INVITE, /);
 	});
 
 	it("answers a malformed request 400 with the reason, and ignores garbage", async () => {
