@@ -175,10 +175,11 @@ export function unquote(value: string | null | undefined): string | undefined {
 	return inner.indexOf("\\") < 0 ? inner : inner.replace(/\\(.)/g, "$1");
 }
 
+/** A quoted-string (§25.1): quotes and backslashes escaped, line breaks (never legal inside) made spaces. */
 export function quote(s: string): string {
-	if (s.indexOf("\"") < 0 && s.indexOf("\\") < 0)
+	if (s.indexOf("\"") < 0 && s.indexOf("\\") < 0 && s.indexOf("\r") < 0 && s.indexOf("\n") < 0)
 		return "\"" + s + "\"";
-	return "\"" + s.replace(/["\\]/g, "\\$&") + "\"";
+	return "\"" + s.replace(/[\r\n]/g, " ").replace(/["\\]/g, "\\$&") + "\"";
 }
 
 /* ---------- Via (§20.42) ---------- */

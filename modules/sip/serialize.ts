@@ -149,7 +149,7 @@ export class MessageWriter {
 			if (v instanceof Uint8Array)
 				pos = writeRaw(this.#room(pos, v.length), pos, v);
 			else
-				pos = this.#text(pos, safeText(typeof v === "string" ? v : String(v)));
+				pos = this.#text(pos, (typeof v === "string" ? safeText(v) : String(v)));
 			pos = this.#text(pos, "\r\n");
 		}
 		const bodyLength = typeof body === "string" ? utf8Length(body) : body.length;
@@ -184,7 +184,7 @@ function serialize(startLine: string, headers: HeaderList, body: Uint8Array | st
 			text = "\r\n";
 		}
 		else
-			text += name + ": " + safeText(typeof v === "string" ? v : String(v)) + "\r\n";
+			text += name + ": " + (typeof v === "string" ? safeText(v) : String(v)) + "\r\n";
 	}
 	const bodyLength = typeof body === "string" ? utf8Length(body) : body.length;
 	text += "Content-Length: " + bodyLength + "\r\n\r\n";
@@ -231,8 +231,10 @@ function formatMessage(startLine: string, headers: HeaderList, body: Uint8Array 
 		if (isContentLength(name))
 			continue;
 		const v = headers[i][1];
-		const value = typeof v === "string" ? v : v instanceof Uint8Array ? decodeText(v, 0, v.length) : String(v);
-		text += name + ": " + safeText(value) + "\r\n";
+		// Strings from callers are checked for line breaks; structured values (Via, NameAddr, URIs)
+		// are built from parsed or checked parts and quote() keeps display names on one line.
+		const value = typeof v === "string" ? safeText(v) : v instanceof Uint8Array ? decodeText(v, 0, v.length) : String(v);
+		text += name + ": " + value + "\r\n";
 	}
 	if (body === undefined || body.length === 0)
 		return text + "Content-Length: 0\r\n\r\n";

@@ -55,6 +55,13 @@ describe("serializer", () => {
 		equal(parseMessage(serializeRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["Subject", "x\r\nInjected: yes"]] })).has("Injected"), false);
 	});
 
+	it("a display name with line breaks stays on its line", () => {
+		const from = new NameAddr(parseUri("sip:door@example.com"), "Door\r\nInjected: yes", new Map([["tag", "1"]]));
+		const m = parseMessage(serializeRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["From", from]] }));
+		equal(m.has("Injected"), false);
+		equal(m.from().displayName, "Door  Injected: yes");
+	});
+
 	it("createResponse copies Via, From, Call-ID, CSeq octet for octet and tags To (§8.2.6.2)", () => {
 		const req = parseMessage(message("INVITE sip:door@h SIP/2.0", "v: SIP/2.0/UDP a;branch=z9hG4bK1,", " SIP/2.0/UDP b;branch=z9hG4bK2", "Via: SIP/2.0/TCP c;branch=z9hG4bK3", "f: <sip:x@y>;tag=f1", "t: <sip:door@h>", "i: call-1", "CSeq: 5 INVITE", "Timestamp: 54", "Subject: not copied", "", ""));
 		const ringing = parseMessage(createResponse(req, 180, { toTag: "door1", headers: [["Contact", "<sip:door@192.0.2.10>"]] }));
