@@ -9,3 +9,4 @@ import "../core/framer.test.js";
 import "../core/serialize.test.js";
 import "../core/digest.test.js";
 import "../core/resolver.test.js";
+import "../core/media.test.js";
