@@ -1,0 +1,72 @@
+/*
+ * The door station's call and door settings (SPEC §2-3), with the defaults of
+ * the vendor manuals. The configuration schema (issue: configuration page)
+ * validates and stores them; the station only reads them.
+ */
+
+export interface RelayConfig {
+	/** 1-based relay number. */
+	id: number;
+	/** Seconds the door stays released (1-60). */
+	holdTime: number;
+	/** DTMF code that opens it during a call ("#", "1234"...); empty: none. */
+	dtmfCode: string;
+}
+
+export interface AutoAnswerConfig {
+	enabled: boolean;
+	/** Seconds of ringing before the answer (0: at once). */
+	delay: number;
+	mode: "audio" | "video";
+}
+
+export interface DndConfig {
+	enabled: boolean;
+	/** The answer to calls while on: 486, 480 or 603. */
+	returnCode: number;
+}
+
+export interface StationConfig {
+	/** Numbers the call button calls (SIP numbers, URIs or IP addresses). */
+	contacts: string[];
+	/** How the call button calls its contacts. */
+	callMode: "single" | "group" | "sequence";
+	/** Group and sequence calls, when one callee refuses: call the next / keep the others ringing, or stop. */
+	whenRefused: "next" | "stop";
+	/** Sequence call: seconds each callee gets to answer. */
+	sequenceTimeout: number;
+	autoAnswerSip: AutoAnswerConfig;
+	autoAnswerIp: AutoAnswerConfig;
+	/** DND per account id ("1", "2"), and for direct IP calls ("ip"). */
+	dnd: Record<string, DndConfig>;
+	/** Seconds after which any call ends (0: no limit). */
+	maxCallTime: number;
+	/** Seconds an unanswered incoming call may ring (0: no limit). */
+	dialInTime: number;
+	/** Seconds an outgoing call may ring unanswered (0: no limit). */
+	dialOutTime: number;
+	/** End the call this many seconds after the door was opened during it (-1: never). */
+	hangUpAfterOpen: number;
+	/** Wrong DTMF codes accepted per call before further codes are ignored. */
+	maxWrongCodes: number;
+	/** Pressing the call button during a call ends it, except in its first `holdTime` seconds. */
+	pushToHangUp: { enabled: boolean; holdTime: number };
+	relays: RelayConfig[];
+}
+
+export const STATION_DEFAULTS: StationConfig = Object.freeze({
+	contacts: Object.freeze([]) as unknown as string[],
+	callMode: "single",
+	whenRefused: "next",
+	sequenceTimeout: 20,
+	autoAnswerSip: Object.freeze({ enabled: false, delay: 0, mode: "audio" }),
+	autoAnswerIp: Object.freeze({ enabled: true, delay: 0, mode: "audio" }),
+	dnd: Object.freeze({}) as Record<string, DndConfig>,
+	maxCallTime: 300,
+	dialInTime: 60,
+	dialOutTime: 60,
+	hangUpAfterOpen: -1,
+	maxWrongCodes: 3,
+	pushToHangUp: Object.freeze({ enabled: false, holdTime: 3 }),
+	relays: Object.freeze([Object.freeze({ id: 1, holdTime: 3, dtmfCode: "#" })]) as unknown as RelayConfig[],
+}) as StationConfig;

@@ -1,0 +1,320 @@
+/*
+ * The door logic on top of the user agent (SPEC §2-3): what the call button
+ * does (single, group or sequence call), how incoming calls are treated (DND,
+ * auto-answer, Dial In Time), door codes by DTMF opening relays for their hold
+ * time (with a limit on wrong codes), Max Call Time, Dial Out Time, hanging up
+ * after the door opened, and push-to-hang-up. It sees calls and keys, never
+ * SIP messages; relays are driven through the host.
+ */
+import type { Clock, Log } from "../io/types.js";
+import type { Call } from "../sip/ua.js";
+import type { RelayConfig, StationConfig } from "./config.js";
+
+/** What the station needs of the user agent. */
+export interface Dialer {
+	call(destination: string, options?: { account?: string }): Call | undefined;
+}
+
+/** Door relays, as the host wires them (a digital output per relay). */
+export interface RelayDriver {
+	set(id: number, active: boolean): void;
+}
+
+export type DoorOpener = "dtmf" | "api" | "input" | "mqtt" | "button";
+
+export type StationEvent =
+	| { type: "ringing"; call: Call }
+	| { type: "door-opened"; relay: number; by: DoorOpener }
+	| { type: "door-closed"; relay: number }
+	| { type: "wrong-code"; call: Call; count: number }
+	| { type: "dialing"; destinations: string[] };
+
+export interface StationOptions {
+	dialer: Dialer;
+	clock: Clock;
+	relays: RelayDriver;
+	config: StationConfig;
+	onEvent?(event: StationEvent): void;
+	log?: Log;
+}
+
+interface CallContext {
+	timers: unknown[];
+	digits: string;
+	wrongCodes: number;
+	/** Outgoing calls placed together by one button press. */
+	attempt: Attempt | undefined;
+}
+
+interface Attempt {
+	mode: "single" | "group" | "sequence";
+	contacts: string[];
+	next: number;
+	calls: Call[];
+	done: boolean;
+}
+
+export class Station {
+	#o: StationOptions;
+	#config: StationConfig;
+	#calls = new Map<Call, CallContext>();
+	#relayTimers = new Map<number, unknown>();
+	#relayState = new Map<number, boolean>();
+	#attempt: Attempt | undefined;
+
+	constructor(options: StationOptions) {
+		this.#o = options;
+		this.#config = options.config;
+	}
+
+	get config(): StationConfig {
+		return this.#config;
+	}
+	set config(config: StationConfig) {
+		this.#config = config;
+	}
+	/** Relays currently released. */
+	relayStates(): Array<{ id: number; active: boolean }> {
+		return this.#config.relays.map((r) => ({ id: r.id, active: this.#relayState.get(r.id) === true }));
+	}
+	get activeCalls(): Call[] {
+		return Array.from(this.#calls.keys());
+	}
+
+	/* ---------- incoming calls ---------- */
+
+	/** The user agent's onIncomingCall. */
+	incomingCall(call: Call): void {
+		const c = this.#config;
+		const dnd = c.dnd[call.account ?? "ip"];
+		if (dnd?.enabled) {
+			call.reject(dnd.returnCode);
+			return;
+		}
+		const context = this.#context(call);
+		call.ring();
+		this.#emit({ type: "ringing", call });
+		const auto = call.account === undefined ? c.autoAnswerIp : c.autoAnswerSip;
+		if (auto.enabled)
+			context.timers.push(this.#o.clock.set(() => this.#guard(() => call.answer()), auto.delay * 1000));
+		if (c.dialInTime > 0)
+			context.timers.push(this.#o.clock.set(() => this.#guard(() => {
+				if (call.state === "calling" || call.state === "ringing")
+					call.reject(480);
+			}), c.dialInTime * 1000));
+	}
+
+	/** The user agent's onCallState. */
+	callState(call: Call): void {
+		const context = this.#calls.get(call);
+		if (!context)
+			return;
+		if (call.state === "answered") {
+			if (this.#config.maxCallTime > 0)
+				context.timers.push(this.#o.clock.set(() => this.#guard(() => call.hangup()), this.#config.maxCallTime * 1000));
+			if (context.attempt)
+				this.#answeredAttempt(context.attempt, call);
+		}
+		else if (call.state === "ended") {
+			for (const t of context.timers)
+				this.#o.clock.clear(t);
+			this.#calls.delete(call);
+			if (context.attempt && call.answeredAt === 0)
+				this.#failedAttempt(context.attempt, call);
+		}
+	}
+
+	/** The user agent's onDtmf: collect keys and open the relay whose code they end with. */
+	dtmf(call: Call, key: string): void {
+		const context = this.#calls.get(call);
+		if (!context || call.state !== "answered" || context.wrongCodes >= this.#config.maxWrongCodes)
+			return;
+		context.digits = (context.digits + key).slice(-16);
+		let partial = false;
+		for (const relay of this.#config.relays) {
+			const code = relay.dtmfCode;
+			if (!code)
+				continue;
+			if (context.digits.endsWith(code)) {
+				context.digits = "";
+				this.openRelay(relay.id, "dtmf");
+				this.#afterOpen(call, context);
+				return;
+			}
+			// the keys so far may still become this code
+			for (let n = Math.min(code.length - 1, context.digits.length); n > 0; n--) {
+				if (code.startsWith(context.digits.slice(-n))) {
+					partial = true;
+					break;
+				}
+			}
+		}
+		if (!partial) {
+			context.digits = "";
+			context.wrongCodes++;
+			this.#emit({ type: "wrong-code", call, count: context.wrongCodes });
+		}
+	}
+
+	/* ---------- doors ---------- */
+
+	/** Release a relay for its hold time; the call ends after the door opened when configured. */
+	openRelay(id: number, by: DoorOpener): boolean {
+		const relay = this.#config.relays.find((r) => r.id === id);
+		if (!relay)
+			return false;
+		this.#drive(relay, true);
+		this.#emit({ type: "door-opened", relay: id, by });
+		const old = this.#relayTimers.get(id);
+		if (old !== undefined)
+			this.#o.clock.clear(old);
+		this.#relayTimers.set(id, this.#o.clock.set(() => this.#guard(() => {
+			this.#relayTimers.delete(id);
+			this.#drive(relay, false);
+			this.#emit({ type: "door-closed", relay: id });
+		}), relay.holdTime * 1000));
+		if (by !== "dtmf")
+			for (const [call, context] of this.#calls) {
+				if (call.state === "answered")
+					this.#afterOpen(call, context);
+			}
+		return true;
+	}
+
+	#drive(relay: RelayConfig, active: boolean): void {
+		this.#relayState.set(relay.id, active);
+		try {
+			this.#o.relays.set(relay.id, active);
+		}
+		catch (e) {
+			this.#o.log?.("station: relay " + relay.id + ": " + String(e));
+		}
+	}
+
+	#afterOpen(call: Call, context: CallContext): void {
+		const after = this.#config.hangUpAfterOpen;
+		if (after >= 0)
+			context.timers.push(this.#o.clock.set(() => this.#guard(() => call.hangup()), after * 1000));
+	}
+
+	/* ---------- the call button ---------- */
+
+	/** The call button: end the call (push to hang up), or call the contacts. */
+	press(): void {
+		const c = this.#config;
+		const active = this.activeCalls.filter((call) => call.state !== "ended");
+		if (active.length) {
+			if (c.pushToHangUp.enabled) {
+				const now = this.#o.clock.now();
+				for (const call of active) {
+					if (now - call.startedAt >= c.pushToHangUp.holdTime * 1000)
+						call.hangup();
+				}
+			}
+			return;
+		}
+		if (!c.contacts.length)
+			return;
+		this.callContacts(c.contacts, c.callMode);
+	}
+
+	/** Call numbers: one, all at once (first answer wins), or one after another. */
+	callContacts(contacts: string[], mode: "single" | "group" | "sequence"): void {
+		const attempt: Attempt = { mode, contacts: contacts.slice(0, 16), next: 0, calls: [], done: false };
+		this.#attempt = attempt;
+		this.#emit({ type: "dialing", destinations: attempt.contacts });
+		if (mode === "group")
+			for (const contact of attempt.contacts)
+				this.#dial(attempt, contact);
+		else
+			this.#dialNext(attempt);
+	}
+
+	#dialNext(attempt: Attempt): void {
+		while (attempt.next < attempt.contacts.length) {
+			const contact = attempt.contacts[attempt.next++];
+			if (this.#dial(attempt, contact))
+				return;
+			if (attempt.mode === "single")
+				break;
+		}
+		attempt.done = true;
+	}
+
+	#dial(attempt: Attempt, destination: string): Call | undefined {
+		const call = this.#o.dialer.call(destination);
+		if (!call) {
+			this.#o.log?.("station: cannot call " + destination);
+			return undefined;
+		}
+		attempt.calls.push(call);
+		const context = this.#context(call);
+		context.attempt = attempt;
+		const c = this.#config;
+		const limit = attempt.mode === "sequence" ? c.sequenceTimeout : c.dialOutTime;
+		if (limit > 0)
+			context.timers.push(this.#o.clock.set(() => this.#guard(() => {
+				if (call.state === "calling" || call.state === "ringing")
+					call.hangup();	// CANCEL; its end moves a sequence on
+			}), limit * 1000));
+		return call;
+	}
+
+	/** The first to answer wins: the others are cancelled. */
+	#answeredAttempt(attempt: Attempt, winner: Call): void {
+		attempt.done = true;
+		for (const call of attempt.calls) {
+			if (call !== winner && (call.state === "calling" || call.state === "ringing"))
+				call.hangup();
+		}
+	}
+
+	/** An attempt's call ended unanswered: a refusal or a time-out. */
+	#failedAttempt(attempt: Attempt, call: Call): void {
+		if (attempt.done)
+			return;
+		const refused = call.status >= 400 && call.status !== 408 && call.status !== 487;
+		if (attempt.mode === "sequence") {
+			if (refused && this.#config.whenRefused === "stop") {
+				attempt.done = true;
+				return;
+			}
+			this.#dialNext(attempt);
+			return;
+		}
+		if (attempt.mode === "group" && refused && this.#config.whenRefused === "stop") {
+			attempt.done = true;
+			for (const other of attempt.calls) {
+				if (other !== call && (other.state === "calling" || other.state === "ringing"))
+					other.hangup();
+			}
+		}
+	}
+
+	#context(call: Call): CallContext {
+		let context = this.#calls.get(call);
+		if (!context) {
+			context = { timers: [], digits: "", wrongCodes: 0, attempt: undefined };
+			this.#calls.set(call, context);
+		}
+		return context;
+	}
+
+	#emit(event: StationEvent): void {
+		try {
+			this.#o.onEvent?.(event);
+		}
+		catch (e) {
+			this.#o.log?.("station: event handler: " + String(e));
+		}
+	}
+
+	#guard(fn: () => void): void {
+		try {
+			fn();
+		}
+		catch (e) {
+			this.#o.log?.("station: " + String(e));
+		}
+	}
+}

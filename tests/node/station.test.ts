@@ -1,0 +1,207 @@
+// The door logic on the real user agent, a fake UDP socket and fake timers:
+// auto-answer, DTMF door codes and relays, wrong codes, limits, DND, the call
+// button's single, group and sequence calls, push to hang up.
+import assert from "node:assert/strict";
+import sinon from "sinon";
+import { nodeClock } from "../../hosts/node/clock.js";
+import { nodeHash } from "../../hosts/node/platform.js";
+import { UserAgent } from "../../modules/sip/ua.js";
+import type { SipMessage } from "../../modules/sip/message.js";
+import { Station, type StationEvent } from "../../modules/station/station.js";
+import { STATION_DEFAULTS, type StationConfig } from "../../modules/station/config.js";
+import { FakeUDP, lines } from "./fakes.js";
+
+const SDP = lines("v=0", "o=peer 1 1 IN IP4 192.0.2.1", "s=-", "c=IN IP4 192.0.2.1", "t=0 0", "m=audio 30000 RTP/AVP 0 101", "a=rtpmap:101 telephone-event/8000", "");
+let n = 0;
+
+function setup(config: Partial<StationConfig> = {}) {
+	const relayLog: string[] = [];
+	const events: StationEvent[] = [];
+	let station!: Station;
+	const ua = new UserAgent({
+		udp: { io: FakeUDP, port: 5060 }, clock: nodeClock, host: "192.0.2.10", hash: nodeHash,
+		random: () => (++n).toString(16).padStart(16, "0"), accounts: [],
+		media: () => ({ address: "192.0.2.10", port: 40000, codecs: ["PCMU"], sessionId: "1", version: 1 }),
+		onIncomingCall: (call) => station.incomingCall(call),
+		onCallState: (call) => station.callState(call),
+		onDtmf: (call, key) => station.dtmf(call, key),
+	});
+	station = new Station({
+		dialer: ua, clock: nodeClock,
+		relays: { set: (id, active) => relayLog.push(`${Date.now()} relay ${id} ${active ? "on" : "off"}`) },
+		config: { ...STATION_DEFAULTS, ...config },
+		onEvent: (e) => events.push(e),
+	});
+	return { ua, station, udp: FakeUDP.last!, relayLog, events };
+}
+
+function invite(callId: string, from = "192.0.2.1"): string {
+	return lines("INVITE sip:door@192.0.2.10 SIP/2.0", `Via: SIP/2.0/UDP ${from}:5060;branch=z9hG4bK${callId}`, "Max-Forwards: 70",
+		"From: <sip:1003@192.0.2.1>;tag=caller", "To: <sip:door@192.0.2.10>", `Call-ID: ${callId}`, "CSeq: 1 INVITE",
+		"Contact: <sip:1003@192.0.2.1:5060>", "Content-Type: application/sdp", `Content-Length: ${SDP.length}`, "", SDP);
+}
+
+function info(callId: string, toTag: string, cseq: number, key: string): string {
+	const body = `Signal=${key}\r\nDuration=160\r\n`;
+	return lines("INFO sip:door@192.0.2.10:5060 SIP/2.0", `Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKinfo${cseq}${callId}`, "Max-Forwards: 70",
+		"From: <sip:1003@192.0.2.1>;tag=caller", `To: <sip:door@192.0.2.10>;tag=${toTag}`, `Call-ID: ${callId}`, `CSeq: ${cseq} INFO`,
+		"Content-Type: application/dtmf-relay", `Content-Length: ${body.length}`, "", body);
+}
+
+function ack(callId: string, toTag: string): string {
+	return lines("ACK sip:door@192.0.2.10:5060 SIP/2.0", `Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKack${callId}`, "Max-Forwards: 70",
+		"From: <sip:1003@192.0.2.1>;tag=caller", `To: <sip:door@192.0.2.10>;tag=${toTag}`, `Call-ID: ${callId}`, "CSeq: 1 ACK", "Content-Length: 0", "", "");
+}
+
+function reply(request: SipMessage, status: number, tag: string, body = ""): string {
+	const h = (x: string) => request.header(x)!;
+	return lines(`SIP/2.0 ${status} X`, `Via: ${h("Via")}`, `From: ${h("From")}`, `To: ${h("To")}${status > 100 ? ";tag=" + tag : ""}`, `Call-ID: ${h("Call-ID")}`,
+		`CSeq: ${h("CSeq")}`, `Contact: <sip:${tag}@${request.uriText.replace(/^sip:/, "")}>`, ...(body ? ["Content-Type: application/sdp"] : []), `Content-Length: ${body.length}`, "", body);
+}
+
+/** Deliver an INVITE and let the auto-answer (delay 0) fire; returns our tag from the 200. */
+function answered(udp: FakeUDP, callId: string, clock: sinon.SinonFakeTimers): string {
+	udp.deliver(invite(callId));
+	clock.tick(0);
+	const ok = udp.messages().find((m) => m.status === 200 && m.callId() === callId);
+	assert.ok(ok, "answered");
+	udp.deliver(ack(callId, ok.toTag()!));
+	return ok.toTag()!;
+}
+
+const invites = (udp: FakeUDP) => udp.messages().filter((m) => m.method === "INVITE");
+const sent = (udp: FakeUDP, method: string) => udp.messages().filter((m) => m.method === method);
+
+describe("the door station (fake timers)", () => {
+	let clock: sinon.SinonFakeTimers;
+	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "Date"] }); });
+	afterEach(() => clock.restore());
+
+	it("auto-answers a direct IP call after the configured delay", () => {
+		const { udp, events } = setup({ autoAnswerIp: { enabled: true, delay: 2, mode: "audio" } });
+		udp.deliver(invite("a1"));
+		assert.equal(events[0].type, "ringing");
+		assert.deepEqual(udp.messages().map((m) => m.status), [100, 180]);
+		clock.tick(1999);
+		assert.equal(udp.messages().length, 2);
+		clock.tick(1);
+		assert.equal(udp.messages()[2].status, 200);
+	});
+
+	it("a DTMF door code opens its relay for the hold time; a wrong code does nothing", () => {
+		const { udp, relayLog, events } = setup({ relays: [{ id: 1, holdTime: 5, dtmfCode: "1234" }, { id: 2, holdTime: 3, dtmfCode: "#" }] });
+		const tag = answered(udp, "d1", clock);
+		let cseq = 2;
+		for (const k of "99")
+			udp.deliver(info("d1", tag, cseq++, k));
+		assert.deepEqual(relayLog, [], "a wrong code opens nothing");
+		assert.equal(events.filter((e) => e.type === "wrong-code").length, 2);
+		clock.tick(1000);
+		for (const k of "1234")
+			udp.deliver(info("d1", tag, cseq++, k));
+		assert.deepEqual(relayLog, ["1000 relay 1 on"]);
+		clock.tick(5000);
+		assert.deepEqual(relayLog, ["1000 relay 1 on", "6000 relay 1 off"]);
+		udp.deliver(info("d1", tag, cseq++, "#"));
+		assert.equal(relayLog.at(-1), "6000 relay 2 on");
+		assert.deepEqual(events.filter((e) => e.type === "door-opened").map((e) => (e as { relay: number }).relay), [1, 2]);
+	});
+
+	it("after too many wrong codes further keys are ignored", () => {
+		const { udp, relayLog, events } = setup({ maxWrongCodes: 2 });
+		const tag = answered(udp, "w1", clock);
+		udp.deliver(info("w1", tag, 2, "1"));
+		udp.deliver(info("w1", tag, 3, "2"));
+		udp.deliver(info("w1", tag, 4, "#"));
+		assert.deepEqual(relayLog, [], "the right code after two wrong ones is ignored");
+		assert.equal(events.filter((e) => e.type === "wrong-code").length, 2);
+		const other = setup({ maxWrongCodes: 3 });
+		const t2 = answered(other.udp, "w2", clock);
+		other.udp.deliver(info("w2", t2, 2, "1"));
+		other.udp.deliver(info("w2", t2, 3, "#"));
+		assert.equal(other.relayLog.length, 1, "within the limit the right code opens");
+	});
+
+	it("hangs up N seconds after the door opened, and at Max Call Time", () => {
+		const a = setup({ hangUpAfterOpen: 3 });
+		const tag = answered(a.udp, "h1", clock);
+		clock.tick(10000);
+		a.udp.deliver(info("h1", tag, 2, "#"));
+		clock.tick(2999);
+		assert.equal(sent(a.udp, "BYE").length, 0);
+		clock.tick(1);
+		assert.equal(sent(a.udp, "BYE").length, 1);
+		const b = setup({ maxCallTime: 60 });
+		answered(b.udp, "h2", clock);
+		clock.tick(59999);
+		assert.equal(sent(b.udp, "BYE").length, 0);
+		clock.tick(1);
+		assert.equal(sent(b.udp, "BYE").length, 1);
+	});
+
+	it("opening the door from the API also ends the call after the time-out", () => {
+		const { udp, station } = setup({ hangUpAfterOpen: 2 });
+		answered(udp, "o1", clock);
+		assert.equal(station.openRelay(1, "api"), true);
+		assert.equal(station.relayStates()[0].active, true);
+		clock.tick(2000);
+		assert.equal(sent(udp, "BYE").length, 1);
+		assert.equal(station.openRelay(9, "api"), false, "unknown relay");
+	});
+
+	it("DND answers with its code and nothing rings", () => {
+		const { udp, events } = setup({ dnd: { ip: { enabled: true, returnCode: 603 } } });
+		udp.deliver(invite("n1"));
+		assert.deepEqual(udp.messages().map((m) => m.status), [100, 603]);
+		assert.equal(events.length, 0);
+	});
+
+	it("an unanswered incoming call is refused at Dial In Time", () => {
+		const { udp } = setup({ autoAnswerIp: { enabled: false, delay: 0, mode: "audio" }, dialInTime: 30 });
+		udp.deliver(invite("i1"));
+		clock.tick(30000);
+		assert.equal(udp.messages().at(-1)!.status, 480);
+	});
+
+	it("call button, group call: all ring, the first to answer wins, the others are cancelled", () => {
+		const { udp, station } = setup({ contacts: ["192.0.2.21", "192.0.2.22", "192.0.2.23"], callMode: "group" });
+		station.press();
+		const calls = invites(udp);
+		assert.deepEqual(calls.map((m) => m.uriText), ["sip:192.0.2.21", "sip:192.0.2.22", "sip:192.0.2.23"]);
+		for (const [i, m] of calls.entries())
+			udp.deliver(reply(m, 180, "r" + i), `192.0.2.2${i + 1}`);
+		udp.deliver(reply(calls[1], 200, "r1", SDP), "192.0.2.22");
+		const cancels = sent(udp, "CANCEL");
+		assert.deepEqual(cancels.map((m) => m.uriText).sort(), ["sip:192.0.2.21", "sip:192.0.2.23"]);
+		assert.equal(sent(udp, "ACK").length, 1);
+	});
+
+	it("call button, sequence call: moves on after each time-out, and stops on refusal when so configured", () => {
+		const a = setup({ contacts: ["192.0.2.31", "192.0.2.32", "192.0.2.33"], callMode: "sequence", sequenceTimeout: 10, whenRefused: "next" });
+		a.station.press();
+		assert.equal(invites(a.udp).length, 1);
+		a.udp.deliver(reply(invites(a.udp)[0], 180, "s1"), "192.0.2.31");
+		clock.tick(10000);	// no answer: CANCEL, then the next one
+		assert.equal(sent(a.udp, "CANCEL").length, 1);
+		assert.deepEqual(invites(a.udp).map((m) => m.uriText), ["sip:192.0.2.31", "sip:192.0.2.32"]);
+		a.udp.deliver(reply(invites(a.udp)[1], 486, "s2"), "192.0.2.32");	// refused: next
+		assert.deepEqual(invites(a.udp).map((m) => m.uriText), ["sip:192.0.2.31", "sip:192.0.2.32", "sip:192.0.2.33"]);
+		const b = setup({ contacts: ["192.0.2.41", "192.0.2.42"], callMode: "sequence", whenRefused: "stop" });
+		b.station.press();
+		b.udp.deliver(reply(invites(b.udp)[0], 603, "x"), "192.0.2.41");
+		assert.equal(invites(b.udp).length, 1, "stopped");
+	});
+
+	it("push to hang up ends a call, but not within its hold time", () => {
+		const { udp, station } = setup({ contacts: ["192.0.2.51"], pushToHangUp: { enabled: true, holdTime: 5 } });
+		station.press();
+		udp.deliver(reply(invites(udp)[0], 200, "p1", SDP), "192.0.2.51");
+		clock.tick(2000);
+		station.press();
+		assert.equal(sent(udp, "BYE").length, 0, "within the hold time");
+		clock.tick(3000);
+		station.press();
+		assert.equal(sent(udp, "BYE").length, 1);
+		assert.equal(invites(udp).length, 1, "pressing during a call does not dial");
+	});
+});
