@@ -1,0 +1,175 @@
+/*
+ * The composition root: the user agent, the door logic and one RTP stream per
+ * answered call, wired together over what the host provides (sockets, clock,
+ * hash, randomness, DNS, relays, audio). The same code runs on Node, in the
+ * simulator and on a panel; only the `host` object differs.
+ */
+import type { Clock, ListenerClass, Log, TCPClass, TLSClass, UDPClass } from "../io/types.js";
+import { MediaSession } from "../media/session.js";
+import type { HashFunction } from "../sip/digest.js";
+import type { AccountConfig, RegistrationStatus } from "../sip/registration.js";
+import type { DnsClient } from "../sip/resolver.js";
+import { type Call, type SessionTimerConfig, UserAgent } from "../sip/ua.js";
+import type { StationConfig } from "./config.js";
+import { type RelayDriver, Station, type StationEvent } from "./station.js";
+
+export interface StationHost {
+	udp: UDPClass;
+	tcp?: TCPClass;
+	listener?: ListenerClass;
+	tls?: TLSClass;
+	clock: Clock;
+	hash: HashFunction;
+	/** 16 hex digits per call. */
+	random: () => string;
+	dns?: DnsClient;
+	relays: RelayDriver;
+	/** The microphone: fills 20 ms frames (160 samples at 8 kHz). */
+	microphone?: (callId: string) => ((frame: Int16Array) => void) | undefined;
+	/** The speaker: takes each received 20 ms frame. */
+	speaker?: (callId: string) => ((frame: Int16Array) => void) | undefined;
+	log?: Log;
+}
+
+export interface StationAppConfig {
+	sipPort: number;
+	bind?: string;
+	/** The address put in Via, Contact and SDP. */
+	host: string;
+	/** RTP ports: even ports from first to last. */
+	rtpPorts: { first: number; last: number };
+	/** ms without RTP before a call is ended (0: never). */
+	rtpTimeout: number;
+	accounts: AccountConfig[];
+	sessionTimer?: SessionTimerConfig;
+	station: StationConfig;
+	userAgent?: string;
+}
+
+export class StationApp {
+	readonly ua: UserAgent;
+	readonly station: Station;
+	#host: StationHost;
+	#config: StationAppConfig;
+	#media = new Map<Call, MediaSession>();
+	#ports = new Map<string, number>();	// Call-ID -> RTP port
+	#events: Array<(e: StationEvent | { type: "call"; call: Call } | { type: "registration"; status: RegistrationStatus }) => void> = [];
+
+	constructor(host: StationHost, config: StationAppConfig) {
+		this.#host = host;
+		this.#config = config;
+		const app = this;
+		this.ua = new UserAgent({
+			udp: { io: host.udp, port: config.sipPort, address: config.bind },
+			listener: host.listener ? { io: host.listener, port: config.sipPort, address: config.bind } : undefined,
+			tcp: host.tcp ? { io: host.tcp } : undefined,
+			tls: host.tls ? { io: host.tls } : undefined,
+			clock: host.clock,
+			host: config.host,
+			hash: host.hash,
+			random: host.random,
+			dns: host.dns,
+			userAgent: config.userAgent ?? "portier/0.1",
+			accounts: config.accounts,
+			sessionTimer: config.sessionTimer,
+			media: (callId) => ({ address: config.host, port: this.#allocate(callId), codecs: ["PCMU", "PCMA"], telephoneEvent: 101, sessionId: String(parseInt(host.random().slice(0, 8), 16)), version: 1 }),
+			onIncomingCall: (call) => app.station.incomingCall(call),
+			onCallState: (call) => app.#callState(call),
+			onDtmf: (call, key) => app.station.dtmf(call, key),
+			onRegistration: (status) => app.#emit({ type: "registration", status }),
+			log: host.log,
+		});
+		this.station = new Station({
+			dialer: this.ua,
+			clock: host.clock,
+			relays: host.relays,
+			config: config.station,
+			onEvent: (e) => this.#emit(e),
+			log: host.log,
+		});
+	}
+
+	/** Listen to what happens: door events, call states, registrations. */
+	on(listener: (e: StationEvent | { type: "call"; call: Call } | { type: "registration"; status: RegistrationStatus }) => void): void {
+		this.#events.push(listener);
+	}
+
+	start(): void {
+		this.ua.start();
+	}
+
+	stop(done?: () => void): void {
+		for (const m of this.#media.values())
+			m.stop();
+		this.#media.clear();
+		this.ua.stop(done);
+	}
+
+	/** An even RTP port not in use (RFC 3550 §11: RTP on even ports). */
+	#allocate(callId: string): number {
+		const existing = this.#ports.get(callId);
+		if (existing)
+			return existing;
+		const used = new Set(this.#ports.values());
+		const { first, last } = this.#config.rtpPorts;
+		for (let p = first + (first & 1); p <= last; p += 2) {
+			if (!used.has(p)) {
+				this.#ports.set(callId, p);
+				return p;
+			}
+		}
+		return first;
+	}
+
+	#callState(call: Call): void {
+		this.station.callState(call);
+		this.#emit({ type: "call", call });
+		if (call.state === "answered" && call.audio && !this.#media.has(call))
+			this.#startMedia(call);
+		else if (call.state === "ended") {
+			this.#media.get(call)?.stop();
+			this.#media.delete(call);
+			this.#ports.delete(call.id);
+		}
+	}
+
+	#startMedia(call: Call): void {
+		const audio = call.audio!;
+		const host = this.#host;
+		try {
+			const session = new MediaSession({
+				udp: { io: host.udp, port: this.#allocate(call.id), address: this.#config.bind },
+				clock: host.clock,
+				remote: { address: audio.remoteAddress, port: audio.remotePort },
+				codec: { payloadType: audio.codec.payloadType, name: audio.codec.name },
+				telephoneEvent: audio.telephoneEvent,
+				random: () => parseInt(host.random().slice(0, 8), 16),
+				source: host.microphone?.(call.id),
+				sink: host.speaker?.(call.id),
+				onDtmf: (key) => this.station.dtmf(call, key),
+				timeout: this.#config.rtpTimeout,
+				onTimeout: () => {
+					host.log?.("station: no RTP from the peer, ending the call");
+					call.hangup();
+				},
+				log: host.log,
+			});
+			this.#media.set(call, session);
+			session.start();
+		}
+		catch (e) {
+			host.log?.("station: cannot start media: " + String(e));
+		}
+	}
+
+	#emit(e: StationEvent | { type: "call"; call: Call } | { type: "registration"; status: RegistrationStatus }): void {
+		for (const l of this.#events) {
+			try {
+				l(e);
+			}
+			catch (err) {
+				this.#host.log?.("station: listener: " + String(err));
+			}
+		}
+	}
+}

@@ -1,0 +1,117 @@
+// The whole station (user agent + door logic + RTP) with real peers: a SIPp
+// caller keys the door code as RFC 4733 events in RTP and relay 1 opens; the
+// station's audio reaches the peer; a peer that vanishes is hung up on.
+import assert from "node:assert/strict";
+import { nodeClock } from "../../hosts/node/clock.js";
+import { Listener, TCP, TLS, UDP } from "../../hosts/node/io.js";
+import { nodeDns, nodeHash, nodeRandom } from "../../hosts/node/platform.js";
+import { StationApp, type StationAppConfig } from "../../modules/station/app.js";
+import { STATION_DEFAULTS } from "../../modules/station/config.js";
+import type { Call } from "../../modules/sip/ua.js";
+import { freePort } from "../node/helpers.js";
+import { until } from "./station.js";
+import { type Running, installed, sipp } from "./peers.js";
+
+let echoSink: ((frame: Int16Array) => void) | undefined;
+
+/** Power of one frequency in samples at 8 kHz (Goertzel). */
+function power(samples: ArrayLike<number>, frequency: number): number {
+	const k = 2 * Math.cos(2 * Math.PI * frequency / 8000);
+	let s1 = 0, s2 = 0;
+	for (let i = 0; i < samples.length; i++) {
+		const s0 = samples[i] + k * s1 - s2;
+		s2 = s1;
+		s1 = s0;
+	}
+	return s1 * s1 + s2 * s2 - k * s1 * s2;
+}
+
+async function stationApp(overrides: Partial<StationAppConfig> = {}) {
+	const relays: string[] = [];
+	const sipPort = await freePort();
+	const rtp = await freePort();
+	const app = new StationApp({
+		udp: UDP, tcp: TCP, listener: Listener, tls: TLS, clock: nodeClock, hash: nodeHash, random: nodeRandom, dns: nodeDns,
+		relays: { set: (id, active) => relays.push(`relay ${id} ${active ? "on" : "off"}`) },
+		speaker: () => (frame) => echoSink?.(frame),
+		microphone: () => {
+			let n = 0;
+			return (frame) => { for (let i = 0; i < frame.length; i++, n++) frame[i] = Math.round(8000 * Math.sin(2 * Math.PI * 1000 * n / 8000)); };
+		},
+	}, {
+		sipPort, bind: "127.0.0.1", host: "127.0.0.1", rtpPorts: { first: rtp - (rtp & 1), last: rtp + 20 }, rtpTimeout: 3000, accounts: [],
+		station: { ...STATION_DEFAULTS, relays: [{ id: 1, holdTime: 1, dtmfCode: "1" }], autoAnswerIp: { enabled: true, delay: 0.5, mode: "audio" } },
+		...overrides,
+	});
+	const calls: Call[] = [];
+	app.on((e) => { if (e.type === "call" && !calls.includes(e.call)) calls.push(e.call); });
+	await Promise.all([(app.ua.stack.transport.udpSocket as UDP).ready, (app.ua.stack.transport.listenerSocket as Listener).ready]);
+	app.start();
+	return { app, sipPort, relays, calls };
+}
+
+describe("the station with real peers", function () {
+	this.timeout(40000);
+	const running: Running[] = [];
+	const apps: StationApp[] = [];
+	before(function () {
+		if (!installed("sipp")) {
+			process.stdout.write("\n  interop: skipped: sipp is not installed\n");
+			this.skip();
+		}
+	});
+	afterEach(async () => {
+		for (const r of running.splice(0))
+			await r.stop();
+		for (const a of apps.splice(0))
+			a.stop();
+	});
+
+	it("a SIPp caller is auto-answered and keys the door code in RTP (RFC 4733): relay 1 opens for its hold time", async () => {
+		const { app, sipPort, relays, calls } = await stationApp();
+		apps.push(app);
+		const mediaPort = await freePort();
+		const peer = sipp("uac-rtp-dtmf.xml", await freePort(), "127.0.0.1:" + sipPort, ["-s", "door", "-mp", String(mediaPort)]);
+		running.push(peer);
+		assert.equal(await peer.exited, 0, peer.output());
+		assert.deepEqual(relays.slice(0, 1), ["relay 1 on"]);
+		await until(() => relays.length === 2, 3000, () => relays.join());
+		assert.equal(relays[1], "relay 1 off");
+		assert.equal(calls[0].endReason, "remote");
+	});
+
+	it("the station's audio reaches the peer and comes back: SIPp echoes our 1 kHz tone", async () => {
+		const heard: number[] = [];
+		const { app } = await stationApp();
+		apps.push(app);
+		const speaker = (frame: Int16Array) => { heard.push(...frame); };
+		const sippPort = await freePort();
+		const peer = sipp("uas", sippPort, undefined, ["-mp", String(await freePort()), "-rtp_echo"]);
+		running.push(peer);
+		await new Promise((r) => setTimeout(r, 300));
+		echoSink = speaker;
+		const call = app.ua.call("127.0.0.1:" + sippPort)!;
+		await until(() => call.state === "answered", 10000, () => call.state);
+		await until(() => heard.length >= 8000, 5000, () => "heard " + heard.length + " samples");
+		call.hangup();
+		assert.ok(power(heard, 1000) > 100 * power(heard, 600), "the echo carries our 1 kHz tone");
+	});
+
+	it("a peer that sends no RTP is hung up on after the RTP time-out", async () => {
+		const { app, calls } = await stationApp({ rtpTimeout: 1500 });
+		apps.push(app);
+		const sippPort = await freePort();
+		const peer = sipp("uas", sippPort, undefined, ["-mp", String(await freePort())]);
+		running.push(peer);
+		await new Promise((r) => setTimeout(r, 300));
+		const call = app.ua.call("127.0.0.1:" + sippPort)!;
+		await until(() => call.state === "answered", 10000, () => call.state);
+		const answeredAt = Date.now();
+		await until(() => call.state === "ended", 5000, () => call.state);
+		const after = Date.now() - answeredAt;
+		assert.ok(after >= 1400 && after < 3000, "ended after about 1.5 s, not " + after);
+		assert.equal(call.endReason, "local");
+		assert.equal(await peer.exited, 0, "SIPp got its BYE");
+		assert.equal(calls.length, 1);
+	});
+});
