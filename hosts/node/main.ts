@@ -1,34 +1,42 @@
 /*
- * `npm start`: the station on a PC, on the same modules as the firmware. The
- * SIP user agent listens on UDP and TCP, answers OPTIONS and the right status
- * to everything it does not serve; calls are refused (480) until the door
- * logic is wired in. Flags: --sip-port N (5060), --bind ADDRESS (0.0.0.0),
- * --host ADDRESS (the address put in Via and Contact; default: --bind, or
- * 127.0.0.1 when binding all interfaces).
+ * `npm start`: the station on a PC with factory defaults, on the same modules
+ * as the firmware: SIP on UDP and TCP, direct IP calls auto-answered, door
+ * codes by DTMF opening relay 1 (simulated: shown in the log and the status),
+ * the call button through the API, and the JSON API on http://127.0.0.1:8080.
+ * Flags: --sip-port N (5060), --http-port N (8080), --bind ADDRESS (0.0.0.0),
+ * --host ADDRESS (the address put in Via, Contact and SDP).
  */
-import { UserAgent } from "../../modules/sip/ua.js";
+import http from "node:http";
+import { StationApp } from "../../modules/station/app.js";
+import { STATION_DEFAULTS } from "../../modules/station/config.js";
+import { handleApi } from "../../modules/web/api.js";
 import { nodeClock } from "./clock.js";
 import { Listener, TCP, TLS, UDP } from "./io.js";
 import { nodeDns, nodeHash, nodeRandom } from "./platform.js";
 
 interface Flags {
 	sipPort: number;
+	httpPort: number;
 	bind: string;
 	host: string | undefined;
 }
 
+function port(flag: string, value: string | undefined): number {
+	const n = Number(value);
+	if (!Number.isInteger(n) || n < 1 || n > 65535)
+		usage(`${flag} must be a port number from 1 to 65535, not "${value ?? ""}"`);
+	return n;
+}
+
 function parseFlags(argv: string[]): Flags {
-	const flags: Flags = { sipPort: 5060, bind: "0.0.0.0", host: undefined };
+	const flags: Flags = { sipPort: 5060, httpPort: 8080, bind: "0.0.0.0", host: undefined };
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i];
 		const value = argv[i + 1];
-		if (arg === "--sip-port") {
-			const n = Number(value);
-			if (!Number.isInteger(n) || n < 1 || n > 65535)
-				usage(`--sip-port must be a port number from 1 to 65535, not "${value ?? ""}"`);
-			flags.sipPort = n;
-			i++;
-		}
+		if (arg === "--sip-port")
+			flags.sipPort = port(arg, value), i++;
+		else if (arg === "--http-port")
+			flags.httpPort = port(arg, value), i++;
 		else if (arg === "--bind" || arg === "--host") {
 			if (!value)
 				usage(`${arg} needs an address`);
@@ -49,52 +57,88 @@ function parseFlags(argv: string[]): Flags {
 function usage(error?: string): never {
 	if (error)
 		process.stderr.write(`portier: ${error}\n`);
-	process.stderr.write("usage: npm start -- [--sip-port N] [--bind ADDRESS] [--host ADDRESS]\n");
+	process.stderr.write("usage: npm start -- [--sip-port N] [--http-port N] [--bind ADDRESS] [--host ADDRESS]\n");
 	process.exit(error ? 2 : 0);
 }
 
 const flags = parseFlags(process.argv.slice(2));
 const host = flags.host ?? (flags.bind === "0.0.0.0" ? "127.0.0.1" : flags.bind);
-const log = (line: string) => process.stdout.write(new Date().toISOString() + " " + line + "\n");
+const recent: string[] = [];
+const log = (line: string) => {
+	recent.push(new Date().toISOString() + " " + line);
+	if (recent.length > 50)
+		recent.shift();
+	process.stdout.write(new Date().toISOString() + " " + line + "\n");
+};
 
-const ua = new UserAgent({
-	udp: { io: UDP, port: flags.sipPort, address: flags.bind },
-	listener: { io: Listener, port: flags.sipPort, address: flags.bind },
-	tcp: { io: TCP },
-	tls: { io: TLS },
-	clock: nodeClock,
-	host,
-	hash: nodeHash,
-	random: nodeRandom,
-	dns: nodeDns,
-	userAgent: "portier/0.1",
-	accounts: [],
-	media: (callId) => ({ address: host, port: 40000, codecs: ["PCMU", "PCMA"], sessionId: callId.slice(0, 8), version: 1 }),
-	onIncomingCall(call) {
-		log(`portier: call from ${call.remote} refused (no door logic yet)`);
-		call.reject(480, "Temporarily Unavailable");
-	},
-	onRegistration(status) {
-		log(`portier: account ${status.id} ${status.registered ? "registered" : "not registered"} (${status.lastStatus} ${status.lastReason})`);
-	},
+/** The microphone of a PC station: a quiet 425 Hz tone, so a caller hears the line is open. */
+function tone() {
+	let n = 0;
+	return (frame: Int16Array) => {
+		for (let i = 0; i < frame.length; i++, n++)
+			frame[i] = Math.round(3000 * Math.sin(2 * Math.PI * 425 * n / 8000));
+	};
+}
+
+const app = new StationApp({
+	udp: UDP, tcp: TCP, listener: Listener, tls: TLS,
+	clock: nodeClock, hash: nodeHash, random: nodeRandom, dns: nodeDns,
+	relays: { set: (id, active) => log(`portier: relay ${id} ${active ? "released (door open)" : "off"}`) },
+	microphone: () => tone(),
 	log,
+}, {
+	sipPort: flags.sipPort, bind: flags.bind, host,
+	rtpPorts: { first: 40000, last: 40098 }, rtpTimeout: 30000,
+	accounts: [],
+	station: STATION_DEFAULTS,
+});
+app.on((e) => {
+	if (e.type === "call")
+		log(`portier: call ${e.call.direction} ${e.call.remote} ${e.call.state}${e.call.endReason ? " (" + e.call.endReason + ")" : ""}`);
+	else if (e.type === "registration")
+		log(`portier: account ${e.status.id} ${e.status.registered ? "registered" : "not registered"} (${e.status.lastStatus} ${e.status.lastReason})`);
+	else if (e.type === "door-opened")
+		log(`portier: door ${e.relay} opened by ${e.by}`);
+});
+
+const server = http.createServer((req, res) => {
+	let body = "";
+	let size = 0;
+	req.on("data", (chunk: Buffer) => {
+		size += chunk.length;
+		if (size <= 4096)
+			body += chunk.toString("utf8");
+	});
+	req.on("end", () => {
+		const answer = size > 4096 ? { status: 413, body: { error: "body larger than 4096 bytes" } } : handleApi({ app, inputs: [1], recentLog: () => recent.slice(-20), log }, req.method ?? "GET", req.url ?? "/", body);
+		res.writeHead(answer.status, { "content-type": "application/json", "cache-control": "no-store" });
+		res.end(JSON.stringify(answer.body));
+	});
 });
 
 try {
-	await Promise.all([(ua.stack.transport.udpSocket as UDP).ready, (ua.stack.transport.listenerSocket as Listener).ready]);
+	await Promise.all([
+		(app.ua.stack.transport.udpSocket as UDP).ready,
+		(app.ua.stack.transport.listenerSocket as Listener).ready,
+		new Promise<void>((resolve, reject) => {
+			server.once("error", reject);
+			// no login yet: the API stays on the loopback interface
+			server.listen(flags.httpPort, "127.0.0.1", () => resolve());
+		}),
+	]);
 }
 catch (e) {
-	process.stderr.write(`portier: cannot listen on ${flags.bind}:${flags.sipPort}: ${(e as Error).message}\n`);
-	ua.stack.close();
+	process.stderr.write(`portier: cannot listen: ${(e as Error).message}\n`);
 	process.exit(1);
 }
-ua.start();
-log(`portier: SIP on udp and tcp ${flags.bind}:${flags.sipPort}`);
+app.start();
+log(`portier: SIP on udp and tcp ${flags.bind}:${flags.sipPort}, API on http://127.0.0.1:${flags.httpPort}`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
 	process.on(signal, () => {
 		log("portier: stopping");
-		ua.stop(() => process.exit(0));
+		server.close();
+		app.stop(() => process.exit(0));
 		setTimeout(() => process.exit(0), 3000).unref();
 	});
 }

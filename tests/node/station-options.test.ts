@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import net from "node:net";
 import { type Started, freePort, start } from "./helpers.js";
+import { installed, sipp } from "../interop/peers.js";
 import { parseMessage } from "../../modules/sip/message.js";
 
 function request(method: string, port: number, transport: string, extra: string[] = []): Buffer {
@@ -28,13 +29,17 @@ function udpExchange(port: number, data: Buffer, timeoutMs = 2000): Promise<Buff
 	});
 }
 
-describe("npm start: the SIP listener on Node", function () {
+describe("npm start: the station on Node", function () {
+	this.timeout(30000);
 	let station: Started;
 	let port: number;
+	let api: string;
 
 	before(async () => {
 		port = await freePort();
-		station = await start(process.execPath, ["build/hosts/node/main.js", "--sip-port", String(port), "--bind", "127.0.0.1"], "portier: SIP on");
+		const httpPort = await freePort();
+		api = `http://127.0.0.1:${httpPort}/api`;
+		station = await start(process.execPath, ["build/hosts/node/main.js", "--sip-port", String(port), "--http-port", String(httpPort), "--bind", "127.0.0.1"], "portier: SIP on");
 	});
 	after(async () => {
 		await station?.stop();
@@ -80,5 +85,49 @@ describe("npm start: the SIP listener on Node", function () {
 		assert.equal(await udpExchange(port, Buffer.from([0, 1, 2, 255, 13, 10]), 300), undefined);
 		const after = await udpExchange(port, request("OPTIONS", port, "UDP"));
 		assert.ok(after, "still answering after garbage");
+	});
+
+	it("GET /api/status shows registrations, calls and relays; POST /api/relays/1/open releases relay 1", async () => {
+		const before = await (await fetch(api + "/status")).json() as { relays: Array<{ id: number; active: boolean }>; calls: unknown[]; registrations: unknown[] };
+		assert.deepEqual(before.relays, [{ id: 1, active: false }]);
+		assert.deepEqual(before.calls, []);
+		const open = await fetch(api + "/relays/1/open", { method: "POST" });
+		assert.equal(open.status, 200);
+		const after = await (await fetch(api + "/status")).json() as { relays: Array<{ id: number; active: boolean }>; log: string[] };
+		assert.deepEqual(after.relays, [{ id: 1, active: true }]);
+		assert.ok(after.log.some((l) => l.includes("door 1 opened by api")));
+	});
+
+	it("refuses bad API requests with a status and the field's allowed values", async () => {
+		const bad = await fetch(api + "/relays/9/open", { method: "POST" });
+		assert.equal(bad.status, 400);
+		assert.deepEqual(await bad.json(), { error: "relay must be one of 1" });
+		const call = await fetch(api + "/call", { method: "POST", body: "{}" });
+		assert.equal(call.status, 400);
+		assert.match((await call.json() as { error: string }).error, /^number must be/);
+		assert.equal((await fetch(api + "/call", { method: "POST", body: "not json" })).status, 400);
+		assert.equal((await fetch(api + "/inputs/7/press", { method: "POST" })).status, 400);
+		assert.equal((await fetch(api + "/nothing")).status, 404);
+		assert.equal((await fetch(api + "/status", { method: "DELETE" })).status, 405);
+	});
+
+	it("a SIPp caller is auto-answered and its INFO door code releases relay 1 (seen in /api/status)", async function () {
+		if (!installed("sipp"))
+			this.skip();
+		await new Promise((r) => setTimeout(r, 3100));	// relay 1 from the previous test has closed again
+		const peer = sipp("uac-info-dtmf.xml", await freePort(), "127.0.0.1:" + port, ["-s", "door"]);
+		let sawOpen = false;
+		const poll = setInterval(async () => {
+			try {
+				const s = await (await fetch(api + "/status")).json() as { relays: Array<{ active: boolean }> };
+				sawOpen ||= s.relays[0].active;
+			}
+			catch { /* the station is busy */ }
+		}, 50);
+		const code = await peer.exited;
+		clearInterval(poll);
+		assert.equal(code, 0, peer.output());
+		assert.ok(sawOpen || station.output().includes("door 1 opened by dtmf"), "relay 1 released");
+		assert.match(station.output(), /door 1 opened by dtmf/);
 	});
 });
