@@ -1,8 +1,8 @@
 /*
  * The station on the Moddable SDK (the simulator and ESP32 panels): the SDK's
  * ECMA-419 sockets, Timer and crypt Digest handed to the same modules that run
- * on Node. For now the SIP user agent registers the configured account and
- * answers OPTIONS; calls are refused until the door logic is wired in.
+ * on Node: the whole station (user agent, door logic, RTP). Direct IP calls
+ * are auto-answered and DTMF door codes release relay 1.
  * Settings come from the manifest config (mcconfig ... sipPort=5070
  * account1Server=192.0.2.1 ...).
  */
@@ -16,7 +16,8 @@ import type { Clock, ListenerClass, TCPClass, UDPClass } from "io/types";
 import type { DigestAlgorithm } from "sip/digest";
 import type { AccountConfig } from "sip/registration";
 import type { TransportName } from "sip/transport";
-import { UserAgent } from "sip/ua";
+import { StationApp } from "station/app";
+import { STATION_DEFAULTS } from "station/config";
 
 const settings = config as unknown as Record<string, string | number | undefined>;
 
@@ -64,24 +65,31 @@ if (settings.account1Server) {
 	});
 }
 
-const ua = new UserAgent({
-	udp: { io: UDP as unknown as UDPClass, port },
-	listener: { io: Listener as unknown as ListenerClass, port },
-	tcp: { io: TCP as unknown as TCPClass },
+const app = new StationApp({
+	udp: UDP as unknown as UDPClass,
+	tcp: TCP as unknown as TCPClass,
+	listener: Listener as unknown as ListenerClass,
 	clock,
-	host,
 	hash,
 	random,
-	userAgent: "portier/0.1",
-	accounts,
-	media: (callId: string) => ({ address: host, port: 40000, codecs: ["PCMU", "PCMA"], sessionId: callId.slice(0, 8), version: 1 }),
-	onIncomingCall(call) {
-		call.reject(480, "Temporarily Unavailable");
-	},
-	onRegistration(status) {
-		trace(`portier: account ${status.id} ${status.registered ? "registered" : "not registered"} (${status.lastStatus} ${status.lastReason})\n`);
-	},
+	// the simulator has no relays: they show in the trace (hosts/sim brings simulated pins)
+	relays: { set: (id: number, active: boolean) => trace(`portier: relay ${id} ${active ? "released" : "off"}\n`) },
 	log: (line: string) => trace(line + "\n"),
+}, {
+	sipPort: port,
+	host,
+	rtpPorts: { first: 40000, last: 40020 },
+	rtpTimeout: 30000,
+	accounts,
+	station: STATION_DEFAULTS,
 });
-ua.start();
+app.on((e) => {
+	if (e.type === "registration")
+		trace(`portier: account ${e.status.id} ${e.status.registered ? "registered" : "not registered"} (${e.status.lastStatus} ${e.status.lastReason})\n`);
+	else if (e.type === "door-opened")
+		trace(`portier: door ${e.relay} opened by ${e.by}\n`);
+	else if (e.type === "call")
+		trace(`portier: call ${e.call.direction} ${e.call.state}\n`);
+});
+app.start();
 trace(`portier: SIP on udp and tcp port ${port}\n`);

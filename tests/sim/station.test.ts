@@ -7,6 +7,7 @@ import { freePort } from "../node/helpers.js";
 import { type SimRun, buildStation, findSdk, runSimulator } from "./simulator.js";
 import { type Kamailio, USERS, kamailioInstalled, startKamailio } from "../interop/kamailio.js";
 import { until } from "../interop/station.js";
+import { installed, sipp } from "../interop/peers.js";
 import { parseMessage } from "../../modules/sip/message.js";
 
 function options(port: number, transport: string, localPort: number): Buffer {
@@ -75,6 +76,15 @@ describe("the station in the Moddable simulator", function () {
 			await new Promise((r) => setTimeout(r, 20));
 		socket.destroy();
 		assert.match(received, /^SIP\/2\.0 200 OK\r\n/, sim!.output());
+	});
+
+	it("a SIPp caller is auto-answered and its INFO door code releases relay 1", async function () {
+		if (!installed("sipp"))
+			this.skip();
+		const peer = sipp("uac-info-dtmf.xml", await freePort(), "127.0.0.1:" + port, ["-s", "door"]);
+		assert.equal(await peer.exited, 0, peer.output() + sim!.output());
+		await until(() => /portier: door 1 opened by dtmf/.test(sim!.output()), 5000, () => sim!.output());
+		assert.match(sim!.output(), /portier: relay 1 released/);
 	});
 
 	it("logs through trace()", () => {
