@@ -190,6 +190,11 @@ export class UserAgent {
 			});
 	}
 
+	/** The registered account whose server (or proxy) a request came from; none for a direct IP call. */
+	accountOf(source: Source): Registration | undefined {
+		return this.registrations.find((r) => r.status.registered && r.target?.address === source.address);
+	}
+
 	/** Account 1 while registered, else Account 2 while registered, else none (§1: Account 1 is the default). */
 	defaultAccount(): Registration | undefined {
 		return this.registrations.find((r) => r.config.enabled && r.status.registered);
@@ -500,7 +505,8 @@ export class UserAgent {
 			from = request.from().toString();
 		}
 		catch { /* checked by validate() already */ }
-		const call = new Call(this, { id: callId, direction: "incoming", remote: from, local: this.#options.media(callId), localTag });
+		const account = this.accountOf(source)?.config.id;
+		const call = new Call(this, { id: callId, direction: "incoming", remote: from, account, local: this.#options.media(callId), localTag });
 		call.serverTx = tx;
 		call.offer = offer;
 		// The dialog is created with our tag now so that provisional responses carry it (§12.1.1).

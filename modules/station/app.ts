@@ -11,6 +11,9 @@ import type { AccountConfig, RegistrationStatus } from "../sip/registration.js";
 import type { DnsClient } from "../sip/resolver.js";
 import { type Call, type SessionTimerConfig, UserAgent } from "../sip/ua.js";
 import type { StationConfig } from "./config.js";
+import type { SipMessage } from "../sip/message.js";
+import type { Source } from "../sip/transport.js";
+import { SipUri } from "../sip/uri.js";
 import { type RelayDriver, Station, type StationEvent } from "./station.js";
 
 export interface StationHost {
@@ -74,6 +77,7 @@ export class StationApp {
 			sessionTimer: config.sessionTimer,
 			media: (callId) => ({ address: config.host, port: this.#allocate(callId), codecs: ["PCMU", "PCMA"], telephoneEvent: 101, sessionId: String(parseInt(host.random().slice(0, 8), 16)), version: 1 }),
 			onIncomingCall: (call) => app.station.incomingCall(call),
+			screen: (request, source) => app.#screen(request, source),
 			onCallState: (call) => app.#callState(call),
 			onDtmf: (call, key) => app.station.dtmf(call, key),
 			onRegistration: (status) => app.#emit({ type: "registration", status }),
@@ -103,6 +107,33 @@ export class StationApp {
 			m.stop();
 		this.#media.clear();
 		this.ua.stop(done);
+	}
+
+	/**
+	 * "Prevent SIP hacking" (SPEC §1): an INVITE is accepted only from a
+	 * whitelisted caller, and one that claims an account only from that
+	 * account's server; anything else gets 403 before anything rings. Scanners
+	 * that spray INVITEs at port 5060 never make the door ring.
+	 */
+	#screen(request: SipMessage, source: Source): number | undefined {
+		const c = this.station.config;
+		if (!c.preventSipHacking || request.method !== "INVITE")
+			return undefined;
+		let user = "";
+		try {
+			const uri = request.from().uri;
+			if (uri instanceof SipUri)
+				user = uri.user ?? "";
+		}
+		catch {
+			return 403;
+		}
+		const list = c.whitelist;
+		const viaAccount = this.ua.accountOf(source) !== undefined;
+		if (viaAccount)
+			return list.indexOf(user) >= 0 ? undefined : 403;
+		// a direct call: the sender's address (or its user at that address) must be listed
+		return list.indexOf(source.address) >= 0 || (user !== "" && list.indexOf(user + "@" + source.address) >= 0) ? undefined : 403;
 	}
 
 	/** An even RTP port not in use (RFC 3550 §11: RTP on even ports). */

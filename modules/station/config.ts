@@ -52,6 +52,13 @@ export interface StationConfig {
 	/** Pressing the call button during a call ends it, except in its first `holdTime` seconds. */
 	pushToHangUp: { enabled: boolean; holdTime: number };
 	relays: RelayConfig[];
+	/**
+	 * "Prevent SIP hacking": accept calls only from whitelisted callers (a user
+	 * name, a number or an IP address), and through a registered account only
+	 * from that account's server. Everything else is refused without ringing.
+	 */
+	preventSipHacking: boolean;
+	whitelist: string[];
 }
 
 export const STATION_DEFAULTS: StationConfig = Object.freeze({
@@ -69,4 +76,6 @@ export const STATION_DEFAULTS: StationConfig = Object.freeze({
 	maxWrongCodes: 3,
 	pushToHangUp: Object.freeze({ enabled: false, holdTime: 3 }),
 	relays: Object.freeze([Object.freeze({ id: 1, holdTime: 3, dtmfCode: "#" })]) as unknown as RelayConfig[],
+	preventSipHacking: false,
+	whitelist: Object.freeze([]) as unknown as string[],
 }) as StationConfig;

@@ -115,3 +115,43 @@ describe("the station with real peers", function () {
 		assert.equal(calls.length, 1);
 	});
 });
+
+describe("prevent SIP hacking", function () {
+	this.timeout(30000);
+	const running: Running[] = [];
+	const apps: StationApp[] = [];
+	before(function () {
+		if (!installed("sipp"))
+			this.skip();
+	});
+	afterEach(async () => {
+		for (const r of running.splice(0))
+			await r.stop();
+		for (const a of apps.splice(0))
+			a.stop();
+	});
+
+	it("with the whitelist on, an INVITE from an unknown source is refused 403 and nothing rings", async () => {
+		const { app, sipPort, relays, calls } = await stationApp({ station: { ...STATION_DEFAULTS, preventSipHacking: true, whitelist: ["192.0.2.99"] } });
+		apps.push(app);
+		const events: string[] = [];
+		app.on((e) => events.push(e.type));
+		const peer = sipp("uac", await freePort(), "127.0.0.1:" + sipPort, ["-s", "door"]);
+		running.push(peer);
+		const code = await peer.exited;
+		assert.notEqual(code, 0, "the scanner's call failed");
+		assert.match(peer.output(), /403|Unexpected|failed/i);
+		assert.deepEqual(events.filter((e) => e !== "registration"), [], "no ringing, no call, no door event");
+		assert.deepEqual(calls, []);
+		assert.deepEqual(relays, []);
+	});
+
+	it("a whitelisted address gets through", async () => {
+		const { app, sipPort, calls } = await stationApp({ station: { ...STATION_DEFAULTS, preventSipHacking: true, whitelist: ["127.0.0.1"] } });
+		apps.push(app);
+		const peer = sipp("uac", await freePort(), "127.0.0.1:" + sipPort, ["-s", "door", "-d", "300"]);
+		running.push(peer);
+		assert.equal(await peer.exited, 0, peer.output());
+		assert.equal(calls.length, 1);
+	});
+});
