@@ -110,7 +110,7 @@ const server = http.createServer((req, res) => {
 			body += chunk.toString("utf8");
 	});
 	req.on("end", () => {
-		const answer = size > 4096 ? { status: 413, body: { error: "body larger than 4096 bytes" } } : handleApi({ app, inputs: [1], recentLog: () => recent.slice(-20), log }, req.method ?? "GET", req.url ?? "/", body);
+		const answer = size > 4096 ? { status: 413, body: { error: "body larger than 4096 bytes" } } : handleApi({ app, recentLog: () => recent.slice(-20), log }, req.method ?? "GET", req.url ?? "/", body);
 		res.writeHead(answer.status, { "content-type": "application/json", "cache-control": "no-store" });
 		res.end(JSON.stringify(answer.body));
 	});

@@ -26,6 +26,35 @@ export interface DndConfig {
 	returnCode: number;
 }
 
+export interface ScheduleWindow {
+	/** Days the window applies to: 0 Sunday ... 6 Saturday. */
+	days: number[];
+	/** Minutes after midnight, local time; end is exclusive (start > end wraps past midnight). */
+	start: number;
+	end: number;
+}
+
+/** A call schedule template (up to 10): the numbers an input calls inside its windows. */
+export interface ScheduleTemplate {
+	name: string;
+	/** Up to 16 SIP numbers or IP addresses, called at once (the first to answer wins). */
+	numbers: string[];
+	windows: ScheduleWindow[];
+}
+
+export interface InputConfig {
+	id: number;
+	/** call: a call button; exit: an exit button releasing `relay`; sensor: a door contact (events only). */
+	kind: "call" | "exit" | "sensor";
+	/** The level that means pressed / open. */
+	activeLevel: 0 | 1;
+	/** ms a level must hold before it counts. */
+	debounce: number;
+	relay?: number;
+	/** A call input: the schedule template assigned to it (its name). */
+	template?: string;
+}
+
 export interface StationConfig {
 	/** Numbers the call button calls (SIP numbers, URIs or IP addresses). */
 	contacts: string[];
@@ -59,6 +88,8 @@ export interface StationConfig {
 	 */
 	preventSipHacking: boolean;
 	whitelist: string[];
+	inputs: InputConfig[];
+	schedules: ScheduleTemplate[];
 }
 
 export const STATION_DEFAULTS: StationConfig = Object.freeze({
@@ -78,4 +109,10 @@ export const STATION_DEFAULTS: StationConfig = Object.freeze({
 	relays: Object.freeze([Object.freeze({ id: 1, holdTime: 3, dtmfCode: "#" })]) as unknown as RelayConfig[],
 	preventSipHacking: false,
 	whitelist: Object.freeze([]) as unknown as string[],
+	inputs: Object.freeze([
+		Object.freeze({ id: 1, kind: "call", activeLevel: 0, debounce: 50 }),
+		Object.freeze({ id: 2, kind: "exit", activeLevel: 0, debounce: 50, relay: 1 }),
+		Object.freeze({ id: 3, kind: "sensor", activeLevel: 1, debounce: 200 }),
+	]) as unknown as InputConfig[],
+	schedules: Object.freeze([]) as unknown as ScheduleTemplate[],
 }) as StationConfig;

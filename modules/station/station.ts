@@ -8,7 +8,7 @@
  */
 import type { Clock, Log } from "../io/types.js";
 import type { Call } from "../sip/ua.js";
-import type { RelayConfig, StationConfig } from "./config.js";
+import type { RelayConfig, ScheduleTemplate, StationConfig } from "./config.js";
 
 /** What the station needs of the user agent. */
 export interface Dialer {
@@ -27,7 +27,8 @@ export type StationEvent =
 	| { type: "door-opened"; relay: number; by: DoorOpener }
 	| { type: "door-closed"; relay: number }
 	| { type: "wrong-code"; call: Call; count: number }
-	| { type: "dialing"; destinations: string[] };
+	| { type: "dialing"; destinations: string[] }
+	| { type: "input"; input: number; active: boolean };
 
 export interface StationOptions {
 	dialer: Dialer;
@@ -61,6 +62,7 @@ export class Station {
 	#relayTimers = new Map<number, unknown>();
 	#relayState = new Map<number, boolean>();
 	#attempt: Attempt | undefined;
+	#inputs = new Map<number, { level: number; active: boolean; timer: unknown }>();
 
 	constructor(options: StationOptions) {
 		this.#o = options;
@@ -197,25 +199,86 @@ export class Station {
 			context.timers.push(this.#o.clock.set(() => this.#guard(() => call.hangup()), after * 1000));
 	}
 
+	/* ---------- inputs ---------- */
+
+	/** A raw level from an input pin; it counts once it held for the input's debounce time. */
+	input(id: number, level: number): void {
+		const input = this.#config.inputs.find((i) => i.id === id);
+		if (!input)
+			return;
+		let state = this.#inputs.get(id);
+		if (!state) {
+			state = { level: input.activeLevel ? 0 : 1, active: false, timer: undefined };
+			this.#inputs.set(id, state);
+		}
+		if (state.timer !== undefined)
+			this.#o.clock.clear(state.timer);
+		state.level = level ? 1 : 0;
+		const s = state;
+		s.timer = this.#o.clock.set(() => this.#guard(() => {
+			s.timer = undefined;
+			const active = s.level === input.activeLevel;
+			if (active === s.active)
+				return;
+			s.active = active;
+			this.#emit({ type: "input", input: id, active });
+			if (active)
+				this.pressInput(id);
+		}), input.debounce);
+	}
+
+	/** What pressing an input does: a call button calls, an exit button opens its relay. */
+	pressInput(id: number): boolean {
+		const input = this.#config.inputs.find((i) => i.id === id);
+		if (!input)
+			return false;
+		if (input.kind === "exit") {
+			if (input.relay !== undefined)
+				this.openRelay(input.relay, "input");
+			return true;
+		}
+		if (input.kind !== "call")
+			return true;
+		const template = input.template ? this.#config.schedules.find((t) => t.name === input.template) : undefined;
+		if (!template) {
+			this.press();
+			return true;
+		}
+		// With a template, group and sequence calls are off for this input: inside a window the
+		// template's numbers ring together, outside it the first contact is called.
+		if (this.#pushToHangUp())
+			return true;
+		if (inWindow(template, new Date(this.#o.clock.now())))
+			this.callContacts(template.numbers, "group");
+		else if (this.#config.contacts.length)
+			this.callContacts(this.#config.contacts.slice(0, 1), "single");
+		return true;
+	}
+
 	/* ---------- the call button ---------- */
 
 	/** The call button: end the call (push to hang up), or call the contacts. */
 	press(): void {
 		const c = this.#config;
-		const active = this.activeCalls.filter((call) => call.state !== "ended");
-		if (active.length) {
-			if (c.pushToHangUp.enabled) {
-				const now = this.#o.clock.now();
-				for (const call of active) {
-					if (now - call.startedAt >= c.pushToHangUp.holdTime * 1000)
-						call.hangup();
-				}
-			}
-			return;
-		}
-		if (!c.contacts.length)
+		if (this.#pushToHangUp() || !c.contacts.length)
 			return;
 		this.callContacts(c.contacts, c.callMode);
+	}
+
+	/** During a call the button ends it (push to hang up), except within the hold time; true when a call was going on. */
+	#pushToHangUp(): boolean {
+		const c = this.#config;
+		const active = this.activeCalls.filter((call) => call.state !== "ended");
+		if (!active.length)
+			return false;
+		if (c.pushToHangUp.enabled) {
+			const now = this.#o.clock.now();
+			for (const call of active) {
+				if (now - call.startedAt >= c.pushToHangUp.holdTime * 1000)
+					call.hangup();
+			}
+		}
+		return true;
 	}
 
 	/** Call numbers: one, all at once (first answer wins), or one after another. */
@@ -317,4 +380,24 @@ export class Station {
 			this.#o.log?.("station: " + String(e));
 		}
 	}
+}
+
+/** Is this local time inside one of the template's windows? */
+export function inWindow(template: ScheduleTemplate, date: Date): boolean {
+	const day = date.getDay();
+	const minute = date.getHours() * 60 + date.getMinutes();
+	for (const w of template.windows) {
+		if (w.start <= w.end) {
+			if (w.days.indexOf(day) >= 0 && minute >= w.start && minute < w.end)
+				return true;
+		}
+		else {
+			// past midnight: the evening part belongs to the day, the morning part to the next one
+			if (w.days.indexOf(day) >= 0 && minute >= w.start)
+				return true;
+			if (w.days.indexOf((day + 6) % 7) >= 0 && minute < w.end)
+				return true;
+		}
+	}
+	return false;
 }

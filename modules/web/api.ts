@@ -16,8 +16,6 @@ export interface ApiAnswer {
 
 export interface ApiOptions {
 	app: StationApp;
-	/** Input ids that a press can be simulated on (call buttons: 1...). */
-	inputs: readonly number[];
 	log?: (line: string) => void;
 	/** Recent log lines for the status page (bounded). */
 	recentLog?: () => string[];
@@ -83,9 +81,10 @@ export function handleApi(o: ApiOptions, method: string, path: string, body: str
 		}
 		if (parts.length === 4 && parts[1] === "inputs" && parts[3] === "press") {
 			const id = Number(parts[2]);
-			if (!Number.isInteger(id) || o.inputs.indexOf(id) < 0)
-				return error(400, `input must be one of ${o.inputs.join(", ")}`);
-			app.station.press();
+			const inputs = app.station.config.inputs.map((i) => i.id);
+			if (!Number.isInteger(id) || inputs.indexOf(id) < 0)
+				return error(400, `input must be one of ${inputs.join(", ")}`);
+			app.station.pressInput(id);
 			return { status: 200, body: { input: id, pressed: true } };
 		}
 		if (parts.length === 2 && parts[1] === "call") {

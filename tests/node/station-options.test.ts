@@ -106,7 +106,9 @@ describe("npm start: the station on Node", function () {
 		assert.equal(call.status, 400);
 		assert.match((await call.json() as { error: string }).error, /^number must be/);
 		assert.equal((await fetch(api + "/call", { method: "POST", body: "not json" })).status, 400);
-		assert.equal((await fetch(api + "/inputs/7/press", { method: "POST" })).status, 400);
+		const input = await fetch(api + "/inputs/7/press", { method: "POST" });
+		assert.equal(input.status, 400);
+		assert.deepEqual(await input.json(), { error: "input must be one of 1, 2, 3" });
 		assert.equal((await fetch(api + "/nothing")).status, 404);
 		assert.equal((await fetch(api + "/status", { method: "DELETE" })).status, 405);
 	});

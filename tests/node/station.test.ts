@@ -7,7 +7,7 @@ import { nodeClock } from "../../hosts/node/clock.js";
 import { nodeHash } from "../../hosts/node/platform.js";
 import { UserAgent } from "../../modules/sip/ua.js";
 import type { SipMessage } from "../../modules/sip/message.js";
-import { Station, type StationEvent } from "../../modules/station/station.js";
+import { Station, type StationEvent, inWindow } from "../../modules/station/station.js";
 import { STATION_DEFAULTS, type StationConfig } from "../../modules/station/config.js";
 import { FakeUDP, lines } from "./fakes.js";
 
@@ -203,5 +203,44 @@ describe("the door station (fake timers)", () => {
 		station.press();
 		assert.equal(sent(udp, "BYE").length, 1);
 		assert.equal(invites(udp).length, 1, "pressing during a call does not dial");
+	});
+
+	it("inputs are debounced: a glitch does nothing, a held exit button releases its relay", () => {
+		const { station, relayLog, events } = setup();
+		station.input(2, 0);	// exit button, active low
+		clock.tick(20);
+		station.input(2, 1);	// bounced back within 50 ms
+		clock.tick(100);
+		assert.deepEqual(relayLog, []);
+		station.input(2, 0);
+		clock.tick(49);
+		assert.deepEqual(relayLog, []);
+		clock.tick(1);
+		assert.equal(relayLog.length, 1);
+		assert.ok(events.some((e) => e.type === "door-opened" && e.by === "input"));
+		station.input(3, 1);	// door sensor, active high
+		clock.tick(200);
+		assert.ok(events.some((e) => e.type === "input" && e.input === 3 && e.active));
+	});
+
+	it("call schedules: inside a window the template's numbers ring together; outside, the first contact", () => {
+		clock.setSystemTime(new Date(2026, 10, 23, 9, 30));	// a Monday, 09:30 local time
+		const template = { name: "office", numbers: ["192.0.2.61", "192.0.2.62"], windows: [{ days: [1, 2, 3, 4, 5], start: 8 * 60, end: 18 * 60 }] };
+		const inputs = [{ id: 1, kind: "call" as const, activeLevel: 0 as const, debounce: 50, template: "office" }];
+		const a = setup({ contacts: ["192.0.2.70", "192.0.2.71"], callMode: "sequence", schedules: [template], inputs });
+		a.station.pressInput(1);
+		assert.deepEqual(invites(a.udp).map((m) => m.uriText), ["sip:192.0.2.61", "sip:192.0.2.62"]);
+		clock.setSystemTime(new Date(2026, 10, 23, 19, 0));
+		const b = setup({ contacts: ["192.0.2.70", "192.0.2.71"], callMode: "sequence", schedules: [template], inputs });
+		b.station.pressInput(1);
+		assert.deepEqual(invites(b.udp).map((m) => m.uriText), ["sip:192.0.2.70"], "no sequence call for a scheduled input");
+	});
+
+	it("schedule windows: weekdays, end exclusive, and windows past midnight", () => {
+		const night = { name: "night", numbers: [], windows: [{ days: [5], start: 22 * 60, end: 6 * 60 }] };	// Friday 22:00 to Saturday 06:00
+		assert.equal(inWindow(night, new Date(2026, 10, 27, 23, 0)), true, "Friday 23:00");
+		assert.equal(inWindow(night, new Date(2026, 10, 28, 5, 59)), true, "Saturday 05:59");
+		assert.equal(inWindow(night, new Date(2026, 10, 28, 6, 0)), false, "Saturday 06:00");
+		assert.equal(inWindow(night, new Date(2026, 10, 27, 5, 0)), false, "Friday 05:00 belongs to Thursday");
 	});
 });
