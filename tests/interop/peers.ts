@@ -1,7 +1,7 @@
 // SIPp and baresip started by the tests on 127.0.0.1, stopped by process id.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import dgram from "node:dgram";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { root } from "../node/helpers.js";
@@ -44,7 +44,7 @@ export function run(command: string, args: string[], options: { cwd?: string; en
 /** SIPp with a built-in (`-sn`) or file (`-sf`) scenario, one call. */
 export function sipp(scenario: string, localPort: number, remote?: string, extra: string[] = []): Running {
 	const dir = mkdtempSync(join(tmpdir(), "portier-sipp-"));
-	const which = scenario.endsWith(".xml") ? ["-sf", join(root, "tests/interop/scenarios", scenario)] : ["-sn", scenario];
+	const which = scenario.endsWith(".xml") ? ["-sf", scenario.startsWith("/") ? scenario : join(root, "tests/interop/scenarios", scenario)] : ["-sn", scenario];
 	const args = [...which, "-i", "127.0.0.1", "-p", String(localPort), "-m", "1", "-nostdin", "-timeout", "20s", "-timeout_error",
 		"-trace_err", "-error_file", join(dir, "errors.log"), "-mi", "127.0.0.1", ...extra];
 	if (remote)
@@ -131,4 +131,14 @@ export async function lossyRelay(peerPort: number, drop: RegExp): Promise<{ port
 			front.send(m, station.port, station.address);
 	});
 	return { port: front.address().port, dropped: () => dropped, close: () => { front.close(); back.close(); } };
+}
+
+/** A scenario file with words replaced (timeouts and other attributes SIPp does not substitute). */
+export function scenarioWith(name: string, replacements: Record<string, string>): string {
+	let text = readFileSync(join(root, "tests/interop/scenarios", name), "utf8");
+	for (const [from, to] of Object.entries(replacements))
+		text = text.split(from).join(to);
+	const file = join(mkdtempSync(join(tmpdir(), "portier-scenario-")), name);
+	writeFileSync(file, text);
+	return file;
 }

@@ -10,7 +10,7 @@ import { STATION_DEFAULTS } from "../../modules/station/config.js";
 import type { Call } from "../../modules/sip/ua.js";
 import { freePort } from "../node/helpers.js";
 import { until } from "./station.js";
-import { type Running, installed, sipp } from "./peers.js";
+import { type Running, installed, scenarioWith, sipp } from "./peers.js";
 
 let echoSink: ((frame: Int16Array) => void) | undefined;
 
@@ -153,5 +153,67 @@ describe("prevent SIP hacking", function () {
 		running.push(peer);
 		assert.equal(await peer.exited, 0, peer.output());
 		assert.equal(calls.length, 1);
+	});
+});
+
+describe("the call button with SIPp callees", function () {
+	this.timeout(40000);
+	const running: Running[] = [];
+	const apps: StationApp[] = [];
+	before(function () {
+		if (!installed("sipp"))
+			this.skip();
+	});
+	afterEach(async () => {
+		for (const r of running.splice(0))
+			await r.stop();
+		for (const a of apps.splice(0))
+			a.stop();
+	});
+
+	it("group call: three SIPp UASs ring, the first to answer gets the call, the others are cancelled", async () => {
+		const ports = [await freePort(), await freePort(), await freePort()];
+		// the first answers after 1.5 s of ringing, the others would take 8 s
+		const peers = [
+			sipp(scenarioWith("uas-answer-after.xml", { RING_MS: "1500" }), ports[0]),
+			sipp(scenarioWith("uas-answer-after.xml", { RING_MS: "8000" }), ports[1]),
+			sipp(scenarioWith("uas-answer-after.xml", { RING_MS: "8000" }), ports[2]),
+		];
+		running.push(...peers);
+		const { app, calls } = await stationApp({ station: { ...STATION_DEFAULTS, contacts: ports.map((p) => "127.0.0.1:" + p), callMode: "group" } });
+		apps.push(app);
+		await new Promise((r) => setTimeout(r, 300));
+		app.station.pressInput(1);
+		await until(() => calls.some((c) => c.state === "answered"), 10000, () => calls.map((c) => c.state).join());
+		const winner = calls.find((c) => c.state === "answered")!;
+		assert.equal(winner.remote, "<sip:127.0.0.1:" + ports[0] + ">");
+		await until(() => calls.filter((c) => c.state === "ended").length === 2, 5000, () => calls.map((c) => c.state).join());
+		// the cancelled ones saw CANCEL and answered 487
+		assert.equal(await peers[1].exited, 0, peers[1].output());
+		assert.equal(await peers[2].exited, 0, peers[2].output());
+		winner.hangup();
+		assert.equal(await peers[0].exited, 0, peers[0].output());
+	});
+
+	it("sequence call: the first callee times out and is cancelled, the next one answers", async () => {
+		const ports = [await freePort(), await freePort()];
+		const peers = [
+			sipp(scenarioWith("uas-answer-after.xml", { RING_MS: "8000" }), ports[0]),
+			sipp(scenarioWith("uas-answer-after.xml", { RING_MS: "500" }), ports[1]),
+		];
+		running.push(...peers);
+		const { app, calls } = await stationApp({ station: { ...STATION_DEFAULTS, contacts: ports.map((p) => "127.0.0.1:" + p), callMode: "sequence", sequenceTimeout: 2 } });
+		apps.push(app);
+		await new Promise((r) => setTimeout(r, 300));
+		const pressed = Date.now();
+		app.station.pressInput(1);
+		await until(() => calls.some((c) => c.state === "answered"), 10000, () => calls.map((c) => c.state).join());
+		assert.equal(calls.length, 2);
+		assert.equal(calls[0].state, "ended");
+		assert.equal(calls[1].remote, "<sip:127.0.0.1:" + ports[1] + ">");
+		assert.ok(Date.now() - pressed >= 2000, "the second call only after the first one's time-out");
+		assert.equal(await peers[0].exited, 0, peers[0].output());
+		calls[1].hangup();
+		assert.equal(await peers[1].exited, 0, peers[1].output());
 	});
 });
