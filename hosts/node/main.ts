@@ -85,6 +85,11 @@ const app = new StationApp({
 	clock: nodeClock, hash: nodeHash, random: nodeRandom, dns: nodeDns,
 	relays: { set: (id, active) => log(`portier: relay ${id} ${active ? "released (door open)" : "off"}`) },
 	microphone: () => tone(),
+	httpGet: (url) => {
+		if (!/^https?:\/\//.test(url))
+			return log(`portier: push button URL ignored (not http): ${url}`);
+		fetch(url, { signal: AbortSignal.timeout(5000) }).then((r) => log(`portier: GET ${url} -> ${r.status}`), (e: Error) => log(`portier: GET ${url} failed: ${e.message}`));
+	},
 	log,
 }, {
 	sipPort: flags.sipPort, bind: flags.bind, host,

@@ -27,6 +27,8 @@ export interface StationHost {
 	random: () => string;
 	dns?: DnsClient;
 	relays: RelayDriver;
+	/** GET a URL without waiting for it (the push button's HTTP action). */
+	httpGet?: (url: string) => void;
 	/** The microphone: fills 20 ms frames (160 samples at 8 kHz). */
 	microphone?: (callId: string) => ((frame: Int16Array) => void) | undefined;
 	/** The speaker: takes each received 20 ms frame. */
@@ -87,6 +89,7 @@ export class StationApp {
 			dialer: this.ua,
 			clock: host.clock,
 			relays: host.relays,
+			httpGet: host.httpGet,
 			config: config.station,
 			onEvent: (e) => this.#emit(e),
 			log: host.log,

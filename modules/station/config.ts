@@ -90,6 +90,15 @@ export interface StationConfig {
 	whitelist: string[];
 	inputs: InputConfig[];
 	schedules: ScheduleTemplate[];
+	/** What pressing the call button does besides calling (SPEC §2 push button action). */
+	pushButton: {
+		/** GET this URL (http://...) on each press; empty: none. */
+		httpUrl: string;
+		/** Release this relay on each press (0: none) ... */
+		relay: number;
+		/** ... until the call ends ("hangup") or is answered ("connected"). */
+		reset: "hangup" | "connected";
+	};
 }
 
 export const STATION_DEFAULTS: StationConfig = Object.freeze({
@@ -115,4 +124,5 @@ export const STATION_DEFAULTS: StationConfig = Object.freeze({
 		Object.freeze({ id: 3, kind: "sensor", activeLevel: 1, debounce: 200 }),
 	]) as unknown as InputConfig[],
 	schedules: Object.freeze([]) as unknown as ScheduleTemplate[],
+	pushButton: Object.freeze({ httpUrl: "", relay: 0, reset: "hangup" }),
 }) as StationConfig;

@@ -32,6 +32,8 @@ export type StationEvent =
 
 export interface StationOptions {
 	dialer: Dialer;
+	/** GET a URL (the push button's HTTP action); the host's HTTP client. */
+	httpGet?: (url: string) => void;
 	clock: Clock;
 	relays: RelayDriver;
 	config: StationConfig;
@@ -53,6 +55,8 @@ interface Attempt {
 	next: number;
 	calls: Call[];
 	done: boolean;
+	/** The push button's relay, held until the reset condition. */
+	heldRelay: number;
 }
 
 export class Station {
@@ -121,8 +125,12 @@ export class Station {
 			for (const t of context.timers)
 				this.#o.clock.clear(t);
 			this.#calls.delete(call);
-			if (context.attempt && call.answeredAt === 0)
-				this.#failedAttempt(context.attempt, call);
+			const attempt = context.attempt;
+			if (attempt && call.answeredAt === 0)
+				this.#failedAttempt(attempt, call);
+			// the push button's relay is reset when the last call of its press has ended
+			if (attempt?.heldRelay && attempt.calls.every((c) => c.state === "ended") && (attempt.done || attempt.next >= attempt.contacts.length))
+				this.#releaseHeld(attempt);
 		}
 	}
 
@@ -249,9 +257,9 @@ export class Station {
 		if (this.#pushToHangUp())
 			return true;
 		if (inWindow(template, new Date(this.#o.clock.now())))
-			this.callContacts(template.numbers, "group");
+			this.callContacts(template.numbers, "group", true);
 		else if (this.#config.contacts.length)
-			this.callContacts(this.#config.contacts.slice(0, 1), "single");
+			this.callContacts(this.#config.contacts.slice(0, 1), "single", true);
 		return true;
 	}
 
@@ -262,7 +270,7 @@ export class Station {
 		const c = this.#config;
 		if (this.#pushToHangUp() || !c.contacts.length)
 			return;
-		this.callContacts(c.contacts, c.callMode);
+		this.callContacts(c.contacts, c.callMode, true);
 	}
 
 	/** During a call the button ends it (push to hang up), except within the hold time; true when a call was going on. */
@@ -282,8 +290,10 @@ export class Station {
 	}
 
 	/** Call numbers: one, all at once (first answer wins), or one after another. */
-	callContacts(contacts: string[], mode: "single" | "group" | "sequence"): void {
-		const attempt: Attempt = { mode, contacts: contacts.slice(0, 16), next: 0, calls: [], done: false };
+	callContacts(contacts: string[], mode: "single" | "group" | "sequence", button = false): void {
+		const attempt: Attempt = { mode, contacts: contacts.slice(0, 16), next: 0, calls: [], done: false, heldRelay: 0 };
+		if (button)
+			this.#pushButtonAction(attempt);
 		this.#attempt = attempt;
 		this.#emit({ type: "dialing", destinations: attempt.contacts });
 		if (mode === "group")
@@ -323,8 +333,38 @@ export class Station {
 		return call;
 	}
 
+	/** The push button action: an HTTP GET and/or a relay held until hang-up or answer. */
+	#pushButtonAction(attempt: Attempt): void {
+		const p = this.#config.pushButton;
+		if (p.httpUrl && this.#o.httpGet) {
+			try {
+				this.#o.httpGet(p.httpUrl);
+			}
+			catch (e) {
+				this.#o.log?.("station: push button URL: " + String(e));
+			}
+		}
+		const relay = this.#config.relays.find((r) => r.id === p.relay);
+		if (relay) {
+			this.#drive(relay, true);
+			this.#emit({ type: "door-opened", relay: relay.id, by: "button" });
+			attempt.heldRelay = relay.id;
+		}
+	}
+
+	#releaseHeld(attempt: Attempt): void {
+		const relay = this.#config.relays.find((r) => r.id === attempt.heldRelay);
+		attempt.heldRelay = 0;
+		if (relay && !this.#relayTimers.has(relay.id)) {
+			this.#drive(relay, false);
+			this.#emit({ type: "door-closed", relay: relay.id });
+		}
+	}
+
 	/** The first to answer wins: the others are cancelled. */
 	#answeredAttempt(attempt: Attempt, winner: Call): void {
+		if (attempt.heldRelay && this.#config.pushButton.reset === "connected")
+			this.#releaseHeld(attempt);
 		attempt.done = true;
 		for (const call of attempt.calls) {
 			if (call !== winner && (call.state === "calling" || call.state === "ringing"))

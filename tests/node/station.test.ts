@@ -14,7 +14,7 @@ import { FakeUDP, lines } from "./fakes.js";
 const SDP = lines("v=0", "o=peer 1 1 IN IP4 192.0.2.1", "s=-", "c=IN IP4 192.0.2.1", "t=0 0", "m=audio 30000 RTP/AVP 0 101", "a=rtpmap:101 telephone-event/8000", "");
 let n = 0;
 
-function setup(config: Partial<StationConfig> = {}) {
+function setup(config: Partial<StationConfig> = {}, httpGet?: (url: string) => void) {
 	const relayLog: string[] = [];
 	const events: StationEvent[] = [];
 	let station!: Station;
@@ -31,6 +31,7 @@ function setup(config: Partial<StationConfig> = {}) {
 		relays: { set: (id, active) => relayLog.push(`${Date.now()} relay ${id} ${active ? "on" : "off"}`) },
 		config: { ...STATION_DEFAULTS, ...config },
 		onEvent: (e) => events.push(e),
+		httpGet,
 	});
 	return { ua, station, udp: FakeUDP.last!, relayLog, events };
 }
@@ -242,5 +243,25 @@ describe("the door station (fake timers)", () => {
 		assert.equal(inWindow(night, new Date(2026, 10, 28, 5, 59)), true, "Saturday 05:59");
 		assert.equal(inWindow(night, new Date(2026, 10, 28, 6, 0)), false, "Saturday 06:00");
 		assert.equal(inWindow(night, new Date(2026, 10, 27, 5, 0)), false, "Friday 05:00 belongs to Thursday");
+	});
+
+	it("push button action: GETs its URL and holds its relay until hang-up, or until the line connects", () => {
+		const urls: string[] = [];
+		const a = setup({ contacts: ["192.0.2.81"], pushButton: { httpUrl: "http://192.0.2.99/ring", relay: 0, reset: "hangup" } }, (u) => urls.push(u));
+		a.station.press();
+		assert.deepEqual(urls, ["http://192.0.2.99/ring"]);
+		assert.deepEqual(a.relayLog, [], "no relay configured");
+		const b = setup({ contacts: ["192.0.2.82"], pushButton: { httpUrl: "", relay: 1, reset: "hangup" } });
+		b.station.press();
+		assert.deepEqual(b.relayLog.map((l) => l.replace(/^\d+ /, "")), ["relay 1 on"]);
+		const inv = invites(b.udp)[0];
+		b.udp.deliver(reply(inv, 200, "c1", SDP), "192.0.2.82");
+		assert.equal(b.relayLog.length, 1, "held while the call goes on");
+		b.station.activeCalls[0].hangup();
+		assert.deepEqual(b.relayLog.map((l) => l.replace(/^\d+ /, "")), ["relay 1 on", "relay 1 off"]);
+		const c = setup({ contacts: ["192.0.2.83"], pushButton: { httpUrl: "", relay: 1, reset: "connected" } });
+		c.station.press();
+		c.udp.deliver(reply(invites(c.udp)[0], 200, "c2", SDP), "192.0.2.83");
+		assert.deepEqual(c.relayLog.map((l) => l.replace(/^\d+ /, "")), ["relay 1 on", "relay 1 off"], "reset when the line connected");
 	});
 });
