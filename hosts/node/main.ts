@@ -13,12 +13,17 @@ import { handleApi } from "../../modules/web/api.js";
 import { nodeClock } from "./clock.js";
 import { Listener, TCP, TLS, UDP } from "./io.js";
 import { nodeDns, nodeHash, nodeRandom } from "./platform.js";
+import { WavRecorder, loop, readWav, tone } from "./audio.js";
 
 interface Flags {
 	sipPort: number;
 	httpPort: number;
 	bind: string;
 	host: string | undefined;
+	/** A WAV file to play into calls, or a tone frequency. */
+	mic: string;
+	/** A folder to record each call's incoming audio to. */
+	record: string | undefined;
 }
 
 function port(flag: string, value: string | undefined): number {
@@ -29,7 +34,7 @@ function port(flag: string, value: string | undefined): number {
 }
 
 function parseFlags(argv: string[]): Flags {
-	const flags: Flags = { sipPort: 5060, httpPort: 8080, bind: "0.0.0.0", host: undefined };
+	const flags: Flags = { sipPort: 5060, httpPort: 8080, bind: "0.0.0.0", host: undefined, mic: "425", record: undefined };
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i];
 		const value = argv[i + 1];
@@ -46,6 +51,15 @@ function parseFlags(argv: string[]): Flags {
 				flags.host = value;
 			i++;
 		}
+		else if (arg === "--mic" || arg === "--record") {
+			if (!value)
+				usage(`${arg} needs a value`);
+			if (arg === "--mic")
+				flags.mic = value;
+			else
+				flags.record = value;
+			i++;
+		}
 		else if (arg === "--help" || arg === "-h")
 			usage();
 		else
@@ -57,7 +71,7 @@ function parseFlags(argv: string[]): Flags {
 function usage(error?: string): never {
 	if (error)
 		process.stderr.write(`portier: ${error}\n`);
-	process.stderr.write("usage: npm start -- [--sip-port N] [--http-port N] [--bind ADDRESS] [--host ADDRESS]\n");
+	process.stderr.write("usage: npm start -- [--sip-port N] [--http-port N] [--bind ADDRESS] [--host ADDRESS] [--mic FILE.wav|HZ] [--record DIR]\n");
 	process.exit(error ? 2 : 0);
 }
 
@@ -71,20 +85,37 @@ const log = (line: string) => {
 	process.stdout.write(new Date().toISOString() + " " + line + "\n");
 };
 
-/** The microphone of a PC station: a quiet 425 Hz tone, so a caller hears the line is open. */
-function tone() {
-	let n = 0;
-	return (frame: Int16Array) => {
-		for (let i = 0; i < frame.length; i++, n++)
-			frame[i] = Math.round(3000 * Math.sin(2 * Math.PI * 425 * n / 8000));
-	};
+/** The microphone of a PC station: a WAV file, or a quiet tone (425 Hz by default) so a caller hears the line is open. */
+function microphone(): () => (frame: Int16Array) => void {
+	if (/^\d+$/.test(flags.mic)) {
+		const hz = Number(flags.mic);
+		if (hz < 1 || hz > 3999)
+			usage("--mic tone must be 1-3999 Hz");
+		return () => tone(hz);
+	}
+	try {
+		const samples = readWav(flags.mic);
+		return () => loop(samples);
+	}
+	catch (e) {
+		usage((e as Error).message);
+	}
 }
+const mic = microphone();
+const recorders = new Map<string, WavRecorder>();
 
 const app = new StationApp({
 	udp: UDP, tcp: TCP, listener: Listener, tls: TLS,
 	clock: nodeClock, hash: nodeHash, random: nodeRandom, dns: nodeDns,
 	relays: { set: (id, active) => log(`portier: relay ${id} ${active ? "released (door open)" : "off"}`) },
-	microphone: () => tone(),
+	microphone: () => mic(),
+	speaker: (callId) => {
+		if (!flags.record)
+			return undefined;
+		const recorder = new WavRecorder(flags.record, new Date().toISOString() + "-" + callId);
+		recorders.set(callId, recorder);
+		return (frame) => recorder.write(frame);
+	},
 	httpGet: (url) => {
 		if (!/^https?:\/\//.test(url))
 			return log(`portier: push button URL ignored (not http): ${url}`);
@@ -98,6 +129,10 @@ const app = new StationApp({
 	station: STATION_DEFAULTS,
 });
 app.on((e) => {
+	if (e.type === "call" && e.call.state === "ended") {
+		recorders.get(e.call.id)?.close();
+		recorders.delete(e.call.id);
+	}
 	if (e.type === "call")
 		log(`portier: call ${e.call.direction} ${e.call.remote} ${e.call.state}${e.call.endReason ? " (" + e.call.endReason + ")" : ""}`);
 	else if (e.type === "registration")
