@@ -10,3 +10,4 @@ import "../core/serialize.test.js";
 import "../core/digest.test.js";
 import "../core/resolver.test.js";
 import "../core/media.test.js";
+import "../core/station-config.test.js";
