@@ -25,7 +25,7 @@ export class UDP implements UDPSocket {
 
 	constructor(options: UDPOptions) {
 		this.#options = options;
-		this.#socket = dgram.createSocket({ type: "udp4", reuseAddr: false });
+		this.#socket = dgram.createSocket({ type: "udp4", reuseAddr: options.multicast !== undefined });
 		this.#socket.on("message", (msg, rinfo) => {
 			const d = toArrayBuffer(msg) as Datagram;
 			d.address = rinfo.address;
@@ -35,8 +35,16 @@ export class UDP implements UDPSocket {
 		});
 		this.#bound = new Promise((resolve, reject) => {
 			this.#socket.once("error", reject);
-			this.#socket.bind({ port: options.port ?? 0, address: options.address }, () => {
+			this.#socket.bind({ port: options.port ?? 0, address: options.multicast ? undefined : options.address }, () => {
 				this.#socket.off("error", reject);
+				try {
+					if (options.multicast)
+						this.#socket.addMembership(options.multicast, options.address);
+				}
+				catch (e) {
+					reject(e);
+					return;
+				}
 				resolve();
 			});
 		});

@@ -22,6 +22,8 @@ export interface UDPSocket {
 export interface UDPOptions {
 	port?: number;
 	address?: string;
+	/** A multicast group to join (paging); the host's socket must support it. */
+	multicast?: string;
 	onReadable?(this: UDPSocket, count: number): void;
 	onError?(this: UDPSocket, error?: Error): void;
 }

@@ -6,6 +6,7 @@
  */
 import type { Clock, ListenerClass, Log, TCPClass, TLSClass, UDPClass } from "../io/types.js";
 import { MediaSession } from "../media/session.js";
+import { type PagingGroup, PagingListener } from "../media/paging.js";
 import type { HashFunction } from "../sip/digest.js";
 import type { AccountConfig, RegistrationStatus } from "../sip/registration.js";
 import type { DnsClient } from "../sip/resolver.js";
@@ -49,11 +50,14 @@ export interface StationAppConfig {
 	sessionTimer?: SessionTimerConfig;
 	station: StationConfig;
 	userAgent?: string;
+	/** Multicast paging: groups to listen to, Paging Barge, Paging Priority Active. */
+	paging?: { groups: PagingGroup[]; barge: number; priorityActive: boolean };
 }
 
 export class StationApp {
 	readonly ua: UserAgent;
 	readonly station: Station;
+	readonly paging: PagingListener | undefined;
 	#host: StationHost;
 	#config: StationAppConfig;
 	#media = new Map<Call, MediaSession>();
@@ -94,6 +98,17 @@ export class StationApp {
 			onEvent: (e) => this.#emit(e),
 			log: host.log,
 		});
+		const paging = config.paging;
+		if (paging && paging.groups.length) {
+			const speaker = host.speaker?.("paging");
+			this.paging = new PagingListener({
+				udp: { io: host.udp }, clock: host.clock, groups: paging.groups, barge: paging.barge, priorityActive: paging.priorityActive,
+				inCall: () => this.ua.calls.some((c) => c.state === "answered"),
+				sink: (frame) => speaker?.(frame),
+				onPage: (group) => host.log?.(group ? `station: paging from ${group.address}:${group.port}` : "station: paging ended"),
+				log: host.log,
+			});
+		}
 	}
 
 	/** Listen to what happens: door events, call states, registrations. */
@@ -106,6 +121,7 @@ export class StationApp {
 	}
 
 	stop(done?: () => void): void {
+		this.paging?.close();
 		for (const m of this.#media.values())
 			m.stop();
 		this.#media.clear();

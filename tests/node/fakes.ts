@@ -12,6 +12,7 @@ export interface Sent {
 
 export class FakeUDP implements UDPSocket {
 	static last: FakeUDP | undefined;
+	static all: FakeUDP[] = [];
 	readonly sent: Sent[] = [];
 	#queue: Datagram[] = [];
 	#options: UDPOptions;
@@ -19,6 +20,10 @@ export class FakeUDP implements UDPSocket {
 	constructor(options: UDPOptions) {
 		this.#options = options;
 		FakeUDP.last = this;
+		FakeUDP.all.push(this);
+	}
+	get options(): UDPOptions {
+		return this.#options;
 	}
 	get port(): number {
 		return this.#options.port ?? 5060;
