@@ -58,7 +58,7 @@ export class WavRecorder {
 	#samples = 0;
 	constructor(dir: string, name: string) {
 		this.#fd = openSync(join(dir, name.replace(/[^A-Za-z0-9_.-]/g, "_") + ".wav"), "w");
-		writeSync(this.#fd, header(0));
+		writeSync(this.#fd, wavHeader(0));
 	}
 	write(frame: Int16Array): void {
 		const b = Buffer.alloc(frame.length * 2);
@@ -68,12 +68,13 @@ export class WavRecorder {
 		this.#samples += frame.length;
 	}
 	close(): void {
-		writeSync(this.#fd, header(this.#samples), 0, 44, 0);
+		writeSync(this.#fd, wavHeader(this.#samples), 0, 44, 0);
 		closeSync(this.#fd);
 	}
 }
 
-function header(samples: number): Buffer {
+/** The 44-octet header of a 16-bit mono PCM WAV file. */
+export function wavHeader(samples: number, rate = 8000): Buffer {
 	const b = Buffer.alloc(44);
 	b.write("RIFF", 0);
 	b.writeUInt32LE(36 + samples * 2, 4);
@@ -81,8 +82,8 @@ function header(samples: number): Buffer {
 	b.writeUInt32LE(16, 16);
 	b.writeUInt16LE(1, 20);
 	b.writeUInt16LE(1, 22);
-	b.writeUInt32LE(8000, 24);
-	b.writeUInt32LE(16000, 28);
+	b.writeUInt32LE(rate, 24);
+	b.writeUInt32LE(rate * 2, 28);
 	b.writeUInt16LE(2, 32);
 	b.writeUInt16LE(16, 34);
 	b.write("data", 36);

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { root } from "../node/helpers.js";
+import { wavHeader } from "../../hosts/node/audio.js";
 
 export function installed(command: string, args: string[] = ["-v"]): boolean {
 	try {
@@ -84,22 +85,10 @@ export function baresip(o: { user: string; password: string; registrar: string; 
 /** A mono 16-bit WAV of a sine tone (what the phone says into the call). */
 export function toneWav(frequency: number, rate: number, seconds: number): Buffer {
 	const samples = rate * seconds;
-	const b = Buffer.alloc(44 + samples * 2);
-	b.write("RIFF", 0);
-	b.writeUInt32LE(36 + samples * 2, 4);
-	b.write("WAVEfmt ", 8);
-	b.writeUInt32LE(16, 16);
-	b.writeUInt16LE(1, 20);
-	b.writeUInt16LE(1, 22);
-	b.writeUInt32LE(rate, 24);
-	b.writeUInt32LE(rate * 2, 28);
-	b.writeUInt16LE(2, 32);
-	b.writeUInt16LE(16, 34);
-	b.write("data", 36);
-	b.writeUInt32LE(samples * 2, 40);
+	const data = Buffer.alloc(samples * 2);
 	for (let i = 0; i < samples; i++)
-		b.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * frequency * i / rate)), 44 + i * 2);
-	return b;
+		data.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * frequency * i / rate)), i * 2);
+	return Buffer.concat([wavHeader(samples, rate), data]);
 }
 
 /**

@@ -1,6 +1,7 @@
 // The whole station (user agent + door logic + RTP) with real peers: a SIPp
 // caller keys the door code as RFC 4733 events in RTP and relay 1 opens; the
 // station's audio reaches the peer; a peer that vanishes is hung up on.
+import { power } from "../lib/signal.js";
 import assert from "node:assert/strict";
 import { nodeClock } from "../../hosts/node/clock.js";
 import { Listener, TCP, TLS, UDP } from "../../hosts/node/io.js";
@@ -14,17 +15,6 @@ import { type Running, installed, scenarioWith, sipp } from "./peers.js";
 
 let echoSink: ((frame: Int16Array) => void) | undefined;
 
-/** Power of one frequency in samples at 8 kHz (Goertzel). */
-function power(samples: ArrayLike<number>, frequency: number): number {
-	const k = 2 * Math.cos(2 * Math.PI * frequency / 8000);
-	let s1 = 0, s2 = 0;
-	for (let i = 0; i < samples.length; i++) {
-		const s0 = samples[i] + k * s1 - s2;
-		s2 = s1;
-		s1 = s0;
-	}
-	return s1 * s1 + s2 * s2 - k * s1 * s2;
-}
 
 async function stationApp(overrides: Partial<StationAppConfig> = {}) {
 	const relays: string[] = [];

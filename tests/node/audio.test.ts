@@ -1,5 +1,6 @@
 // The PC station's audio: WAV in and out, and end to end through npm start:
 // SIPp calls, echoes the station's tone, and the recording holds that tone.
+import { power } from "../lib/signal.js";
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,16 +9,6 @@ import { WavRecorder, loop, readWav, tone } from "../../hosts/node/audio.js";
 import { freePort, start } from "./helpers.js";
 import { installed, sipp, toneWav } from "../interop/peers.js";
 
-function power(samples: ArrayLike<number>, frequency: number): number {
-	const k = 2 * Math.cos(2 * Math.PI * frequency / 8000);
-	let s1 = 0, s2 = 0;
-	for (let i = 0; i < samples.length; i++) {
-		const s0 = samples[i] + k * s1 - s2;
-		s2 = s1;
-		s1 = s0;
-	}
-	return s1 * s1 + s2 * s2 - k * s1 * s2;
-}
 
 describe("PC station audio", function () {
 	this.timeout(30000);

@@ -1,6 +1,7 @@
 // RTP streams on fake timers and a fake UDP socket: 20 ms pacing, sequence
 // numbers and timestamps, G.711 audio that arrives with its frequency,
 // RFC 4733 DTMF both ways, and the RTP time-out.
+import { power } from "../lib/signal.js";
 import assert from "node:assert/strict";
 import sinon from "sinon";
 import { nodeClock } from "../../hosts/node/clock.js";
@@ -10,17 +11,6 @@ import { decode, encode } from "../../modules/media/g711.js";
 import { readTelephoneEvent, writeTelephoneEvent } from "../../modules/media/dtmf.js";
 import { FakeUDP } from "./fakes.js";
 
-/** Power of one frequency in samples at 8 kHz (Goertzel). */
-export function power(samples: ArrayLike<number>, frequency: number): number {
-	const k = 2 * Math.cos(2 * Math.PI * frequency / 8000);
-	let s1 = 0, s2 = 0;
-	for (let i = 0; i < samples.length; i++) {
-		const s0 = samples[i] + k * s1 - s2;
-		s2 = s1;
-		s1 = s0;
-	}
-	return s1 * s1 + s2 * s2 - k * s1 * s2;
-}
 
 function tone(frequency: number) {
 	let n = 0;
