@@ -68,6 +68,9 @@ export interface StationConfig {
 	autoAnswerIp: AutoAnswerConfig;
 	/** DND per account id ("1", "2"), and for direct IP calls ("ip"). */
 	dnd: Record<string, DndConfig>;
+	/** Feature codes dialled to an account's server when DND is switched on and off there. */
+	dndOnCode: string;
+	dndOffCode: string;
 	/** Seconds after which any call ends (0: no limit). */
 	maxCallTime: number;
 	/** Seconds an unanswered incoming call may ring (0: no limit). */
@@ -109,6 +112,8 @@ export const STATION_DEFAULTS: StationConfig = Object.freeze({
 	autoAnswerSip: Object.freeze({ enabled: false, delay: 0, mode: "audio" }),
 	autoAnswerIp: Object.freeze({ enabled: true, delay: 0, mode: "audio" }),
 	dnd: Object.freeze({}) as Record<string, DndConfig>,
+	dndOnCode: "78",
+	dndOffCode: "79",
 	maxCallTime: 300,
 	dialInTime: 60,
 	dialOutTime: 60,

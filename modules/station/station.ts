@@ -28,7 +28,8 @@ export type StationEvent =
 	| { type: "door-closed"; relay: number }
 	| { type: "wrong-code"; call: Call; count: number }
 	| { type: "dialing"; destinations: string[] }
-	| { type: "input"; input: number; active: boolean };
+	| { type: "input"; input: number; active: boolean }
+	| { type: "dnd"; account: string; enabled: boolean };
 
 export interface StationOptions {
 	dialer: Dialer;
@@ -47,6 +48,8 @@ interface CallContext {
 	wrongCodes: number;
 	/** Outgoing calls placed together by one button press. */
 	attempt: Attempt | undefined;
+	/** A DND feature-code call: hung up once answered. */
+	featureCode?: boolean;
 }
 
 interface Attempt {
@@ -115,6 +118,10 @@ export class Station {
 		const context = this.#calls.get(call);
 		if (!context)
 			return;
+		if (call.state === "answered" && context.featureCode) {
+			call.hangup();
+			return;
+		}
 		if (call.state === "answered") {
 			if (this.#config.maxCallTime > 0)
 				context.timers.push(this.#o.clock.set(() => this.#guard(() => call.hangup()), this.#config.maxCallTime * 1000));
@@ -164,6 +171,29 @@ export class Station {
 			context.wrongCodes++;
 			this.#emit({ type: "wrong-code", call, count: context.wrongCodes });
 		}
+	}
+
+	/**
+	 * Switch DND for an account ("1", "2") or for direct IP calls ("ip"). For an
+	 * account the DND On/Off feature code is also dialled to its server, so the
+	 * PBX knows; that call ends as soon as it is answered, or after 10 s.
+	 */
+	setDnd(account: string, enabled: boolean): void {
+		const c = this.#config;
+		const current = c.dnd[account];
+		this.#config = { ...c, dnd: { ...c.dnd, [account]: { enabled, returnCode: current?.returnCode ?? 486 } } };
+		this.#emit({ type: "dnd", account, enabled });
+		if (account === "ip")
+			return;
+		const code = enabled ? c.dndOnCode : c.dndOffCode;
+		if (!code)
+			return;
+		const call = this.#o.dialer.call(code, { account });
+		if (!call)
+			return;
+		const context = this.#context(call);
+		context.featureCode = true;
+		context.timers.push(this.#o.clock.set(() => this.#guard(() => call.hangup()), 10000));
 	}
 
 	/* ---------- doors ---------- */

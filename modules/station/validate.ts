@@ -46,6 +46,8 @@ export function validateStationConfig(c: StationConfig): FieldError[] {
 		check(key === "1" || key === "2" || key === "ip", `dnd.${key}`, "dnd is set per account: 1, 2 or ip");
 		check([480, 486, 603].indexOf(d.returnCode) >= 0, `dnd.${key}.returnCode`, "one of 480, 486, 603");
 	}
+	check(typeof c.dndOnCode === "string" && /^[0-9*#]{0,8}$/.test(c.dndOnCode), "dndOnCode", "0-8 of 0-9 * #");
+	check(typeof c.dndOffCode === "string" && /^[0-9*#]{0,8}$/.test(c.dndOffCode), "dndOffCode", "0-8 of 0-9 * #");
 	check(isInt(c.maxCallTime, 0, 14400), "maxCallTime", "0-14400 seconds (0: no limit)");
 	check(isInt(c.dialInTime, 0, 600), "dialInTime", "0-600 seconds (0: no limit)");
 	check(isInt(c.dialOutTime, 0, 600), "dialOutTime", "0-600 seconds (0: no limit)");

@@ -27,7 +27,7 @@ const MAX_BODY = 4096;
 function methodOf(route: string): string | undefined {
 	switch (route) {
 		case "status": return "GET";
-		case "relays/open": case "inputs/press": case "call": case "hangup": return "POST";
+		case "relays/open": case "inputs/press": case "call": case "hangup": case "dnd": return "POST";
 	}
 	return undefined;
 }
@@ -99,6 +99,15 @@ export function handleApi(o: ApiOptions, method: string, path: string, body: str
 				return error(409, "cannot call " + number.trim() + ": no registered account for it, or too many calls");
 			return { status: 200, body: { call: call.id } };
 		}
+		if (parts.length === 2 && parts[1] === "dnd") {
+			const account = fields.account;
+			if (account !== "1" && account !== "2" && account !== "ip")
+				return error(400, "account must be \"1\", \"2\" or \"ip\"");
+			if (typeof fields.enabled !== "boolean")
+				return error(400, "enabled must be true or false");
+			app.station.setDnd(account, fields.enabled);
+			return { status: 200, body: { account, enabled: fields.enabled } };
+		}
 		if (parts.length === 2 && parts[1] === "hangup") {
 			const calls = app.ua.calls;
 			for (const call of calls)
@@ -119,6 +128,7 @@ function status(o: ApiOptions): unknown {
 		registrations: app.ua.registrations.map((r) => ({ ...r.status })),
 		calls: app.ua.calls.map((c) => ({ id: c.id, direction: c.direction, remote: c.remote, state: c.state, account: c.account ?? null, startedAt: c.startedAt, answeredAt: c.answeredAt || null })),
 		relays: app.station.relayStates(),
+		dnd: app.station.config.dnd,
 		log: o.recentLog ? o.recentLog() : [],
 	};
 }

@@ -264,4 +264,36 @@ describe("the door station (fake timers)", () => {
 		c.udp.deliver(reply(invites(c.udp)[0], 200, "c2", SDP), "192.0.2.83");
 		assert.deepEqual(c.relayLog.map((l) => l.replace(/^\d+ /, "")), ["relay 1 on", "relay 1 off"], "reset when the line connected");
 	});
+
+	it("switching DND dials the account's feature code and refuses calls with its code", () => {
+		const { udp, station, events } = setup();
+		const accounts = [{ id: "1", enabled: true, user: "door", password: "pw", server: "192.0.2.1", port: 5060, transport: "UDP" as const, expires: 300, keepAlive: 0 }];
+		const b = (() => {
+			let st!: Station;
+			const agent = new UserAgent({
+				udp: { io: FakeUDP, port: 5060 }, clock: nodeClock, host: "192.0.2.10", hash: nodeHash,
+				random: () => (++n).toString(16).padStart(16, "0"), accounts,
+				media: () => ({ address: "192.0.2.10", port: 40000, codecs: ["PCMU"], sessionId: "1", version: 1 }),
+				onIncomingCall: (call) => st.incomingCall(call), onCallState: (call) => st.callState(call),
+			});
+			st = new Station({ dialer: agent, clock: nodeClock, relays: { set: () => {} }, config: { ...STATION_DEFAULTS, dnd: { "1": { enabled: false, returnCode: 480 } } } });
+			return { agent, st, sock: FakeUDP.last! };
+		})();
+		b.agent.start();
+		b.sock.deliver(reply(b.sock.messages()[0], 200, "reg"), "192.0.2.1");
+		assert.equal(b.agent.registrations[0].status.registered, true);
+		b.st.setDnd("1", true);
+		const code = invites(b.sock)[0];
+		assert.equal(code.uriText, "sip:78@192.0.2.1", "DND On Code dialled to the server");
+		b.sock.deliver(reply(code, 200, "fc", SDP), "192.0.2.1");
+		assert.equal(sent(b.sock, "BYE").length, 1, "the feature-code call ends once answered");
+		b.sock.deliver(invite("dnd1", "192.0.2.1"), "192.0.2.1");
+		assert.equal(b.sock.messages().at(-1)!.status, 480, "a call through account 1 gets the DND code");
+		b.st.setDnd("1", false);
+		assert.equal(invites(b.sock).at(-1)!.uriText, "sip:79@192.0.2.1");
+		station.setDnd("ip", true);
+		udp.deliver(invite("dnd2"));
+		assert.equal(udp.messages().at(-1)!.status, 486, "direct IP calls: the default code");
+		assert.ok(events.some((e) => e.type === "dnd"));
+	});
 });
