@@ -22,7 +22,9 @@ export function readWav(path: string): Int16Array {
 		else if (id === "data") {
 			if (!format || format.channels !== 1 || format.rate !== 8000 || format.bits !== 16)
 				throw new Error(`${path}: must be 16-bit mono PCM at 8000 Hz`);
-			const n = Math.floor(Math.min(size, b.length - body) / 2);
+			// a recorder still writing leaves the size 0 (or all ones): the data runs to the end of the file
+			const length = size === 0 || size === 0xFFFFFFFF ? b.length - body : Math.min(size, b.length - body);
+			const n = Math.floor(length / 2);
 			const out = new Int16Array(n);
 			for (let i = 0; i < n; i++)
 				out[i] = b.readInt16LE(body + i * 2);

@@ -2,6 +2,10 @@
 // calls SIPp (with lost packets), INFO DTMF, video declined; baresip and the
 // station call each other through Kamailio with digest on INVITE.
 import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { readWav } from "../../hosts/node/audio.js";
+import { power } from "../lib/signal.js";
 import { UserAgent, type UserAgentOptions, type Call } from "../../modules/sip/ua.js";
 import { nodeClock } from "../../hosts/node/clock.js";
 import { Listener, TCP, TLS, UDP } from "../../hosts/node/io.js";
@@ -238,6 +242,31 @@ describe("calls through Kamailio with baresip", function () {
 		assert.equal(sentOf(s.sent, /^INVITE /).filter((r) => /Proxy-Authorization: Digest /.test(r.text)).length, 1);
 		call.hangup();
 		await until(() => sentOf(s.sent, /^BYE /).length === 1, 5000, () => "no BYE");
+	});
+
+	it("a baresip phone hears the station's microphone: its recording holds our 1 kHz tone", async () => {
+		const { s } = await setup();
+		const call = s.ua.call("1001")!;
+		await until(() => call.state === "answered", 15000, () => call.state);
+		const { MediaSession } = await import("../../modules/media/session.js");
+		let n = 0;
+		const media = new MediaSession({
+			udp: { io: UDP, port: 40000, address: "127.0.0.1" }, clock: nodeClock,
+			remote: { address: call.audio!.remoteAddress, port: call.audio!.remotePort },
+			codec: { payloadType: call.audio!.codec.payloadType, name: call.audio!.codec.name }, random: () => 12345,
+			source: (frame) => { for (let i = 0; i < frame.length; i++, n++) frame[i] = Math.round(8000 * Math.sin(2 * Math.PI * 1000 * n / 8000)); },
+		});
+		media.start();
+		await new Promise((r) => setTimeout(r, 2000));
+		media.stop();
+		call.hangup();
+		await new Promise((r) => setTimeout(r, 500));
+		// baresip's sndfile module writes what it decoded to dump-<call>-dec.wav
+		const dump = readdirSync(running[0].dir).find((f) => f.endsWith("-dec.wav"));
+		assert.ok(dump, "no recording in " + readdirSync(running[0].dir).join(", "));
+		const samples = readWav(join(running[0].dir, dump));
+		assert.ok(samples.length > 4000, "baresip recorded " + samples.length + " samples");
+		assert.ok(power(samples, 1000) > 20 * power(samples, 600), "what baresip heard is our 1 kHz tone");
 	});
 
 	it("a baresip phone calls the station through Kamailio and the station answers", async () => {

@@ -19,6 +19,8 @@ export function installed(command: string, args: string[] = ["-v"]): boolean {
 
 export interface Running {
 	child: ChildProcess;
+	/** The folder the peer runs in (its configuration and recordings). */
+	dir: string;
 	output(): string;
 	/** Resolves with the exit code. */
 	exited: Promise<number>;
@@ -39,7 +41,7 @@ export function run(command: string, args: string[], options: { cwd?: string; en
 			clearTimeout(timer);
 		}
 	};
-	return { child, output: () => text, exited, stop };
+	return { child, dir: options.cwd ?? tmpdir(), output: () => text, exited, stop };
 }
 
 /** SIPp with a built-in (`-sn`) or file (`-sf`) scenario, one call. */
@@ -65,6 +67,8 @@ export function baresip(o: { user: string; password: string; registrar: string; 
 		"module_path /usr/lib/baresip/modules",
 		"module g711.so",
 		"module aufile.so",
+		"module sndfile.so",
+		`snd_path ${dir}`,
 		"module_app account.so",
 		"module_app menu.so",
 		`audio_source aufile,${join(dir, "tone.wav")}`,
