@@ -40,8 +40,8 @@ async function stationApp(overrides: Partial<StationAppConfig> = {}) {
 	return { app, sipPort, relays, calls };
 }
 
-describe("the station with real peers", function () {
-	this.timeout(40000);
+/** The peers and stations a test starts, stopped after it; the suite is skipped without SIPp. */
+function withPeers(): { running: Running[]; apps: StationApp[] } {
 	const running: Running[] = [];
 	const apps: StationApp[] = [];
 	before(function () {
@@ -56,6 +56,12 @@ describe("the station with real peers", function () {
 		for (const a of apps.splice(0))
 			a.stop();
 	});
+	return { running, apps };
+}
+
+describe("the station with real peers", function () {
+	this.timeout(40000);
+	const { running, apps } = withPeers();
 
 	it("a SIPp caller is auto-answered and keys the door code in RTP (RFC 4733): relay 1 opens for its hold time", async () => {
 		const { app, sipPort, relays, calls } = await stationApp();
@@ -108,18 +114,7 @@ describe("the station with real peers", function () {
 
 describe("prevent SIP hacking", function () {
 	this.timeout(30000);
-	const running: Running[] = [];
-	const apps: StationApp[] = [];
-	before(function () {
-		if (!installed("sipp"))
-			this.skip();
-	});
-	afterEach(async () => {
-		for (const r of running.splice(0))
-			await r.stop();
-		for (const a of apps.splice(0))
-			a.stop();
-	});
+	const { running, apps } = withPeers();
 
 	it("with the whitelist on, an INVITE from an unknown source is refused 403 and nothing rings", async () => {
 		const { app, sipPort, relays, calls } = await stationApp({ station: { ...STATION_DEFAULTS, preventSipHacking: true, whitelist: ["192.0.2.99"] } });
@@ -148,18 +143,7 @@ describe("prevent SIP hacking", function () {
 
 describe("the call button with SIPp callees", function () {
 	this.timeout(40000);
-	const running: Running[] = [];
-	const apps: StationApp[] = [];
-	before(function () {
-		if (!installed("sipp"))
-			this.skip();
-	});
-	afterEach(async () => {
-		for (const r of running.splice(0))
-			await r.stop();
-		for (const a of apps.splice(0))
-			a.stop();
-	});
+	const { running, apps } = withPeers();
 
 	it("group call: three SIPp UASs ring, the first to answer gets the call, the others are cancelled", async () => {
 		const ports = [await freePort(), await freePort(), await freePort()];
