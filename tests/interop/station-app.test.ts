@@ -76,6 +76,31 @@ describe("the station with real peers", function () {
 		assert.equal(calls[0].endReason, "remote");
 	});
 
+	it("a wrong code opens nothing; the door code opens relay 1 and the station hangs up after the configured time", async () => {
+		const { app, sipPort, relays, calls } = await stationApp({ station: { ...STATION_DEFAULTS, relays: [{ id: 1, holdTime: 1, dtmfCode: "#" }], hangUpAfterOpen: 1, autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } } });
+		apps.push(app);
+		const wrong: number[] = [];
+		app.on((e) => { if (e.type === "wrong-code") wrong.push(e.count); });
+		const peer = sipp("uac-codes-wait-bye.xml", await freePort(), "127.0.0.1:" + sipPort, ["-s", "door"]);
+		running.push(peer);
+		assert.equal(await peer.exited, 0, peer.output());
+		assert.deepEqual(wrong, [1], "the 9 was a wrong code");
+		assert.equal(relays[0], "relay 1 on", "the # opened the door");
+		assert.equal(calls[0].endReason, "local", "the station hung up (BYE)");
+		assert.ok(calls[0].endedAt - calls[0].answeredAt >= 1000, "about 1 s after the door opened");
+	});
+
+	it("Max Call Time ends a call with BYE", async () => {
+		const { app, sipPort, calls } = await stationApp({ station: { ...STATION_DEFAULTS, maxCallTime: 2, autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } } });
+		apps.push(app);
+		const peer = sipp("uac-codes-wait-bye.xml", await freePort(), "127.0.0.1:" + sipPort, ["-s", "door"]);
+		running.push(peer);
+		assert.equal(await peer.exited, 0, peer.output());
+		assert.equal(calls[0].endReason, "local");
+		const length = calls[0].endedAt - calls[0].answeredAt;
+		assert.ok(length >= 1900 && length < 3000, "about 2 s, not " + length);
+	});
+
 	it("the station's audio reaches the peer and comes back: SIPp echoes our 1 kHz tone", async () => {
 		const heard: number[] = [];
 		const { app } = await stationApp();
