@@ -17,6 +17,7 @@ import type { DigestAlgorithm } from "sip/digest";
 import type { AccountConfig } from "sip/registration";
 import type { TransportName } from "sip/transport";
 import { StationApp } from "station/app";
+import { SimulatedPins } from "host/pins";
 import { STATION_DEFAULTS } from "station/config";
 
 const settings = config as unknown as Record<string, string | number | undefined>;
@@ -65,6 +66,9 @@ if (settings.account1Server) {
 	});
 }
 
+// the board's relays and inputs (the simulator's are simulated: hosts/sim)
+const pins = new SimulatedPins(clock);
+
 const app = new StationApp({
 	udp: UDP as unknown as UDPClass,
 	tcp: TCP as unknown as TCPClass,
@@ -72,8 +76,7 @@ const app = new StationApp({
 	clock,
 	hash,
 	random,
-	// the simulator has no relays: they show in the trace (hosts/sim brings simulated pins)
-	relays: { set: (id: number, active: boolean) => trace(`portier: relay ${id} ${active ? "released" : "off"}\n`) },
+	relays: pins,
 	log: (line: string) => trace(line + "\n"),
 }, {
 	sipPort: port,
@@ -92,4 +95,6 @@ app.on((e) => {
 		trace(`portier: call ${e.call.direction} ${e.call.state}\n`);
 });
 app.start();
+if (settings.controlPort)
+	pins.listen(UDP as unknown as UDPClass, Number(settings.controlPort), app.station);
 trace(`portier: SIP on udp and tcp port ${port}\n`);

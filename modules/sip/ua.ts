@@ -190,9 +190,15 @@ export class UserAgent {
 			});
 	}
 
-	/** The registered account whose server (or proxy) a request came from; none for a direct IP call. */
+	/**
+	 * The registered account whose server (or proxy) a request came from: the
+	 * same address and port its REGISTER went to (a server sends from the
+	 * socket it listens on; over TCP/TLS the request arrives on that flow).
+	 * Anything else is a direct IP call, even from the server's machine.
+	 */
 	accountOf(source: Source): Registration | undefined {
-		return this.registrations.find((r) => r.status.registered && r.target?.address === source.address);
+		return this.registrations.find((r) => r.status.registered && r.target?.address === source.address &&
+			(r.target.port === source.port || (source.connection !== undefined && source.connection.outgoing)));
 	}
 
 	/** Account 1 while registered, else Account 2 while registered, else none (§1: Account 1 is the default). */

@@ -23,6 +23,7 @@ describe("the station in the Moddable simulator", function () {
 	let sim: SimRun | undefined;
 	let kamailio: Kamailio | undefined;
 	let port = 0;
+	let control = 0;
 
 	before(async function () {
 		const sdk = findSdk();
@@ -31,7 +32,8 @@ describe("the station in the Moddable simulator", function () {
 			this.skip();
 		}
 		port = await freePort();
-		const config: Record<string, string | number> = { sipPort: port };
+		control = await freePort();
+		const config: Record<string, string | number> = { sipPort: port, controlPort: control };
 		if (kamailioInstalled()) {
 			const udpPort = await freePort();
 			kamailio = await startKamailio({ udpPort, tcpPort: await freePort() });
@@ -84,7 +86,25 @@ describe("the station in the Moddable simulator", function () {
 		const peer = sipp("uac-info-dtmf.xml", await freePort(), "127.0.0.1:" + port, ["-s", "door"]);
 		assert.equal(await peer.exited, 0, peer.output() + sim!.output());
 		await until(() => /portier: door 1 opened by dtmf/.test(sim!.output()), 5000, () => sim!.output());
-		assert.match(sim!.output(), /portier: relay 1 released/);
+		assert.match(sim!.output(), /sim: relay 1 1/);
+	});
+
+	it("simulated pins: the exit button (input 2) releases relay 1, read back over the control port", async () => {
+		const ask = (command: string) => new Promise<string>((resolve, reject) => {
+			const s = dgram.createSocket("udp4");
+			const timer = setTimeout(() => { s.close(); reject(new Error("no answer to " + command)); }, 3000);
+			s.on("message", (m) => { clearTimeout(timer); s.close(); resolve(m.toString()); });
+			s.bind(0, "127.0.0.1", () => s.send(command, control, "127.0.0.1"));
+		});
+		await until(() => !/relay 1 1/.test(sim!.output().split("sim: relay 1 0").at(-1) ?? ""), 5000, () => "relay 1 still released");
+		assert.match(await ask("status"), /^relays 1=0 inputs 1=1 2=1 3=0$/);
+		assert.equal(await ask("press 2"), "ok");
+		let status = "";
+		const deadline = Date.now() + 3000;
+		while (!/relays 1=1/.test(status) && Date.now() < deadline)
+			status = await ask("status");
+		assert.match(status, /relays 1=1/);
+		assert.match(await ask("press 9"), /^error no input 9/);
 	});
 
 	it("logs through trace()", () => {
