@@ -120,6 +120,17 @@ export class Registration {
 		});
 	}
 
+	/**
+	 * A TCP/TLS connection closed: when it carried this registration, register
+	 * again now rather than at the next refresh. Once that fails the account is
+	 * not registered and the back-off decides, so a dead server is not hammered.
+	 */
+	flowLost(lost: Target): void {
+		const t = this.#target;
+		if (this.#status.registered && t && t.transport === lost.transport && t.address === lost.address && t.port === lost.port)
+			this.refresh();
+	}
+
 	/** Register again now (a flow failed, or the configuration changed). */
 	refresh(): void {
 		if (this.#stopped)

@@ -152,12 +152,8 @@ export class UserAgent {
 		});
 		this.registrations = options.accounts.map((a) => new Registration(this.stack, a, options.onRegistration));
 		this.stack.onConnectionLost = (lost) => this.#guard(() => {
-			// a registration's TCP/TLS flow broke: register again (RFC 5626 §4.4.1 spirit; back-off applies on failure)
-			for (const r of this.registrations) {
-				const t = r.target;
-				if (t && t.transport === lost.transport && t.address === lost.address && t.port === lost.port && r.status.registered)
-					r.refresh();
-			}
+			for (const r of this.registrations)
+				r.flowLost(lost);
 		});
 	}
 

@@ -97,6 +97,24 @@ describe("registration with Kamailio", function () {
 		await until(() => /registered sip:door@127.0.0.1/.test(kamailio!.output()), 5000, () => "the new Kamailio has no binding");
 	});
 
+	it("over TCP, a dropped flow is noticed at once: it registers again when Kamailio is back", async () => {
+		kamailio = await startKamailio({ udpPort: ports.udp, tcpPort: ports.tcp });
+		const { stack } = await nodeStack();
+		stacks.push(stack);
+		const reg = new Registration(stack, account(ports.tcp, "TCP", { expires: 3600 }));
+		stack.onConnectionLost = (lost) => reg.flowLost(lost);	// as the user agent wires it
+		reg.start();
+		await until(() => reg.status.registered, 10000, () => JSON.stringify(reg.status));
+		await kamailio.stop();
+		// not at the refresh in an hour: the closed connection triggers a new REGISTER, which fails
+		await until(() => !reg.status.registered, 5000, () => JSON.stringify(reg.status));
+		assert.equal(reg.status.lastStatus, 503);
+		const failedAt = Date.now();
+		kamailio = await startKamailio({ udpPort: ports.udp, tcpPort: ports.tcp });
+		await until(() => reg.status.registered, 15000, () => JSON.stringify(reg.status));
+		assert.ok(Date.now() - failedAt >= 4000, "the retry waited for the back-off (5 s), no tight loop");
+	});
+
 	it("fails over to the backup proxy when the outbound proxy is down, and tries the main one again next time", async () => {
 		kamailio = await startKamailio({ udpPort: ports.udp, tcpPort: ports.tcp });
 		const { stack } = await nodeStack();
