@@ -139,21 +139,49 @@ ${o.inviteAuth ? `	if (is_method("INVITE") && from_uri == myself) {
 `;
 }
 
-export function startKamailio(o: KamailioOptions): Promise<Kamailio> {
+/**
+ * Start Kamailio; when its ports are still held (the previous instance's
+ * children exiting, or a connection in TIME_WAIT), try again for a while.
+ */
+export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
+	for (let attempt = 0; ; attempt++) {
+		try {
+			return await startOnce(o);
+		}
+		catch (e) {
+			if (attempt >= 40 || !/Address already in use/.test(String(e)))
+				throw e;
+			await new Promise((r) => setTimeout(r, 500));
+		}
+	}
+}
+
+function startOnce(o: KamailioOptions): Promise<Kamailio> {
 	const dir = mkdtempSync(join(tmpdir(), "portier-kamailio-"));
 	const cfg = join(dir, "kamailio.cfg");
 	writeFileSync(cfg, config(o, dir));
 	execFileSync("kamailio", ["-c", "-f", cfg], { stdio: "pipe" });
-	const child: ChildProcess = spawn("kamailio", ["-DD", "-E", "-f", cfg, "-P", join(dir, "kamailio.pid"), "-Y", dir, "-w", dir], { stdio: ["ignore", "pipe", "pipe"] });
+	// its own process group, so that stopping it also ends every worker it forked
+	const child: ChildProcess = spawn("kamailio", ["-DD", "-E", "-f", cfg, "-P", join(dir, "kamailio.pid"), "-Y", dir, "-w", dir], { stdio: ["ignore", "pipe", "pipe"], detached: true });
 	let text = "";
 	child.stdout!.on("data", (d) => { text += d; });
 	child.stderr!.on("data", (d) => { text += d; });
+	const group = (signal: NodeJS.Signals) => {
+		try {
+			process.kill(-child.pid!, signal);
+		}
+		catch { /* the group is gone */ }
+	};
 	const stop = () => new Promise<void>((resolve) => {
+		const done = () => {
+			group("SIGKILL");	// workers that outlived the main process
+			setTimeout(resolve, 100);
+		};
 		if (child.exitCode !== null || child.signalCode !== null)
-			return resolve();
-		const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-		child.once("exit", () => { clearTimeout(timer); resolve(); });
-		child.kill("SIGTERM");
+			return done();
+		const timer = setTimeout(() => group("SIGKILL"), 5000);
+		child.once("exit", () => { clearTimeout(timer); done(); });
+		group("SIGTERM");
 	});
 	return new Promise((resolve, reject) => {
 		const deadline = Date.now() + 15000;

@@ -97,7 +97,8 @@ describe("registration with Kamailio", function () {
 		await until(() => /registered sip:door@127.0.0.1/.test(kamailio!.output()), 5000, () => "the new Kamailio has no binding");
 	});
 
-	it("over TCP, a dropped flow is noticed at once: it registers again when Kamailio is back", async () => {
+	it("over TCP, a dropped flow is noticed at once: it registers again when Kamailio is back", async function () {
+		this.timeout(60000);
 		kamailio = await startKamailio({ udpPort: ports.udp, tcpPort: ports.tcp });
 		const { stack } = await nodeStack();
 		stacks.push(stack);
