@@ -212,7 +212,7 @@ function serialize(startLine: string, headers: HeaderList, body: Uint8Array | st
 
 /**
  * The message as text, ready for the host to encode natively (XS's
- * ArrayBuffer.fromString on the device, Buffer/TextEncoder on Node): the
+ * ArrayBuffer.fromString on the device, the runtime's encoder on a PC): the
  * cheapest way to the wire from JavaScript. Octet header values are decoded;
  * a body given as octets must be text (SDP, dtmf-relay) or use serialize*().
  */

@@ -18,7 +18,7 @@
  */
 import type { Clock, Log } from "../io/types.js";
 import type { SipMessage } from "./message.js";
-import { type HeaderList, type HeaderValue, type OutgoingRequest, type ResponseOptions, createResponse, rawValue, serializeRequest } from "./serialize.js";
+import { type HeaderList, type OutgoingRequest, type ResponseOptions, createResponse, rawValue, serializeRequest } from "./serialize.js";
 import type { Connection, SipTransport, Source, Target } from "./transport.js";
 import { H } from "./names.js";
 
@@ -55,9 +55,6 @@ export interface TransactionLayerOptions {
 	/** A response that matched no transaction (a 2xx retransmission after the INVITE transaction ended). */
 	onStrayResponse?(response: SipMessage, source: Source): void;
 }
-
-/** Tag, branch and Call-ID material: 64 random bits as hex, from the host's random source. */
-export type RandomHex = () => string;
 
 function isReliable(transport: string): boolean {
 	return transport !== "UDP";
@@ -529,4 +526,3 @@ export class TransactionLayer {
 	}
 }
 
-export type { HeaderValue };

@@ -20,7 +20,6 @@ import type { Source, Target, TransportName } from "./transport.js";
 import { type UasCapabilities, checkRequest } from "./uas-checks.js";
 import { decodeText } from "./text.js";
 import type { DigestClient, DigestCredentials } from "./digest.js";
-import { SipUri, parseUri } from "./uri.js";
 
 export interface SessionTimerConfig {
 	enabled: boolean;
@@ -987,8 +986,7 @@ function specOf(request: OutgoingRequest): RequestSpec {
 	return {
 		method: request.method, uri: String(request.uri), from: headerOf(request, "From") ?? "", to: headerOf(request, "To") ?? "",
 		callId: headerOf(request, "Call-ID") ?? "", cseq: Number(String(headerOf(request, "CSeq")).split(" ")[0]),
-		contact: headerOf(request, "Contact")?.replace(/^<|>$/g, "") ? headerOf(request, "Contact") : undefined,
+		contact: headerOf(request, "Contact"),
 	};
 }
 
-export { SipUri, parseUri };
