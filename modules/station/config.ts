@@ -1,8 +1,10 @@
 /*
  * The door station's call and door settings (SPEC §2-3), with the defaults of
- * the vendor manuals. The configuration schema (issue: configuration page)
- * validates and stores them; the station only reads them.
+ * the vendor manuals. The configuration schema (config/schema) holds their
+ * defaults and ranges, validates and stores them; the station only reads them.
  */
+import { STATION_SCHEMA } from "../config/schema.js";
+import { defaultsOf } from "../config/values.js";
 
 export interface RelayConfig {
 	/** 1-based relay number. */
@@ -50,9 +52,10 @@ export interface InputConfig {
 	activeLevel: 0 | 1;
 	/** ms a level must hold before it counts. */
 	debounce: number;
-	relay?: number;
-	/** A call input: the schedule template assigned to it (its name). */
-	template?: string;
+	/** An exit button: the relay it releases (0: none). */
+	relay: number;
+	/** A call input: the schedule template assigned to it (its name; empty: none). */
+	template: string;
 }
 
 export interface StationConfig {
@@ -67,7 +70,7 @@ export interface StationConfig {
 	autoAnswerSip: AutoAnswerConfig;
 	autoAnswerIp: AutoAnswerConfig;
 	/** DND per account id ("1", "2"), and for direct IP calls ("ip"). */
-	dnd: Record<string, DndConfig>;
+	dnd: { "1": DndConfig; "2": DndConfig; ip: DndConfig };
 	/** Feature codes dialled to an account's server when DND is switched on and off there. */
 	dndOnCode: string;
 	dndOffCode: string;
@@ -104,30 +107,14 @@ export interface StationConfig {
 	};
 }
 
-export const STATION_DEFAULTS: StationConfig = Object.freeze({
-	contacts: Object.freeze([]) as unknown as string[],
-	callMode: "single",
-	whenRefused: "next",
-	sequenceTimeout: 20,
-	autoAnswerSip: Object.freeze({ enabled: false, delay: 0, mode: "audio" }),
-	autoAnswerIp: Object.freeze({ enabled: true, delay: 0, mode: "audio" }),
-	dnd: Object.freeze({}) as Record<string, DndConfig>,
-	dndOnCode: "78",
-	dndOffCode: "79",
-	maxCallTime: 300,
-	dialInTime: 60,
-	dialOutTime: 60,
-	hangUpAfterOpen: -1,
-	maxWrongCodes: 3,
-	pushToHangUp: Object.freeze({ enabled: false, holdTime: 3 }),
-	relays: Object.freeze([Object.freeze({ id: 1, holdTime: 3, dtmfCode: "#" })]) as unknown as RelayConfig[],
-	preventSipHacking: false,
-	whitelist: Object.freeze([]) as unknown as string[],
-	inputs: Object.freeze([
-		Object.freeze({ id: 1, kind: "call", activeLevel: 0, debounce: 50 }),
-		Object.freeze({ id: 2, kind: "exit", activeLevel: 0, debounce: 50, relay: 1 }),
-		Object.freeze({ id: 3, kind: "sensor", activeLevel: 1, debounce: 200 }),
-	]) as unknown as InputConfig[],
-	schedules: Object.freeze([]) as unknown as ScheduleTemplate[],
-	pushButton: Object.freeze({ httpUrl: "", relay: 0, reset: "hangup" }),
-}) as StationConfig;
+/** The factory defaults: the schema's (SPEC §2-3, the vendor manuals' values), frozen. */
+export const STATION_DEFAULTS: StationConfig = deepFreeze(defaultsOf(STATION_SCHEMA)) as StationConfig;
+
+function deepFreeze<T>(value: T): T {
+	if (value && typeof value === "object") {
+		for (const key of Object.keys(value))
+			deepFreeze((value as Record<string, unknown>)[key]);
+		Object.freeze(value);
+	}
+	return value;
+}

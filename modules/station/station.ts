@@ -8,7 +8,7 @@
  */
 import type { Clock, Log } from "../io/types.js";
 import type { Call } from "../sip/ua.js";
-import type { RelayConfig, ScheduleTemplate, StationConfig } from "./config.js";
+import type { DndConfig, RelayConfig, ScheduleTemplate, StationConfig } from "./config.js";
 
 /** What the station needs of the user agent. */
 export interface Dialer {
@@ -62,6 +62,11 @@ interface Attempt {
 	heldRelay: number;
 }
 
+/** The DND setting of an account ("1", "2") or of direct IP calls ("ip"). */
+function dndOf(c: StationConfig, key: string): DndConfig | undefined {
+	return key === "1" ? c.dnd["1"] : key === "2" ? c.dnd["2"] : key === "ip" ? c.dnd.ip : undefined;
+}
+
 export class Station {
 	#o: StationOptions;
 	#config: StationConfig;
@@ -95,7 +100,7 @@ export class Station {
 	/** The user agent's onIncomingCall. */
 	incomingCall(call: Call): void {
 		const c = this.#config;
-		const dnd = c.dnd[call.account ?? "ip"];
+		const dnd = dndOf(c, call.account ?? "ip");
 		if (dnd?.enabled) {
 			call.reject(dnd.returnCode);
 			return;
@@ -178,10 +183,11 @@ export class Station {
 	 * account the DND On/Off feature code is also dialled to its server, so the
 	 * PBX knows; that call ends as soon as it is answered, or after 10 s.
 	 */
-	setDnd(account: string, enabled: boolean): void {
+	setDnd(account: "1" | "2" | "ip", enabled: boolean): void {
 		const c = this.#config;
-		const current = c.dnd[account];
-		this.#config = { ...c, dnd: { ...c.dnd, [account]: { enabled, returnCode: current?.returnCode ?? 486 } } };
+		const dnd = { ...c.dnd };
+		dnd[account] = { enabled, returnCode: dndOf(c, account)?.returnCode ?? 486 };
+		this.#config = { ...c, dnd };
 		this.#emit({ type: "dnd", account, enabled });
 		if (account === "ip")
 			return;
@@ -271,7 +277,7 @@ export class Station {
 		if (!input)
 			return false;
 		if (input.kind === "exit") {
-			if (input.relay !== undefined)
+			if (input.relay)
 				this.openRelay(input.relay, "input");
 			return true;
 		}

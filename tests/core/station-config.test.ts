@@ -16,7 +16,9 @@ describe("station settings validation", () => {
 		deepEqual(errorsOf({ callMode: "random" as never }), ["callMode: one of single, group, sequence"]);
 		deepEqual(errorsOf({ relays: [{ id: 1, holdTime: 0, dtmfCode: "#" }] }), ["relays[0].holdTime: 1-60 seconds"]);
 		deepEqual(errorsOf({ relays: [{ id: 1, holdTime: 3, dtmfCode: "12x" }] }), ["relays[0].dtmfCode: 0-8 of 0-9 * # A-D"]);
-		deepEqual(errorsOf({ dnd: { "1": { enabled: true, returnCode: 200 } } }), ["dnd.1.returnCode: one of 480, 486, 603"]);
+		deepEqual(errorsOf({ relays: [{ id: 1, holdTime: 3, dtmfCode: "#" }, { id: 1, holdTime: 3, dtmfCode: "" }] }), ["relays[1].id: 1-4, each once"]);
+		deepEqual(errorsOf({ dnd: { ...STATION_DEFAULTS.dnd, "1": { enabled: true, returnCode: 200 } } }), ["dnd.1.returnCode: one of 480, 486, 603"]);
+		deepEqual(errorsOf({ maxCallTme: 5 } as never), ["maxCallTme: unknown field (allowed: " + Object.keys(STATION_DEFAULTS).join(", ") + ")"]);
 	});
 
 	it("refuses unknown numbers and bad schedules", () => {
@@ -24,14 +26,18 @@ describe("station settings validation", () => {
 			"contacts[1]: a SIP number, a SIP URI or an IP address (1-128 characters)",
 			"contacts[2]: a SIP number, a SIP URI or an IP address (1-128 characters)",
 		]);
-		const bad = errorsOf({ schedules: [{ name: "day", numbers: [], windows: [{ days: [7], start: 600, end: 600 }] }] });
+		const bad = errorsOf({ schedules: [{ name: "day", numbers: [], windows: [{ days: [7], start: 600, end: 1440 }] }] });
 		deepEqual(bad, [
 			"schedules[0].numbers: 1-16 numbers",
 			"schedules[0].windows[0].days: days 0 (Sunday) to 6 (Saturday)",
+		]);
+		deepEqual(errorsOf({ schedules: [{ name: "day", numbers: ["1001"], windows: [{ days: [1], start: 600, end: 600 }] }] }), [
 			"schedules[0].windows[0]: start and end in minutes 0-1440, not equal",
 		]);
-		const inputs = [{ id: 1, kind: "call" as const, activeLevel: 0 as const, debounce: 50, template: "missing" }];
+		const inputs = [{ id: 1, kind: "call" as const, activeLevel: 0 as const, debounce: 50, relay: 0, template: "missing" }];
 		deepEqual(errorsOf({ inputs }), ["inputs[0].template: the name of a schedule template"]);
+		deepEqual(errorsOf({ inputs: [{ ...inputs[0], template: "", kind: "exit", relay: 2 }] }), ["inputs[0].relay: 0 (none) or one of the relays 1"]);
+		deepEqual(errorsOf({ whitelist: ["1001", "door@192.168.1.5", "10.0.0.9", "bad entry"] }), ["whitelist[3]: a number, a user name, an IP address or user@IP"]);
 		equal(errorsOf({ schedules: Array.from({ length: 11 }, (_, i) => ({ name: "t" + i, numbers: ["1"], windows: [] })) })[0], "schedules: at most 10 templates");
 	});
 

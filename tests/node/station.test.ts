@@ -151,7 +151,7 @@ describe("the door station (fake timers)", () => {
 	});
 
 	it("DND answers with its code and nothing rings", () => {
-		const { udp, events } = setup({ dnd: { ip: { enabled: true, returnCode: 603 } } });
+		const { udp, events } = setup({ dnd: { ...STATION_DEFAULTS.dnd, ip: { enabled: true, returnCode: 603 } } });
 		udp.deliver(invite("n1"));
 		assert.deepEqual(udp.messages().map((m) => m.status), [100, 603]);
 		assert.equal(events.length, 0);
@@ -227,7 +227,7 @@ describe("the door station (fake timers)", () => {
 	it("call schedules: inside a window the template's numbers ring together; outside, the first contact", () => {
 		clock.setSystemTime(new Date(2026, 10, 23, 9, 30));	// a Monday, 09:30 local time
 		const template = { name: "office", numbers: ["192.0.2.61", "192.0.2.62"], windows: [{ days: [1, 2, 3, 4, 5], start: 8 * 60, end: 18 * 60 }] };
-		const inputs = [{ id: 1, kind: "call" as const, activeLevel: 0 as const, debounce: 50, template: "office" }];
+		const inputs = [{ id: 1, kind: "call" as const, activeLevel: 0 as const, debounce: 50, relay: 0, template: "office" }];
 		const a = setup({ contacts: ["192.0.2.70", "192.0.2.71"], callMode: "sequence", schedules: [template], inputs });
 		a.station.pressInput(1);
 		assert.deepEqual(invites(a.udp).map((m) => m.uriText), ["sip:192.0.2.61", "sip:192.0.2.62"]);
@@ -276,7 +276,7 @@ describe("the door station (fake timers)", () => {
 				media: () => ({ address: "192.0.2.10", port: 40000, codecs: ["PCMU"], sessionId: "1", version: 1 }),
 				onIncomingCall: (call) => st.incomingCall(call), onCallState: (call) => st.callState(call),
 			});
-			st = new Station({ dialer: agent, clock: nodeClock, relays: { set: () => {} }, config: { ...STATION_DEFAULTS, dnd: { "1": { enabled: false, returnCode: 480 } } } });
+			st = new Station({ dialer: agent, clock: nodeClock, relays: { set: () => {} }, config: { ...STATION_DEFAULTS, dnd: { ...STATION_DEFAULTS.dnd, "1": { enabled: false, returnCode: 480 } } } });
 			return { agent, st, sock: FakeUDP.last! };
 		})();
 		b.agent.start();

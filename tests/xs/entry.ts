@@ -11,3 +11,4 @@ import "../core/digest.test.js";
 import "../core/resolver.test.js";
 import "../core/media.test.js";
 import "../core/station-config.test.js";
+import "../core/config.test.js";

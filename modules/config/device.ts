@@ -1,0 +1,87 @@
+/*
+ * The whole configuration of a station (DEVICE_SCHEMA): its type, the checks
+ * between fields, and how it maps onto what the user agent and the paging
+ * listener take.
+ */
+import type { PagingGroup } from "../media/paging.js";
+import type { AccountConfig } from "../sip/registration.js";
+import type { SessionTimerConfig } from "../sip/ua.js";
+import type { StationConfig } from "../station/config.js";
+import { validateStationConfig } from "../station/validate.js";
+import { DEVICE_SCHEMA } from "./schema.js";
+import { type FieldError, defaultsOf, validate } from "./values.js";
+
+export interface AccountSettings {
+	enabled: boolean;
+	label: string;
+	displayName: string;
+	registerName: string;
+	userName: string;
+	password: string;
+	server: string;
+	port: number;
+	transport: "UDP" | "TCP" | "TLS" | "DNS-SRV";
+	expires: number;
+	outboundProxy: { server: string; port: number };
+	backupProxy: { server: string; port: number };
+	keepAlive: number;
+	ca: string;
+}
+
+export interface DeviceConfig {
+	accounts: { "1": AccountSettings; "2": AccountSettings };
+	sip: { port: number; sessionTimer: { enabled: boolean; expires: number; refresher: "uac" | "uas" } };
+	station: StationConfig;
+	paging: { groups: PagingGroup[]; barge: number; priorityActive: boolean };
+}
+
+export function deviceDefaults(): DeviceConfig {
+	return defaultsOf(DEVICE_SCHEMA) as DeviceConfig;
+}
+
+/** Every error of a whole configuration: field checks, then the rules between fields. */
+export function validateDevice(c: DeviceConfig): FieldError[] {
+	const errors: FieldError[] = [];
+	validate(DEVICE_SCHEMA, c, "", errors);
+	if (errors.length)
+		return errors;
+	for (const id of ["1", "2"] as const) {
+		const a = c.accounts[id];
+		if (!a.enabled)
+			continue;
+		if (!a.server)
+			errors.push({ field: `accounts.${id}.server`, message: "needed when the account is enabled: " + "an IP address or a domain name" });
+		if (!a.registerName)
+			errors.push({ field: `accounts.${id}.registerName`, message: "needed when the account is enabled: 1-64 characters allowed in a SIP user part" });
+	}
+	errors.push(...validateStationConfig(c.station, "station."));
+	return errors;
+}
+
+/** The user agent's accounts (enabled or not: the status shows both). */
+export function accountsOf(c: DeviceConfig): AccountConfig[] {
+	return (["1", "2"] as const).map((id) => {
+		const a = c.accounts[id];
+		return {
+			id,
+			enabled: a.enabled && a.server !== "" && a.registerName !== "",
+			displayName: a.displayName || undefined,
+			user: a.registerName,
+			authUser: a.userName || undefined,
+			password: a.password,
+			server: a.server,
+			port: a.port,
+			transport: a.transport,
+			expires: a.expires,
+			outboundProxy: a.outboundProxy.server ? { host: a.outboundProxy.server, port: a.outboundProxy.port } : undefined,
+			backupProxy: a.backupProxy.server ? { host: a.backupProxy.server, port: a.backupProxy.port } : undefined,
+			ca: a.ca || undefined,
+			keepAlive: a.keepAlive,
+		};
+	});
+}
+
+export function sessionTimerOf(c: DeviceConfig): SessionTimerConfig {
+	const t = c.sip.sessionTimer;
+	return { enabled: t.enabled, expires: t.expires, minSE: 90, refresher: t.refresher };
+}

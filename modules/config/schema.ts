@@ -1,0 +1,230 @@
+/*
+ * One typed schema for every setting of the station (SPEC §1-3, §5): each
+ * field's default, range or allowed values, and whether it is a secret. The
+ * same table gives the factory defaults, validates every change (the error
+ * names the field and what is allowed) and is sent to the configuration page,
+ * which builds its forms from it. Constant tables, frozen: preload-safe.
+ *
+ * Patterns are strings, not RegExp objects, so the tables can be frozen into
+ * flash and sent to the page as JSON.
+ */
+
+export type SchemaNode = IntNode | BoolNode | ChoiceNode | TextNode | ListNode | ObjectNode;
+
+interface Common {
+	label: string;
+	/** A sentence for the page. */
+	help?: string;
+}
+
+export interface IntNode extends Common {
+	kind: "int";
+	min: number;
+	max: number;
+	def: number;
+	/** What the range means, e.g. "seconds (0: no limit)". */
+	unit?: string;
+}
+
+export interface BoolNode extends Common {
+	kind: "bool";
+	def: boolean;
+}
+
+export interface ChoiceNode extends Common {
+	kind: "choice";
+	values: readonly (string | number)[];
+	def: string | number;
+}
+
+export interface TextNode extends Common {
+	kind: "text";
+	def: string;
+	max: number;
+	/** An anchored pattern the value must match (the empty value is checked too). */
+	pattern?: string;
+	/** What is allowed, in words (the error message). */
+	allowed: string;
+	/** Write-only: never sent back; an update with null keeps the stored value. */
+	secret?: boolean;
+	/** Shown as a text area (certificates). */
+	multiline?: boolean;
+	/** A list of numbers or addresses (each checked by `dialable`). */
+	dialable?: boolean;
+}
+
+export interface ListNode extends Common {
+	kind: "list";
+	of: SchemaNode;
+	min: number;
+	max: number;
+	def: readonly unknown[];
+	allowed: string;
+}
+
+export interface ObjectNode extends Common {
+	kind: "object";
+	fields: Readonly<Record<string, SchemaNode>>;
+}
+
+/* ---------- builders (used only to write the tables below) ---------- */
+
+function int(label: string, min: number, max: number, def: number, unit?: string, help?: string): IntNode {
+	return Object.freeze({ kind: "int", label, min, max, def, unit, help });
+}
+
+function bool(label: string, def: boolean, help?: string): BoolNode {
+	return Object.freeze({ kind: "bool", label, def, help });
+}
+
+function choice(label: string, values: readonly (string | number)[], def: string | number, help?: string): ChoiceNode {
+	return Object.freeze({ kind: "choice", label, values: Object.freeze(values.slice()), def, help });
+}
+
+function text(label: string, o: { def?: string; max: number; pattern?: string; allowed: string; secret?: boolean; multiline?: boolean; dialable?: boolean; help?: string }): TextNode {
+	return Object.freeze({ kind: "text", label, def: o.def ?? "", max: o.max, pattern: o.pattern, allowed: o.allowed, secret: o.secret, multiline: o.multiline, dialable: o.dialable, help: o.help });
+}
+
+function list(label: string, of: SchemaNode, min: number, max: number, def: readonly unknown[], allowed: string, help?: string): ListNode {
+	return Object.freeze({ kind: "list", label, of, min, max, def: Object.freeze(def.slice()), allowed, help });
+}
+
+function object(label: string, fields: Record<string, SchemaNode>, help?: string): ObjectNode {
+	return Object.freeze({ kind: "object", label, fields: Object.freeze(fields), help });
+}
+
+/* ---------- shared field shapes ---------- */
+
+const HOST = "^[A-Za-z0-9.:\\[\\]_-]*$";
+const HOST_ALLOWED = "an IP address or a domain name (up to 253 characters), or empty";
+
+function number(label: string): TextNode {
+	return text(label, { max: 128, allowed: "a SIP number, a SIP URI or an IP address (1-128 characters)", dialable: true });
+}
+
+function autoAnswer(label: string, enabled: boolean): ObjectNode {
+	return object(label, {
+		enabled: bool("Auto answer", enabled),
+		delay: int("Delay", 0, 60, 0, "seconds"),
+		mode: choice("Mode", ["audio", "video"], "audio"),
+	});
+}
+
+function dnd(label: string): ObjectNode {
+	return object(label, {
+		enabled: bool("Do not disturb", false),
+		returnCode: choice("Return code", [480, 486, 603], 486, "The answer to calls while DND is on."),
+	});
+}
+
+function proxy(label: string): ObjectNode {
+	return object(label, {
+		server: text("Server", { max: 253, pattern: HOST, allowed: HOST_ALLOWED }),
+		port: int("Port", 1, 65535, 5060),
+	});
+}
+
+function account(id: string, enabled: boolean): ObjectNode {
+	return object("Account " + id, {
+		enabled: bool("Enabled", enabled),
+		label: text("Label", { max: 32, pattern: "^[^\\x00-\\x1f]*$", allowed: "0-32 printable characters", help: "Shown on the status page." }),
+		displayName: text("Display name", { max: 64, pattern: "^[^\\x00-\\x1f\"\\\\]*$", allowed: "0-64 characters, no quotes or backslashes" }),
+		registerName: text("Register name", { max: 64, pattern: "^[A-Za-z0-9_.!~*'()&=+$,;?/%-]*$", allowed: "0-64 characters allowed in a SIP user part", help: "The user part of the account's address." }),
+		userName: text("User name", { max: 64, pattern: "^[^\\x00-\\x1f\"\\\\]*$", allowed: "0-64 characters, no quotes or backslashes", help: "The digest user name (empty: the register name)." }),
+		password: text("Password", { max: 64, pattern: "^[^\\x00-\\x1f]*$", allowed: "0-64 printable characters", secret: true }),
+		server: text("Server", { max: 253, pattern: HOST, allowed: HOST_ALLOWED }),
+		port: int("Port", 1, 65535, 5060),
+		transport: choice("Transport", ["UDP", "TCP", "TLS", "DNS-SRV"], "UDP"),
+		expires: int("Registration period", 30, 65535, 1800, "seconds"),
+		outboundProxy: proxy("Outbound proxy"),
+		backupProxy: proxy("Backup outbound proxy"),
+		keepAlive: int("NAT keep-alive", 0, 3600, 30, "seconds (0: none)"),
+		ca: text("TLS CA certificate", { max: 8192, pattern: "^(|-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\\s-]+-----END CERTIFICATE-----\\s*)$", allowed: "empty, or PEM certificates (up to 8192 characters)", multiline: true }),
+	});
+}
+
+const RELAY = object("Relay", {
+	id: int("Relay", 1, 4, 1),
+	holdTime: int("Hold time", 1, 60, 3, "seconds"),
+	dtmfCode: text("DTMF code", { max: 8, pattern: "^[0-9*#A-D]*$", allowed: "0-8 of 0-9 * # A-D", def: "#" }),
+});
+
+const INPUT = object("Input", {
+	id: int("Input", 1, 8, 1),
+	kind: choice("Kind", ["call", "exit", "sensor"], "call"),
+	activeLevel: choice("Active level", [0, 1], 0),
+	debounce: int("Debounce", 0, 2000, 50, "ms"),
+	relay: int("Relay", 0, 4, 0, "(0: none)", "The relay an exit button releases."),
+	template: text("Schedule template", { max: 32, allowed: "the name of a schedule template, or empty" }),
+});
+
+const WINDOW = object("Window", {
+	days: list("Days", int("Day", 0, 6, 1), 1, 7, [1, 2, 3, 4, 5], "days 0 (Sunday) to 6 (Saturday)"),
+	start: int("Start", 0, 1439, 480, "minutes after midnight"),
+	end: int("End", 0, 1440, 1080, "minutes after midnight"),
+});
+
+const TEMPLATE = object("Template", {
+	name: text("Name", { max: 32, pattern: "^[^\\x00-\\x1f]+$", allowed: "1-32 characters, unique" }),
+	numbers: list("Numbers", number("Number"), 1, 16, [], "1-16 numbers"),
+	windows: list("Windows", WINDOW, 0, 8, [], "at most 8 windows"),
+});
+
+const PAGING_GROUP = object("Group", {
+	address: text("Address", { max: 15, pattern: "^(22[4-9]|23[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$", allowed: "a multicast address 224.0.0.0-239.255.255.255", def: "239.1.1.1" }),
+	port: int("Port", 1024, 65535, 5004),
+	priority: int("Priority", 1, 10, 1, "(1 highest)"),
+});
+
+export const STATION_SCHEMA: ObjectNode = object("Door station", {
+	contacts: list("Contacts", number("Number"), 0, 16, [], "a list of at most 16 numbers", "The numbers the call button calls."),
+	callMode: choice("Call mode", ["single", "group", "sequence"], "single"),
+	whenRefused: choice("When refused", ["next", "stop"], "next"),
+	sequenceTimeout: int("Sequence call time-out", 1, 600, 20, "seconds"),
+	autoAnswerSip: autoAnswer("Auto answer (SIP calls)", false),
+	autoAnswerIp: autoAnswer("Auto answer (direct IP calls)", true),
+	dnd: object("Do not disturb", { "1": dnd("Account 1"), "2": dnd("Account 2"), ip: dnd("Direct IP calls") }),
+	dndOnCode: text("DND on code", { max: 8, pattern: "^[0-9*#]*$", allowed: "0-8 of 0-9 * #", def: "78" }),
+	dndOffCode: text("DND off code", { max: 8, pattern: "^[0-9*#]*$", allowed: "0-8 of 0-9 * #", def: "79" }),
+	maxCallTime: int("Max call time", 0, 14400, 300, "seconds (0: no limit)"),
+	dialInTime: int("Dial in time", 0, 600, 60, "seconds (0: no limit)"),
+	dialOutTime: int("Dial out time", 0, 600, 60, "seconds (0: no limit)"),
+	hangUpAfterOpen: int("Hang up after opening the door", -1, 600, -1, "seconds (-1: never)"),
+	maxWrongCodes: int("Wrong codes per call", 1, 20, 3),
+	pushToHangUp: object("Push to hang up", { enabled: bool("Enabled", false), holdTime: int("Hold time", 0, 60, 3, "seconds") }),
+	relays: list("Relays", RELAY, 1, 4, [{ id: 1, holdTime: 3, dtmfCode: "#" }], "1-4 relays"),
+	preventSipHacking: bool("Prevent SIP hacking", false, "Accept calls only from the whitelist, and through an account only from its server."),
+	whitelist: list("Whitelist", text("Entry", { max: 80, pattern: "^[^\\s@]{1,64}@\\d{1,3}(\\.\\d{1,3}){3}$", allowed: "a number, a user name, an IP address or user@IP", dialable: true }), 0, 100, [], "at most 100 numbers, user names or IP addresses"),
+	inputs: list("Inputs", INPUT, 0, 8, [
+		{ id: 1, kind: "call", activeLevel: 0, debounce: 50, relay: 0, template: "" },
+		{ id: 2, kind: "exit", activeLevel: 0, debounce: 50, relay: 1, template: "" },
+		{ id: 3, kind: "sensor", activeLevel: 1, debounce: 200, relay: 0, template: "" },
+	], "at most 8 inputs"),
+	schedules: list("Call schedules", TEMPLATE, 0, 10, [], "at most 10 templates"),
+	pushButton: object("Push button action", {
+		httpUrl: text("HTTP URL", { max: 240, pattern: "^(|https?://[^\\s]+)$", allowed: "empty, or an http:// or https:// URL" }),
+		relay: int("Relay", 0, 4, 0, "(0: none)"),
+		reset: choice("Relay reset", ["hangup", "connected"], "hangup"),
+	}),
+});
+
+export const DEVICE_SCHEMA: ObjectNode = object("portier", {
+	accounts: object("Accounts", { "1": account("1", false), "2": account("2", false) }),
+	sip: object("SIP", {
+		port: int("Local SIP port (direct IP port)", 1, 65535, 5060),
+		sessionTimer: object("Session timer", {
+			enabled: bool("Active", false),
+			expires: int("Session expires", 90, 7200, 1800, "seconds"),
+			refresher: choice("Refresher", ["uac", "uas"], "uac"),
+		}),
+	}),
+	station: STATION_SCHEMA,
+	paging: object("Multicast paging", {
+		groups: list("Groups", PAGING_GROUP, 0, 10, [], "at most 10 groups"),
+		barge: int("Paging barge", 0, 10, 0, "groups that outrank a SIP call (0: none)"),
+		priorityActive: bool("Paging priority active", true),
+	}),
+});
+
+/** The schema's version: raised when a stored configuration needs a migration to be read. */
+export const CONFIG_VERSION = 1;

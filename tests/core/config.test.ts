@@ -1,0 +1,206 @@
+import { deepEqual, equal, ok } from "../lib/assert.js";
+import { DEVICE_SCHEMA, type SchemaNode, STATION_SCHEMA } from "../../modules/config/schema.js";
+import { type FieldError, allowedOf, defaultsOf, merge, redact, validate } from "../../modules/config/values.js";
+import { type DeviceConfig, accountsOf, deviceDefaults, validateDevice } from "../../modules/config/device.js";
+import { ConfigStore, type PreferenceStorage } from "../../modules/config/store.js";
+import { STATION_DEFAULTS } from "../../modules/station/config.js";
+
+/** Preference in memory; `failAfter` makes the n-th write throw (a power cut in the middle of a save). */
+class MemoryStorage implements PreferenceStorage {
+	data = new Map<string, string | number | boolean | ArrayBuffer>();
+	writes = 0;
+	failAfter = Infinity;
+	get(domain: string, key: string) {
+		return this.data.get(domain + "/" + key);
+	}
+	set(domain: string, key: string, value: string | number | boolean | ArrayBuffer) {
+		if (++this.writes > this.failAfter)
+			throw new Error("power cut");
+		if (key.length > 15 || (typeof value === "string" && value.length > 4000))
+			throw new Error("NVS limits: key " + key + ", " + String(value).length + " bytes");
+		this.data.set(domain + "/" + key, value);
+	}
+	delete(domain: string, key: string) {
+		if (++this.writes > this.failAfter)
+			throw new Error("power cut");
+		this.data.delete(domain + "/" + key);
+	}
+}
+
+/** Every leaf of the schema with its path. */
+function leaves(node: SchemaNode, path: string, out: Array<{ path: string; node: SchemaNode }>): void {
+	if (node.kind === "object") {
+		for (const key of Object.keys(node.fields))
+			leaves(node.fields[key], path ? path + "." + key : key, out);
+	}
+	else
+		out.push({ path, node });
+}
+
+/** A value the node must refuse. */
+function badValue(node: SchemaNode): unknown {
+	switch (node.kind) {
+		case "int": return node.max + 1;
+		case "bool": return "yes";
+		case "choice": return "nonsense";
+		case "text": return "x".repeat(node.max + 1);
+		case "list": return Array.from({ length: node.max + 1 }, () => defaultsOf(node.of));
+		default: return 42;
+	}
+}
+
+function patchAt(path: string, value: unknown): Record<string, unknown> {
+	const parts = path.split(".");
+	let out: unknown = value;
+	for (let i = parts.length - 1; i >= 0; i--)
+		out = { [parts[i]]: out };
+	return out as Record<string, unknown>;
+}
+
+function update(current: DeviceConfig, patch: unknown): { config: DeviceConfig; errors: FieldError[] } {
+	const errors: FieldError[] = [];
+	const config = merge(DEVICE_SCHEMA, current, patch, "", errors) as DeviceConfig;
+	if (!errors.length)
+		errors.push(...validateDevice(config));
+	return { config, errors };
+}
+
+describe("configuration schema", () => {
+	it("the factory defaults are valid, and the station's are the schema's", () => {
+		deepEqual(validateDevice(deviceDefaults()), []);
+		deepEqual(defaultsOf(STATION_SCHEMA), JSON.parse(JSON.stringify(STATION_DEFAULTS)));
+		equal(deviceDefaults().sip.port, 5060);
+		equal(deviceDefaults().station.maxCallTime, 300);
+		equal(deviceDefaults().accounts["1"].expires, 1800);
+	});
+
+	it("refuses a bad value of every field, naming the field and what is allowed", () => {
+		const all: Array<{ path: string; node: SchemaNode }> = [];
+		leaves(DEVICE_SCHEMA, "", all);
+		ok(all.length > 60, "the schema has " + all.length + " fields");
+		for (const { path, node } of all) {
+			const { errors } = update(deviceDefaults(), patchAt(path, badValue(node)));
+			ok(errors.length >= 1, path + " accepted a bad value");
+			equal(errors[0].field, path);
+			equal(errors[0].message, allowedOf(node));
+		}
+	});
+
+	it("merges partial updates and refuses unknown fields", () => {
+		const base = deviceDefaults();
+		const { config, errors } = update(base, { station: { maxCallTime: 120, relays: [{ id: 1, holdTime: 5, dtmfCode: "1234" }] } });
+		deepEqual(errors, []);
+		equal(config.station.maxCallTime, 120);
+		equal(config.station.relays[0].dtmfCode, "1234");
+		equal(config.station.dialInTime, 60, "untouched fields stay");
+		equal(base.station.maxCallTime, 300, "the current value is not changed");
+		deepEqual(update(base, { station: { maxCalTime: 1 } }).errors.map((e) => e.field), ["station.maxCalTime"]);
+		deepEqual(update(base, "nope").errors.map((e) => e.field), ["(root)"]);
+		deepEqual(update(base, { accounts: { "1": { enabled: true } } }).errors.map((e) => e.field), ["accounts.1.server", "accounts.1.registerName"]);
+	});
+
+	it("keeps secrets write-only: redacted on the way out, kept when sent back as null", () => {
+		const { config } = update(deviceDefaults(), { accounts: { "1": { enabled: true, server: "127.0.0.1", registerName: "door", password: "s3cret" } } });
+		const out = redact(DEVICE_SCHEMA, config) as { accounts: Record<string, { password: unknown; server: string }> };
+		equal(out.accounts["1"].password, null);
+		equal(out.accounts["2"].password, "");
+		equal(JSON.stringify(out).indexOf("s3cret"), -1);
+		const again = update(config, out);
+		deepEqual(again.errors, []);
+		equal(again.config.accounts["1"].password, "s3cret");
+		equal(accountsOf(again.config)[0].password, "s3cret");
+		equal(accountsOf(again.config)[0].enabled, true);
+		equal(accountsOf(again.config)[1].enabled, false);
+	});
+});
+
+describe("configuration store", () => {
+	function bigConfig(): DeviceConfig {
+		const c = deviceDefaults();
+		c.station.schedules = Array.from({ length: 10 }, (_, i) => ({ name: "Tür " + i, numbers: Array.from({ length: 16 }, (_, j) => "sip:" + (1000 + j) + "@pbx.example.com"), windows: [{ days: [1, 2, 3], start: 480, end: 1080 }] }));
+		c.accounts["1"].ca = "-----BEGIN CERTIFICATE-----\n" + "QUJD".repeat(400) + "\n-----END CERTIFICATE-----\n";
+		return c;
+	}
+
+	it("saves and loads in NVS-sized chunks, non-ASCII text included", () => {
+		const storage = new MemoryStorage();
+		const store = new ConfigStore({ storage });
+		equal(store.load().source, "defaults");
+		const c = bigConfig();
+		deepEqual(validateDevice(c), []);
+		store.save(c);
+		const loaded = store.load();
+		equal(loaded.source, "stored");
+		deepEqual(loaded.config, c);
+		ok(storage.get("portier", "a1") !== undefined, "the text spans chunks");
+		store.save(deviceDefaults());
+		deepEqual(store.load().config, deviceDefaults());
+		store.clear();
+		equal(store.load().source, "defaults");
+		equal(storage.data.size, 0, "a factory reset leaves nothing behind");
+	});
+
+	it("a save cut off at any write leaves the old or the new configuration", () => {
+		const old = deviceDefaults();
+		old.station.maxCallTime = 111;
+		const next = bigConfig();
+		for (let cut = 0; cut < 40; cut++) {
+			const storage = new MemoryStorage();
+			const store = new ConfigStore({ storage });
+			store.save(old);
+			storage.writes = 0;
+			storage.failAfter = cut;
+			let finished = true;
+			try {
+				store.save(next);
+			}
+			catch {
+				finished = false;
+			}
+			const loaded = new ConfigStore({ storage }).load().config;
+			deepEqual(loaded, finished ? next : old, "cut after " + cut + " writes");
+		}
+	});
+
+	it("falls back to the other slot when the current one is damaged", () => {
+		const storage = new MemoryStorage();
+		const store = new ConfigStore({ storage });
+		const first = deviceDefaults();
+		first.station.maxCallTime = 100;
+		store.save(first);
+		const second = deviceDefaults();
+		second.station.maxCallTime = 200;
+		store.save(second);
+		storage.data.set("portier/b0", "{\"garbage");
+		equal(store.load().config.station.maxCallTime, 100);
+	});
+
+	it("migrates older versions, repairs what no longer fits, and ignores a newer firmware's copy", () => {
+		const storage = new MemoryStorage();
+		storage.set("portier", "current", "a");
+		const v1 = JSON.stringify({ version: 1, config: { station: { maxCallTime: 90, callTime: 5, relays: [{ id: 1, holdTime: 999, dtmfCode: "#" }], inputs: [{ id: 2, kind: "exit", activeLevel: 0, debounce: 50, relay: 3, template: "" }] } } });
+		const write = (slot: string, text: string) => {
+			storage.set("portier", slot + "0", text);
+			let h = 0x811c9dc5;
+			for (let i = 0; i < text.length; i++)
+				h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+			storage.set("portier", slot + "m", "1:" + text.length + ":" + h.toString(16));
+		};
+		write("a", v1);
+		// version 2 renamed maxCallTime to callLimit (a made-up change that exercises the mechanism)
+		const migrations = [(c: Record<string, unknown>) => {
+			const station = { ...(c.station as Record<string, unknown>) };
+			station.maxCallTime = (station.maxCallTime as number) * 2;
+			return { ...c, station };
+		}];
+		const loaded = new ConfigStore({ storage, version: 2, migrations }).load();
+		equal(loaded.version, 1);
+		equal(loaded.config.station.maxCallTime, 180);
+		equal(loaded.config.station.relays[0].holdTime, 3, "an out-of-range value is reset");
+		equal(loaded.config.station.inputs[0].relay, 0, "an exit button naming a missing relay is reset");
+		deepEqual(loaded.reset, ["station.relays[0].holdTime", "station.inputs[0].relay"]);
+		deepEqual(validateDevice(loaded.config), []);
+		write("a", JSON.stringify({ version: 3, config: {} }));
+		equal(new ConfigStore({ storage, version: 2, migrations }).load().source, "defaults");
+	});
+});
