@@ -1,22 +1,26 @@
 /*
- * `npm start`: the station on a PC with factory defaults, on the same modules
- * as the firmware: SIP on UDP and TCP, direct IP calls auto-answered, door
- * codes by DTMF opening relay 1 (simulated: shown in the log and the status),
- * the call button through the API, and the JSON API on http://127.0.0.1:8080.
- * Flags: --sip-port N (5060), --http-port N (8080), --bind ADDRESS (0.0.0.0),
- * --host ADDRESS (the address put in Via, Contact and SDP).
+ * `npm start`: the station on a PC, on the same modules as the firmware: SIP
+ * on UDP and TCP, the configuration page and JSON API on port 8080, settings
+ * kept in a state directory (factory defaults at first start: direct IP calls
+ * auto-answered, door codes by DTMF opening relay 1, simulated and shown in
+ * the log and the status). Flags: --sip-port N (the configured port, 5060),
+ * --http-port N (8080), --bind ADDRESS (0.0.0.0), --host ADDRESS (the address
+ * put in Via, Contact and SDP), --state DIR (./state), --mic, --record.
  */
-import http from "node:http";
-import { StationApp } from "../../modules/station/app.js";
-import { STATION_DEFAULTS } from "../../modules/station/config.js";
-import { handleApi } from "../../modules/web/api.js";
+import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { gzipSync } from "node:zlib";
+import { Device } from "../../modules/device.js";
 import { nodeClock } from "./clock.js";
+import { HTTPServer } from "./http.js";
+import { NodeStorage } from "./storage.js";
 import { Listener, TCP, TLS, UDP } from "./io.js";
 import { nodeDns, nodeHash, nodeRandom } from "./platform.js";
 import { WavRecorder, loop, readWav, tone } from "./audio.js";
 
 interface Flags {
-	sipPort: number;
+	sipPort: number | undefined;
+	state: string;
 	httpPort: number;
 	bind: string;
 	host: string | undefined;
@@ -34,7 +38,7 @@ function port(flag: string, value: string | undefined): number {
 }
 
 function parseFlags(argv: string[]): Flags {
-	const flags: Flags = { sipPort: 5060, httpPort: 8080, bind: "0.0.0.0", host: undefined, mic: "425", record: undefined };
+	const flags: Flags = { sipPort: undefined, state: "state", httpPort: 8080, bind: "0.0.0.0", host: undefined, mic: "425", record: undefined };
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i];
 		const value = argv[i + 1];
@@ -51,11 +55,13 @@ function parseFlags(argv: string[]): Flags {
 				flags.host = value;
 			i++;
 		}
-		else if (arg === "--mic" || arg === "--record") {
+		else if (arg === "--mic" || arg === "--record" || arg === "--state") {
 			if (!value)
 				usage(`${arg} needs a value`);
 			if (arg === "--mic")
 				flags.mic = value;
+			else if (arg === "--state")
+				flags.state = value;
 			else
 				flags.record = value;
 			i++;
@@ -71,7 +77,7 @@ function parseFlags(argv: string[]): Flags {
 function usage(error?: string): never {
 	if (error)
 		process.stderr.write(`portier: ${error}\n`);
-	process.stderr.write("usage: npm start -- [--sip-port N] [--http-port N] [--bind ADDRESS] [--host ADDRESS] [--mic FILE.wav|HZ] [--record DIR]\n");
+	process.stderr.write("usage: npm start -- [--sip-port N] [--http-port N] [--bind ADDRESS] [--host ADDRESS] [--state DIR] [--mic FILE.wav|HZ] [--record DIR]\n");
 	process.exit(error ? 2 : 0);
 }
 
@@ -104,81 +110,88 @@ function microphone(): () => (frame: Int16Array) => void {
 const mic = microphone();
 const recorders = new Map<string, WavRecorder>();
 
-const app = new StationApp({
-	udp: UDP, tcp: TCP, listener: Listener, tls: TLS,
-	clock: nodeClock, hash: nodeHash, random: nodeRandom, dns: nodeDns,
-	relays: { set: (id, active) => log(`portier: relay ${id} ${active ? "released (door open)" : "off"}`) },
-	microphone: () => mic(),
-	speaker: (callId) => {
-		if (!flags.record)
-			return undefined;
-		const recorder = new WavRecorder(flags.record, new Date().toISOString() + "-" + callId);
-		recorders.set(callId, recorder);
-		return (frame) => recorder.write(frame);
-	},
-	httpGet: (url) => {
-		if (!/^https?:\/\//.test(url))
-			return log(`portier: push button URL ignored (not http): ${url}`);
-		fetch(url, { signal: AbortSignal.timeout(5000) }).then((r) => log(`portier: GET ${url} -> ${r.status}`), (e: Error) => log(`portier: GET ${url} failed: ${e.message}`));
-	},
-	log,
-}, {
-	sipPort: flags.sipPort, bind: flags.bind, host,
-	rtpPorts: { first: 40000, last: 40098 }, rtpTimeout: 30000,
-	accounts: [],
-	station: STATION_DEFAULTS,
-});
-app.on((e) => {
-	if (e.type === "call" && e.call.state === "ended") {
-		recorders.get(e.call.id)?.close();
-		recorders.delete(e.call.id);
-	}
-	if (e.type === "call")
-		log(`portier: call ${e.call.direction} ${e.call.remote} ${e.call.state}${e.call.endReason ? " (" + e.call.endReason + ")" : ""}`);
-	else if (e.type === "registration")
-		log(`portier: account ${e.status.id} ${e.status.registered ? "registered" : "not registered"} (${e.status.lastStatus} ${e.status.lastReason})`);
-	else if (e.type === "door-opened")
-		log(`portier: door ${e.relay} opened by ${e.by}`);
-});
+const storage = new NodeStorage({ path: flags.state });
+const html = new Uint8Array(readFileSync(new URL("../../../modules/web/page.html", import.meta.url)));
+const page = { html, gzip: new Uint8Array(gzipSync(html, { level: 9 })) };
 
-const server = http.createServer((req, res) => {
-	let body = "";
-	let size = 0;
-	req.on("data", (chunk: Buffer) => {
-		size += chunk.length;
-		if (size <= 4096)
-			body += chunk.toString("utf8");
-	});
-	req.on("end", () => {
-		const answer = size > 4096 ? { status: 413, body: { error: "body larger than 4096 bytes" } } : handleApi({ app, recentLog: () => recent.slice(-20), log }, req.method ?? "GET", req.url ?? "/", body);
-		res.writeHead(answer.status, { "content-type": "application/json", "cache-control": "no-store" });
-		res.end(JSON.stringify(answer.body));
-	});
-});
+function httpGet(url: string): void {
+	if (!/^https?:\/\//.test(url))
+		return log(`portier: push button URL ignored (not http): ${url}`);
+	fetch(url, { signal: AbortSignal.timeout(5000) }).then((r) => log(`portier: GET ${url} -> ${r.status}`), (e: Error) => log(`portier: GET ${url} failed: ${e.message}`));
+}
 
-try {
+/** Start the device: at launch, and again after a reboot from the page (settings re-read from the state directory). */
+async function boot(): Promise<Device> {
+	const device = new Device({
+		udp: UDP, tcp: TCP, listener: Listener, tls: TLS,
+		clock: nodeClock, hash: nodeHash, random: nodeRandom, dns: nodeDns,
+		token: () => randomBytes(16).toString("hex"),
+		storage,
+		http: { io: HTTPServer, port: flags.httpPort, address: flags.bind },
+		page,
+		reboot: () => {
+			log("portier: rebooting");
+			device.stop(() => boot().catch((e: Error) => {
+				process.stderr.write(`portier: cannot restart: ${e.message}\n`);
+				process.exit(1);
+			}));
+		},
+		relays: { set: (id, active) => log(`portier: relay ${id} ${active ? "released (door open)" : "off"}`) },
+		microphone: () => mic(),
+		speaker: (callId) => {
+			if (!flags.record)
+				return undefined;
+			const recorder = new WavRecorder(flags.record, new Date().toISOString() + "-" + callId);
+			recorders.set(callId, recorder);
+			return (frame) => recorder.write(frame);
+		},
+		httpGet,
+		log,
+	}, {
+		sipPort: flags.sipPort, bind: flags.bind, host,
+		rtpPorts: { first: 40000, last: 40098 }, rtpTimeout: 30000,
+		version: "0.1.0",
+	});
+	device.app.on((e) => {
+		if (e.type === "call" && e.call.state === "ended") {
+			recorders.get(e.call.id)?.close();
+			recorders.delete(e.call.id);
+		}
+		if (e.type === "call")
+			log(`portier: call ${e.call.direction} ${e.call.remote} ${e.call.state}${e.call.endReason ? " (" + e.call.endReason + ")" : ""}`);
+		else if (e.type === "registration")
+			log(`portier: account ${e.status.id} ${e.status.registered ? "registered" : "not registered"} (${e.status.lastStatus} ${e.status.lastReason})`);
+		else if (e.type === "door-opened")
+			log(`portier: door ${e.relay} opened by ${e.by}`);
+	});
+	const transport = device.app.ua.stack.transport;
 	await Promise.all([
-		(app.ua.stack.transport.udpSocket as UDP).ready,
-		(app.ua.stack.transport.listenerSocket as Listener).ready,
-		new Promise<void>((resolve, reject) => {
-			server.once("error", reject);
-			// no login yet: the API stays on the loopback interface
-			server.listen(flags.httpPort, "127.0.0.1", () => resolve());
-		}),
+		(transport.udpSocket as UDP).ready,
+		(transport.listenerSocket as Listener).ready,
+		device.web?.ready ?? Promise.resolve(),
 	]);
+	device.start();
+	const sipPort = flags.sipPort ?? device.settings.config.sip.port;
+	log(`portier: SIP on udp and tcp ${flags.bind}:${sipPort}, page and API on http://${host}:${flags.httpPort}/${device.auth.hasPassword ? "" : " (open it to set the administrator password)"}`);
+	current = device;
+	return device;
+}
+
+let current: Device | undefined;
+try {
+	await boot();
 }
 catch (e) {
 	process.stderr.write(`portier: cannot listen: ${(e as Error).message}\n`);
 	process.exit(1);
 }
-app.start();
-log(`portier: SIP on udp and tcp ${flags.bind}:${flags.sipPort}, API on http://127.0.0.1:${flags.httpPort}`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
 	process.on(signal, () => {
 		log("portier: stopping");
-		server.close();
-		app.stop(() => process.exit(0));
+		if (!current)
+			process.exit(0);
+		current.stop(() => process.exit(0));
 		setTimeout(() => process.exit(0), 3000).unref();
 	});
 }

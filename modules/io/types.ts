@@ -102,3 +102,49 @@ export interface TLSOptions extends TCPOptions {
 export interface TLSClass {
 	new(options: TLSOptions): TCPSocket;
 }
+
+/*
+ * The HTTP server of the SDK (`embedded:network/http/server`, ECMA-419 2nd
+ * edition draft): a connection is handed to onConnect, which accepts it with
+ * the route's callbacks; they run with `this` the connection.
+ */
+export interface HTTPRequest {
+	method: string;
+	path: string;
+	/** Header names in lower case. */
+	headers: Map<string, string>;
+}
+
+export interface HTTPResponse {
+	status: number;
+	headers: Map<string, string | number>;
+}
+
+export interface HTTPRoute {
+	onRequest?(this: HTTPConnection, request: HTTPRequest): void;
+	onReadable?(this: HTTPConnection, count: number): void;
+	onResponse?(this: HTTPConnection, response: HTTPResponse): void;
+	onWritable?(this: HTTPConnection, count: number): void;
+	onDone?(this: HTTPConnection): void;
+	onError?(this: HTTPConnection, error?: unknown): void;
+}
+
+export interface HTTPConnection {
+	accept(route: HTTPRoute): void;
+	read(count?: number): ArrayBuffer | undefined;
+	respond(response: HTTPResponse): void;
+	/** Body bytes (at most the count given to onWritable); no argument ends a chunked body. */
+	write(data?: ArrayBuffer | Uint8Array): number;
+	close(): void;
+}
+
+export interface HTTPServerOptions {
+	io?: ListenerClass;
+	port: number;
+	address?: string;
+	onConnect(this: unknown, connection: HTTPConnection): void;
+}
+
+export interface HTTPServerClass {
+	new(options: HTTPServerOptions): { close(): void; readonly port?: number };
+}

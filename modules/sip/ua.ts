@@ -125,9 +125,14 @@ export class Call {
 
 /* ------------------------------------------------------------------ */
 
+function sameAccount(a: AccountConfig, b: AccountConfig): boolean {
+	return JSON.stringify(a) === JSON.stringify(b);
+}
+
 export class UserAgent {
 	readonly stack: SipStack;
-	readonly registrations: Registration[];
+	#registrations: Registration[];
+	#started = false;
 	#options: UserAgentOptions;
 	#calls = new Map<string, Call>();	// by Call-ID
 	#dialogs = new Map<string, Call>();	// by dialog key
@@ -149,7 +154,7 @@ export class UserAgent {
 			}),
 			onStrayResponse: (response) => this.#guard(() => this.#strayResponse(response)),
 		});
-		this.registrations = options.accounts.map((a) => new Registration(this.stack, a, options.onRegistration));
+		this.#registrations = options.accounts.map((a) => new Registration(this.stack, a, options.onRegistration));
 		this.stack.onConnectionLost = (lost) => this.#guard(() => {
 			for (const r of this.registrations)
 				r.flowLost(lost);
@@ -160,13 +165,43 @@ export class UserAgent {
 		return Array.from(this.#calls.values());
 	}
 
+	get registrations(): readonly Registration[] {
+		return this.#registrations;
+	}
+
 	start(): void {
+		this.#started = true;
 		for (const r of this.registrations)
 			r.start();
 	}
 
+	/**
+	 * New account settings (from the configuration page): an account whose
+	 * settings changed is un-REGISTERed and registered again with the new
+	 * ones; an unchanged one keeps its binding.
+	 */
+	setAccounts(accounts: AccountConfig[]): void {
+		this.#registrations = accounts.map((config) => {
+			const old = this.#registrations.find((r) => r.config.id === config.id);
+			if (old && sameAccount(old.config, config))
+				return old;
+			old?.stop();
+			const fresh = new Registration(this.stack, config, this.#options.onRegistration);
+			if (this.#started)
+				fresh.start();
+			return fresh;
+		});
+	}
+
+	/** Session timer settings for calls from now on. */
+	set sessionTimer(config: SessionTimerConfig | undefined) {
+		this.#options = { ...this.#options, sessionTimer: config };
+		this.#caps = capabilities(config?.enabled ?? false);
+	}
+
 	/** Un-REGISTER every account, end every call, then close the sockets. */
 	stop(done?: () => void): void {
+		this.#started = false;
 		for (const call of this.calls)
 			this.hangup(call, "shutdown");
 		let pending = this.registrations.length;

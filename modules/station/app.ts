@@ -111,6 +111,22 @@ export class StationApp {
 		}
 	}
 
+	get clock(): Clock {
+		return this.#host.clock;
+	}
+
+	/**
+	 * New settings from the configuration: the door logic and the accounts
+	 * change at once (an account whose settings changed registers again);
+	 * the SIP port and the paging groups are bound at start, so they apply at
+	 * the next start.
+	 */
+	apply(o: { station: StationConfig; accounts: AccountConfig[]; sessionTimer?: SessionTimerConfig }): void {
+		this.station.config = o.station;
+		this.ua.sessionTimer = o.sessionTimer;
+		this.ua.setAccounts(o.accounts);
+	}
+
 	/** Listen to what happens: door events, call states, registrations. */
 	on(listener: (e: StationEvent | { type: "call"; call: Call } | { type: "registration"; status: RegistrationStatus }) => void): void {
 		this.#events.push(listener);

@@ -88,6 +88,11 @@ export class Station {
 		this.#config = config;
 	}
 	/** Relays currently released. */
+	/** Each configured input and whether it is active now (pressed, door open). */
+	inputStates(): Array<{ id: number; kind: string; active: boolean }> {
+		return this.#config.inputs.map((i) => ({ id: i.id, kind: i.kind, active: this.#inputs.get(i.id)?.active === true }));
+	}
+
 	relayStates(): Array<{ id: number; active: boolean }> {
 		return this.#config.relays.map((r) => ({ id: r.id, active: this.#relayState.get(r.id) === true }));
 	}

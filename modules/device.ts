@@ -1,0 +1,98 @@
+/*
+ * The whole device, wired once for every host: the stored configuration, the
+ * station built from it (and changed with it), the administrator, and the web
+ * server with the API and the page. A host (Node, the simulator, a panel)
+ * passes its I/O and services; nothing else differs.
+ */
+import type { HTTPServerClass, ListenerClass } from "./io/types.js";
+import { accountsOf, sessionTimerOf } from "./config/device.js";
+import { Settings } from "./config/settings.js";
+import { ConfigStore, type PreferenceStorage } from "./config/store.js";
+import { StationApp, type StationHost } from "./station/app.js";
+import { AdminAuth } from "./web/auth.js";
+import { handleRequest } from "./web/api.js";
+import { WebServer } from "./web/server.js";
+
+export interface DeviceHost extends StationHost {
+	storage: PreferenceStorage;
+	/** 32 hex digits from a cryptographic source (session tokens, salts). */
+	token: () => string;
+	http?: { io: HTTPServerClass; port: number; address?: string; listener?: ListenerClass };
+	page?: { html: Uint8Array; gzip?: Uint8Array };
+	reboot?: () => void;
+}
+
+export interface DeviceOptions {
+	/** The address put in Via, Contact and SDP. */
+	host: string;
+	bind?: string;
+	/** Overrides the configured SIP port (development hosts). */
+	sipPort?: number;
+	rtpPorts: { first: number; last: number };
+	rtpTimeout: number;
+	userAgent?: string;
+	version?: string;
+}
+
+const RECENT = 50;
+
+export class Device {
+	readonly settings: Settings;
+	readonly auth: AdminAuth;
+	readonly app: StationApp;
+	readonly web: WebServer | undefined;
+	#recent: string[] = [];
+	#started: number;
+
+	constructor(host: DeviceHost, options: DeviceOptions) {
+		const hostLog = host.log;
+		const clock = host.clock;
+		this.#started = clock.now();
+		const log = (line: string) => {
+			this.#recent.push(Math.round((clock.now() - this.#started) / 1000) + " s " + line);
+			if (this.#recent.length > RECENT)
+				this.#recent.shift();
+			hostLog?.(line);
+		};
+		this.settings = new Settings({ store: new ConfigStore({ storage: host.storage }), log });
+		const c = this.settings.config;
+		this.app = new StationApp({ ...host, log }, {
+			sipPort: options.sipPort ?? c.sip.port,
+			bind: options.bind,
+			host: options.host,
+			rtpPorts: options.rtpPorts,
+			rtpTimeout: options.rtpTimeout,
+			accounts: accountsOf(c),
+			sessionTimer: sessionTimerOf(c),
+			station: c.station,
+			userAgent: options.userAgent,
+			paging: c.paging,
+		});
+		this.settings.onChange((next) => this.app.apply({ station: next.station, accounts: accountsOf(next), sessionTimer: sessionTimerOf(next) }));
+		// DND switched by the API or a feature code is a setting: it survives a reboot
+		this.app.on((e) => {
+			if (e.type !== "dnd")
+				return;
+			const dnd = { ...this.settings.config.station.dnd };
+			dnd[e.account as "1" | "2" | "ip"] = { ...dnd[e.account as "1" | "2" | "ip"], enabled: e.enabled };
+			const result = this.settings.update({ station: { dnd } });
+			if (result.errors.length || result.failure)
+				log("config: cannot keep DND: " + (result.failure ?? result.errors[0].message));
+		});
+		this.auth = new AdminAuth({ storage: host.storage, hash: host.hash, token: host.token, clock });
+		const api = {
+			app: this.app, settings: this.settings, auth: this.auth, page: host.page, reboot: host.reboot,
+			recentLog: () => this.#recent.slice(-20), uptime: () => Math.round((clock.now() - this.#started) / 1000), log, version: options.version,
+		};
+		this.web = host.http ? new WebServer({ http: host.http, handler: (request) => handleRequest(api, request), log }) : undefined;
+	}
+
+	start(): void {
+		this.app.start();
+	}
+
+	stop(done?: () => void): void {
+		this.web?.close();
+		this.app.stop(done);
+	}
+}

@@ -1,0 +1,140 @@
+/*
+ * The station's web server on the ECMA-419 HTTP server shape: the SDK's
+ * `embedded:network/http/server` on the device, the Node host's adapter of
+ * node:http in development. It reads a bounded request body, asks the
+ * handler for the answer (synchronously: the API never waits), and writes the
+ * answer as the connection becomes writable.
+ */
+import type { HTTPConnection, HTTPRequest, HTTPResponse, HTTPServerClass, ListenerClass, Log } from "../io/types.js";
+import { decodeText, encodeText } from "../sip/text.js";
+
+export interface WebRequest {
+	method: string;
+	/** The path without the query. */
+	path: string;
+	query: string;
+	/** Header names in lower case. */
+	headers: Map<string, string>;
+	body: string;
+}
+
+export interface WebAnswer {
+	status: number;
+	/** Content type (default application/json). */
+	type?: string;
+	body: string | Uint8Array;
+	headers?: Array<[string, string]>;
+}
+
+export interface WebServerOptions {
+	http: { io: HTTPServerClass; port: number; address?: string; listener?: ListenerClass };
+	handler: (request: WebRequest) => WebAnswer;
+	/** Largest request body accepted (bytes); larger ones get 413. */
+	maxBody?: number;
+	log?: Log;
+}
+
+interface Exchange {
+	request: WebRequest;
+	body: Uint8Array;
+	received: number;
+	tooLarge: boolean;
+	answer: Uint8Array | undefined;
+	sent: number;
+}
+
+export class WebServer {
+	#server: { close(): void; readonly port?: number; readonly ready?: Promise<void> };
+
+	constructor(options: WebServerOptions) {
+		const maxBody = options.maxBody ?? 16384;
+		const log = options.log;
+		this.#server = new options.http.io({
+			io: options.http.listener,
+			port: options.http.port,
+			address: options.http.address,
+			onConnect(connection: HTTPConnection) {
+				const x: Exchange = { request: { method: "", path: "", query: "", headers: new Map(), body: "" }, body: new Uint8Array(0), received: 0, tooLarge: false, answer: undefined, sent: 0 };
+				try {
+					connection.accept({
+						onRequest(request: HTTPRequest) {
+							const q = request.path.indexOf("?");
+							x.request = { method: request.method.toUpperCase(), path: q < 0 ? request.path : request.path.slice(0, q), query: q < 0 ? "" : request.path.slice(q + 1), headers: request.headers, body: "" };
+							const length = Number(request.headers.get("content-length") ?? 0);
+							if (!(length >= 0) || length > maxBody)
+								x.tooLarge = true;
+							else
+								x.body = new Uint8Array(length);
+						},
+						onReadable(count: number) {
+							const data = this.read(count);
+							if (!data)
+								return;
+							const bytes = new Uint8Array(data);
+							if (x.received + bytes.length > x.body.length)
+								x.tooLarge = true;
+							else
+								x.body.set(bytes, x.received);
+							x.received += bytes.length;
+						},
+						onResponse(response: HTTPResponse) {
+							let answer: WebAnswer;
+							if (x.tooLarge)
+								answer = { status: 413, body: JSON.stringify({ error: "request body larger than " + maxBody + " bytes" }) };
+							else {
+								try {
+									x.request.body = decodeText(x.body, 0, x.received);
+									answer = options.handler(x.request);
+								}
+								catch (e) {
+									log?.("web: " + String(e));
+									answer = { status: 500, body: JSON.stringify({ error: "internal error" }) };
+								}
+							}
+							const body = typeof answer.body === "string" ? encodeText(answer.body) : answer.body;
+							x.answer = body;
+							response.status = answer.status;
+							response.headers.set("content-type", answer.type ?? "application/json");
+							response.headers.set("content-length", body.length);
+							response.headers.set("cache-control", "no-store");
+							response.headers.set("x-content-type-options", "nosniff");
+							response.headers.set("x-frame-options", "DENY");
+							for (const [name, value] of answer.headers ?? [])
+								response.headers.set(name, value);
+							this.respond(response);
+						},
+						onWritable(count: number) {
+							const body = x.answer;
+							if (!body || x.sent >= body.length)
+								return;
+							const end = Math.min(body.length, x.sent + count);
+							const part = body.subarray(x.sent, end);
+							x.sent = end;
+							this.write(part);
+						},
+						onError() {
+							x.answer = undefined;
+						},
+					});
+				}
+				catch (e) {
+					log?.("web: cannot accept: " + String(e));
+					connection.close();
+				}
+			},
+		});
+	}
+
+	/** When the host's server binds asynchronously (Node), it resolves once listening. */
+	get ready(): Promise<void> | undefined {
+		return (this.#server as { ready?: Promise<void> }).ready;
+	}
+
+	get port(): number | undefined {
+		return this.#server.port;
+	}
+
+	close(): void {
+		this.#server.close();
+	}
+}
