@@ -69,6 +69,15 @@ export class Device {
 			paging: c.paging,
 		});
 		this.settings.onChange((next) => this.app.apply({ station: next.station, accounts: accountsOf(next), sessionTimer: sessionTimerOf(next) }));
+		// what happens goes to the log (and the status page's recent lines)
+		this.app.on((e) => {
+			if (e.type === "call")
+				log(`portier: call ${e.call.direction} ${e.call.remote} ${e.call.state}${e.call.endReason ? " (" + e.call.endReason + ")" : ""}`);
+			else if (e.type === "registration")
+				log(`portier: account ${e.status.id} ${e.status.registered ? "registered" : "not registered"} (${e.status.lastStatus} ${e.status.lastReason})`);
+			else if (e.type === "door-opened")
+				log(`portier: door ${e.relay} opened by ${e.by}`);
+		});
 		// DND switched by the API or a feature code is a setting: it survives a reboot
 		this.app.on((e) => {
 			if (e.type !== "dnd")

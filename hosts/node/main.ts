@@ -83,11 +83,7 @@ function usage(error?: string): never {
 
 const flags = parseFlags(process.argv.slice(2));
 const host = flags.host ?? (flags.bind === "0.0.0.0" ? "127.0.0.1" : flags.bind);
-const recent: string[] = [];
 const log = (line: string) => {
-	recent.push(new Date().toISOString() + " " + line);
-	if (recent.length > 50)
-		recent.shift();
 	process.stdout.write(new Date().toISOString() + " " + line + "\n");
 };
 
@@ -157,12 +153,6 @@ async function boot(): Promise<Device> {
 			recorders.get(e.call.id)?.close();
 			recorders.delete(e.call.id);
 		}
-		if (e.type === "call")
-			log(`portier: call ${e.call.direction} ${e.call.remote} ${e.call.state}${e.call.endReason ? " (" + e.call.endReason + ")" : ""}`);
-		else if (e.type === "registration")
-			log(`portier: account ${e.status.id} ${e.status.registered ? "registered" : "not registered"} (${e.status.lastStatus} ${e.status.lastReason})`);
-		else if (e.type === "door-opened")
-			log(`portier: door ${e.relay} opened by ${e.by}`);
 	});
 	const transport = device.app.ua.stack.transport;
 	await Promise.all([

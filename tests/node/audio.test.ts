@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WavRecorder, loop, readWav, tone } from "../../hosts/node/audio.js";
-import { freePort, start } from "./helpers.js";
+import { freePort, startStation } from "./helpers.js";
 import { installed, sipp, toneWav } from "../interop/peers.js";
 
 
@@ -43,8 +43,7 @@ describe("PC station audio", function () {
 			this.skip();
 		const dir = mkdtempSync(join(tmpdir(), "portier-rec-"));
 		const sipPort = await freePort();
-		const station = await start(process.execPath, ["build/hosts/node/main.js", "--sip-port", String(sipPort), "--http-port", String(await freePort()),
-			"--bind", "127.0.0.1", "--mic", "1000", "--record", dir], "portier: SIP on");
+		const station = await startStation({ sipPort, args: ["--mic", "1000", "--record", dir] });
 		try {
 			const peer = sipp("uac", await freePort(), "127.0.0.1:" + sipPort, ["-s", "door", "-d", "2000", "-mp", String(await freePort()), "-rtp_echo"]);
 			assert.equal(await peer.exited, 0, peer.output());

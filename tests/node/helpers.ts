@@ -64,3 +64,48 @@ export function start(command: string, args: string[], ready: string | RegExp, t
 		});
 	});
 }
+
+/** `npm start` on free ports with its own state directory (kept across restarts when given). */
+export async function startStation(o: { state?: string; sipPort?: number; httpPort?: number; args?: string[] } = {}): Promise<Started & { sipPort: number; httpPort: number; state: string; base: string }> {
+	const { mkdtempSync } = await import("node:fs");
+	const { tmpdir } = await import("node:os");
+	const { join } = await import("node:path");
+	const state = o.state ?? mkdtempSync(join(tmpdir(), "portier-state-"));
+	const sipPort = o.sipPort ?? await freePort();
+	const httpPort = o.httpPort ?? await freePort();
+	const started = await start(process.execPath, ["build/hosts/node/main.js", "--sip-port", String(sipPort), "--http-port", String(httpPort), "--bind", "127.0.0.1", "--state", state, ...(o.args ?? [])], "portier: SIP on");
+	return { ...started, sipPort, httpPort, state, base: `http://127.0.0.1:${httpPort}` };
+}
+
+export interface AdminClient {
+	csrf: string;
+	cookie: string;
+	/** A JSON request with the session cookie and the CSRF token. */
+	request(method: string, path: string, body?: unknown): Promise<{ status: number; data: any }>;
+}
+
+/** Log in as the administrator (setting the password first on a fresh station). */
+export async function admin(base: string, password = "door-admin-1"): Promise<AdminClient> {
+	const state = await (await fetch(base + "/api/session")).json() as { setup: boolean };
+	const r = await fetch(base + (state.setup ? "/api/session/setup" : "/api/session"), { method: "POST", body: JSON.stringify({ password }) });
+	if (r.status !== 200)
+		throw new Error("login failed: " + r.status + " " + await r.text());
+	const cookie = (r.headers.get("set-cookie") ?? "").split(";")[0];
+	const client: AdminClient = {
+		csrf: ((await r.json()) as { csrf: string }).csrf,
+		cookie,
+		async request(method, path, body) {
+			const answer = await fetch(base + path, { method, headers: { cookie, "x-csrf-token": client.csrf, "content-type": "application/json" }, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) });
+			const text = await answer.text();
+			let data: unknown = text;
+			try {
+				data = JSON.parse(text);
+			}
+			catch {
+				// not JSON: keep the text
+			}
+			return { status: answer.status, data };
+		},
+	};
+	return client;
+}

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import net from "node:net";
-import { type Started, freePort, start } from "./helpers.js";
+import { type AdminClient, admin, freePort, startStation } from "./helpers.js";
 import { installed, sipp } from "../interop/peers.js";
 import { parseMessage } from "../../modules/sip/message.js";
 
@@ -31,15 +31,14 @@ function udpExchange(port: number, data: Buffer, timeoutMs = 2000): Promise<Buff
 
 describe("npm start: the station on Node", function () {
 	this.timeout(30000);
-	let station: Started;
+	let station: Awaited<ReturnType<typeof startStation>>;
 	let port: number;
-	let api: string;
+	let api: AdminClient;
 
 	before(async () => {
-		port = await freePort();
-		const httpPort = await freePort();
-		api = `http://127.0.0.1:${httpPort}/api`;
-		station = await start(process.execPath, ["build/hosts/node/main.js", "--sip-port", String(port), "--http-port", String(httpPort), "--bind", "127.0.0.1"], "portier: SIP on");
+		station = await startStation();
+		port = station.sipPort;
+		api = await admin(station.base);
 	});
 	after(async () => {
 		await station?.stop();
@@ -88,29 +87,29 @@ describe("npm start: the station on Node", function () {
 	});
 
 	it("GET /api/status shows registrations, calls and relays; POST /api/relays/1/open releases relay 1", async () => {
-		const before = await (await fetch(api + "/status")).json() as { relays: Array<{ id: number; active: boolean }>; calls: unknown[]; registrations: unknown[] };
+		const before = (await api.request("GET", "/api/status")).data as { relays: Array<{ id: number; active: boolean }>; calls: unknown[]; registrations: unknown[] };
 		assert.deepEqual(before.relays, [{ id: 1, active: false }]);
 		assert.deepEqual(before.calls, []);
-		const open = await fetch(api + "/relays/1/open", { method: "POST" });
+		const open = await api.request("POST", "/api/relays/1/open");
 		assert.equal(open.status, 200);
-		const after = await (await fetch(api + "/status")).json() as { relays: Array<{ id: number; active: boolean }>; log: string[] };
+		const after = (await api.request("GET", "/api/status")).data as { relays: Array<{ id: number; active: boolean }>; log: string[] };
 		assert.deepEqual(after.relays, [{ id: 1, active: true }]);
 		assert.ok(after.log.some((l) => l.includes("door 1 opened by api")));
 	});
 
 	it("refuses bad API requests with a status and the field's allowed values", async () => {
-		const bad = await fetch(api + "/relays/9/open", { method: "POST" });
+		const bad = await api.request("POST", "/api/relays/9/open");
 		assert.equal(bad.status, 400);
-		assert.deepEqual(await bad.json(), { error: "relay must be one of 1" });
-		const call = await fetch(api + "/call", { method: "POST", body: "{}" });
+		assert.deepEqual(bad.data, { error: "relay must be one of 1" });
+		const call = await api.request("POST", "/api/call", {});
 		assert.equal(call.status, 400);
-		assert.match((await call.json() as { error: string }).error, /^number must be/);
-		assert.equal((await fetch(api + "/call", { method: "POST", body: "not json" })).status, 400);
-		const input = await fetch(api + "/inputs/7/press", { method: "POST" });
+		assert.match(call.data.error, /^number must be/);
+		assert.equal((await api.request("POST", "/api/call", "not json")).status, 400);
+		const input = await api.request("POST", "/api/inputs/7/press");
 		assert.equal(input.status, 400);
-		assert.deepEqual(await input.json(), { error: "input must be one of 1, 2, 3" });
-		assert.equal((await fetch(api + "/nothing")).status, 404);
-		assert.equal((await fetch(api + "/status", { method: "DELETE" })).status, 405);
+		assert.deepEqual(input.data, { error: "input must be one of 1, 2, 3" });
+		assert.equal((await api.request("GET", "/api/nothing")).status, 404);
+		assert.equal((await api.request("DELETE", "/api/status")).status, 405);
 	});
 
 	it("a SIPp caller is auto-answered and its INFO door code releases relay 1 (seen in /api/status)", async function () {
@@ -121,7 +120,7 @@ describe("npm start: the station on Node", function () {
 		let sawOpen = false;
 		const poll = setInterval(async () => {
 			try {
-				const s = await (await fetch(api + "/status")).json() as { relays: Array<{ active: boolean }> };
+				const s = (await api.request("GET", "/api/status")).data as { relays: Array<{ active: boolean }> };
 				sawOpen ||= s.relays[0].active;
 			}
 			catch { /* the station is busy */ }
