@@ -27,7 +27,7 @@ async function runMocha() {
 	for (const file of config.require ?? [])
 		await import(root + file);
 	const mocha = new Mocha({ timeout: config.timeout, reporter: config.reporter });
-	for (const folder of ["build/tests/core", "build/tests/node", "build/tests/interop", "build/tests/sim"])
+	for (const folder of ["build/tests/core", "build/tests/node", "build/tests/interop", "build/tests/browser", "build/tests/sim"])
 		for (const file of testFiles(root + folder))
 			mocha.addFile(file);
 	await mocha.loadFilesAsync();

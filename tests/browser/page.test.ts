@@ -1,0 +1,188 @@
+// The configuration page in a real browser: Debian's Chromium, headless,
+// driven by playwright-core, against `npm start`, a Kamailio registrar and a
+// SIPp phone started here. Screenshots of every page go to artifacts/.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, type Page, chromium } from "playwright-core";
+import { type Kamailio, kamailioInstalled, startKamailio } from "../interop/kamailio.js";
+import { type Running, installed, sipp } from "../interop/peers.js";
+import { freePort, root, startStation } from "../node/helpers.js";
+
+const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+const ARTIFACTS = join(root, "artifacts");
+const PASSWORD = "page-admin-1";
+
+describe("configuration page (Chromium)", function () {
+	this.timeout(90000);
+	let station: Awaited<ReturnType<typeof startStation>>;
+	let kamailio: Kamailio;
+	let kamailioPort: number;
+	let browser: Browser;
+	let page: Page;
+	const peers: Running[] = [];
+
+	before(async function () {
+		if (!CHROMIUM || !kamailioInstalled() || !installed("sipp")) {
+			process.stdout.write(`\n  configuration page: skipped (needs Debian's chromium, kamailio and sip-tester; missing: ${[!CHROMIUM && "chromium", !kamailioInstalled() && "kamailio", !installed("sipp") && "sipp"].filter(Boolean).join(", ")})\n`);
+			this.skip();
+		}
+		mkdirSync(ARTIFACTS, { recursive: true });
+		kamailioPort = await freePort();
+		kamailio = await startKamailio({ udpPort: kamailioPort, tcpPort: await freePort() });
+		station = await startStation();
+		browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+		// a phone-sized window: the page must be usable there
+		page = await browser.newPage({ viewport: { width: 412, height: 900 } });
+		page.on("dialog", (d) => void d.accept());
+	});
+
+	after(async () => {
+		await browser?.close();
+		for (const p of peers)
+			await p.stop();
+		await station?.stop();
+		await kamailio?.stop();
+	});
+
+	async function tab(id: string): Promise<void> {
+		await page.click(`nav [data-tab="${id}"]`);
+		await page.waitForSelector(`#tab-${id}`);
+	}
+
+	async function saved(): Promise<void> {
+		await page.click("#save");
+		await page.waitForFunction("!['', 'Saving…'].includes(document.querySelector('#message')?.textContent)", undefined, { timeout: 5000 });
+		assert.equal(await page.textContent("#message"), "Saved.");
+	}
+
+	async function apiStatus(): Promise<{ relays: Array<{ id: number; active: boolean }>; calls: Array<{ state: string }>; registrations: Array<{ id: string; registered: boolean }> }> {
+		return page.evaluate(async () => (await fetch("/api/status")).json()) as Promise<never>;
+	}
+
+	async function login(setup: boolean): Promise<void> {
+		await page.goto(station.base + "/");
+		await page.waitForSelector("#login-password");
+		await page.fill("#login-password", PASSWORD);
+		if (setup)
+			await page.fill("#login-again", PASSWORD);
+		await page.click("#login-button");
+		await page.waitForSelector("nav [data-tab=status]");
+	}
+
+	it("sets the administrator password at the first visit and logs in", async () => {
+		await page.goto(station.base + "/");
+		await page.waitForSelector("#login-again");
+		await page.screenshot({ path: join(ARTIFACTS, "page-setup.png"), fullPage: true });
+		await login(true);
+		await page.waitForSelector("#status-registrations");
+	});
+
+	it("sets Account 1 to Kamailio; the status turns to registered", async () => {
+		await tab("account");
+		await page.check('[data-path="accounts.1.enabled"]');
+		await page.fill('[data-path="accounts.1.label"]', "Kamailio");
+		await page.fill('[data-path="accounts.1.server"]', "127.0.0.1");
+		await page.fill('[data-path="accounts.1.port"]', String(kamailioPort));
+		await page.fill('[data-path="accounts.1.registerName"]', "door");
+		await page.fill('[data-path="accounts.1.password"]', "door-secret");
+		assert.ok(await page.$eval('[data-path="accounts.1.server"]', (e) => e.classList.contains("changed")), "a changed field is marked");
+		await page.screenshot({ path: join(ARTIFACTS, "page-account.png"), fullPage: true });
+		await saved();
+		assert.ok(!await page.$eval('[data-path="accounts.1.server"]', (e) => e.classList.contains("changed")), "saved: no longer marked");
+		assert.equal(await page.inputValue('[data-path="accounts.1.password"]'), "", "the password is not sent back");
+		await tab("status");
+		await page.waitForFunction("document.querySelector('[data-account=\"1\"] .state')?.textContent === 'registered'", undefined, { timeout: 15000 });
+		await page.screenshot({ path: join(ARTIFACTS, "page-status.png"), fullPage: true });
+	});
+
+	it("shows a refused value next to its field, with its range, and keeps the stored one", async () => {
+		await tab("intercom");
+		await page.fill('[data-path="station.maxCallTime"]', "99999");
+		await page.click("#save");
+		await page.waitForSelector(".error");
+		await page.waitForFunction("document.querySelector('#message')?.textContent !== 'Saving…'");
+		assert.equal(await page.textContent(".error"), "0-14400 seconds (0: no limit)");
+		assert.match(await page.textContent("#message") ?? "", /^station\.maxCallTime: 0-14400/);
+		await page.fill('[data-path="station.maxCallTime"]', "120");
+		await saved();
+	});
+
+	it("a web call from the page rings a SIPp phone; Hang up ends it", async () => {
+		const sippPort = await freePort();
+		const phone = sipp("uas", sippPort);
+		peers.push(phone);
+		await new Promise((r) => setTimeout(r, 300));
+		await tab("intercom");
+		await page.screenshot({ path: join(ARTIFACTS, "page-intercom.png"), fullPage: true });
+		await page.fill("#call-number", "127.0.0.1:" + sippPort);
+		await page.click("#call-button");
+		const deadline = Date.now() + 10000;
+		while (!(await apiStatus()).calls.some((c) => c.state === "answered") && Date.now() < deadline)
+			await new Promise((r) => setTimeout(r, 100));
+		assert.ok((await apiStatus()).calls.some((c) => c.state === "answered"), "the phone answered");
+		await page.click("#hangup-button");
+		assert.equal(await phone.exited, 0, phone.output());
+	});
+
+	it("opens relay 1 from the page", async () => {
+		await tab("relay");
+		await page.click('[data-open="1"]');
+		await page.waitForFunction("document.querySelector('#message')?.textContent === 'Relay 1 released'");
+		assert.deepEqual((await apiStatus()).relays, [{ id: 1, active: true }]);
+		await page.screenshot({ path: join(ARTIFACTS, "page-relay.png"), fullPage: true });
+	});
+
+	it("adds a call schedule (a bad window is refused first)", async () => {
+		await tab("schedule");
+		await page.click('[data-add="station.schedules"]');
+		await page.fill('[data-path="station.schedules[0].name"]', "Night");
+		await page.fill('[data-path="station.schedules[0].numbers"]', "1001\n1002");
+		await page.click('[data-add="station.schedules[0].windows"]');
+		await page.fill('[data-path="station.schedules[0].windows[0].days"]', "0,6");
+		await page.fill('[data-path="station.schedules[0].windows[0].start"]', "600");
+		await page.fill('[data-path="station.schedules[0].windows[0].end"]', "600");
+		await page.click("#save");
+		await page.waitForSelector(".error");
+		await page.waitForFunction("document.querySelector('#message')?.textContent !== 'Saving…'");
+		assert.equal(await page.textContent(".error"), "start and end in minutes 0-1440, not equal");
+		await page.fill('[data-path="station.schedules[0].windows[0].start"]', "1320");
+		await page.fill('[data-path="station.schedules[0].windows[0].end"]', "360");
+		await saved();
+		await page.screenshot({ path: join(ARTIFACTS, "page-schedule.png"), fullPage: true });
+	});
+
+	it("the other pages render: Call Feature, Multicast, Maintenance", async () => {
+		for (const id of ["feature", "multicast", "maintenance"]) {
+			await tab(id);
+			await page.screenshot({ path: join(ARTIFACTS, `page-${id}.png`), fullPage: true });
+		}
+		await tab("feature");
+		assert.ok(await page.$('[data-path="station.dnd.1.returnCode"]'));
+		assert.ok(await page.$('[data-path="sip.sessionTimer.expires"]'));
+	});
+
+	it("reboots from Maintenance, and after the process restarts every setting is kept", async () => {
+		await tab("maintenance");
+		await page.click("#reboot");
+		const deadline = Date.now() + 10000;
+		while ((station.output().match(/portier: SIP on/g) ?? []).length < 2 && Date.now() < deadline)
+			await new Promise((r) => setTimeout(r, 100));
+		assert.match(station.output(), /portier: rebooting/);
+		// and a real power cycle: the process ends and starts again on the same state directory
+		await station.stop();
+		station = await startStation({ state: station.state, sipPort: station.sipPort, httpPort: station.httpPort });
+		await login(false);
+		await tab("account");
+		assert.equal(await page.inputValue('[data-path="accounts.1.server"]'), "127.0.0.1");
+		assert.equal(await page.inputValue('[data-path="accounts.1.port"]'), String(kamailioPort));
+		assert.equal(await page.getAttribute('[data-path="accounts.1.password"]', "placeholder"), "set (unchanged)");
+		await tab("intercom");
+		assert.equal(await page.inputValue('[data-path="station.maxCallTime"]'), "120");
+		await tab("schedule");
+		assert.equal(await page.inputValue('[data-path="station.schedules[0].name"]'), "Night");
+		assert.equal(await page.inputValue('[data-path="station.schedules[0].windows[0].days"]'), "0,6");
+		await tab("status");
+		await page.waitForFunction("document.querySelector('[data-account=\"1\"] .state')?.textContent === 'registered'", undefined, { timeout: 15000 });
+	});
+});
