@@ -1,10 +1,12 @@
 /*
  * The station on the Moddable SDK (the simulator and ESP32 panels): the SDK's
- * ECMA-419 sockets, Timer and crypt Digest handed to the same modules that run
- * on Node: the whole station (user agent, door logic, RTP). Direct IP calls
- * are auto-answered and DTMF door codes release relay 1.
- * Settings come from the manifest config (mcconfig ... sipPort=5070
- * account1Server=192.0.2.1 ...).
+ * ECMA-419 sockets and HTTP server, Timer, crypt Digest and Preference handed
+ * to the same modules that run on Node: the whole device (configuration,
+ * user agent, door logic, RTP, the page and its API).
+ * The manifest config sets the SIP port, the page's port (httpPort, 0: none)
+ * and the address; account1Server=... (with account1User, account1Password,
+ * account1Port, account1Transport, account1Expires) provisions Account 1 at
+ * start, for test benches.
  */
 import UDP from "embedded:io/socket/udp";
 import TCP from "embedded:io/socket/tcp";
@@ -12,13 +14,14 @@ import Listener from "embedded:io/socket/listener";
 import Timer from "timer";
 import { Digest } from "crypt";
 import config from "mc/config";
-import type { Clock, ListenerClass, TCPClass, UDPClass } from "io/types";
+import Preference from "preference";
+import HTTPServer from "embedded:network/http/server";
+import Resource from "Resource";
+import type { Clock, HTTPServerClass, ListenerClass, TCPClass, UDPClass } from "io/types";
 import type { DigestAlgorithm } from "sip/digest";
-import type { AccountConfig } from "sip/registration";
-import type { TransportName } from "sip/transport";
-import { StationApp } from "station/app";
+import type { PreferenceStorage } from "config/store";
+import { Device } from "device";
 import { SimulatedPins } from "host/pins";
-import { STATION_DEFAULTS } from "station/config";
 
 const settings = config as unknown as Record<string, string | number | undefined>;
 
@@ -43,58 +46,73 @@ function hash(algorithm: DigestAlgorithm, text: string): string {
 	return hex(digest.close());
 }
 
-function random(): string {
+/* On the ESP32, XS's Math.random draws from esp_random(), the hardware RNG. */
+function randomHex(digits: number): string {
 	let out = "";
-	for (let i = 0; i < 16; i++)
+	for (let i = 0; i < digits; i++)
 		out += HEX[(Math.random() * 16) | 0];
 	return out;
 }
+const random = () => randomHex(16);
+const token = () => randomHex(32);
 
-const port = Number(settings.sipPort ?? 5060);
+const sipPort = settings.sipPort === undefined ? undefined : Number(settings.sipPort);
+const httpPort = Number(settings.httpPort ?? 80);
 const host = String(settings.host ?? "127.0.0.1");
-const accounts: AccountConfig[] = [];
-if (settings.account1Server) {
-	accounts.push({
-		id: "1",
-		enabled: true,
-		user: String(settings.account1User ?? "door"),
-		password: String(settings.account1Password ?? ""),
-		server: String(settings.account1Server),
-		port: Number(settings.account1Port ?? 5060),
-		transport: String(settings.account1Transport ?? "UDP").toUpperCase() as TransportName,
-		expires: Number(settings.account1Expires ?? 3600),
-	});
-}
+const log = (line: string) => trace(line + "\n");
 
 // the board's relays and inputs (the simulator's are simulated: hosts/sim)
 const pins = new SimulatedPins(clock);
+const page = { html: new Uint8Array(new Resource("page.html") as unknown as ArrayBuffer) };
 
-const app = new StationApp({
-	udp: UDP as unknown as UDPClass,
-	tcp: TCP as unknown as TCPClass,
-	listener: Listener as unknown as ListenerClass,
-	clock,
-	hash,
-	random,
-	relays: pins,
-	log: (line: string) => trace(line + "\n"),
-}, {
-	sipPort: port,
-	host,
-	rtpPorts: { first: 40000, last: 40020 },
-	rtpTimeout: 30000,
-	accounts,
-	station: STATION_DEFAULTS,
-});
-app.on((e) => {
-	if (e.type === "registration")
-		trace(`portier: account ${e.status.id} ${e.status.registered ? "registered" : "not registered"} (${e.status.lastStatus} ${e.status.lastReason})\n`);
-	else if (e.type === "door-opened")
-		trace(`portier: door ${e.relay} opened by ${e.by}\n`);
-	else if (e.type === "call")
-		trace(`portier: call ${e.call.direction} ${e.call.state}\n`);
-});
-app.start();
-if (settings.controlPort)
-	pins.listen(UDP as unknown as UDPClass, Number(settings.controlPort), app.station);
-trace(`portier: SIP on udp and tcp port ${port}\n`);
+function boot(): void {
+	const device: Device = new Device({
+		udp: UDP as unknown as UDPClass,
+		tcp: TCP as unknown as TCPClass,
+		listener: Listener as unknown as ListenerClass,
+		clock,
+		hash,
+		random,
+		token,
+		storage: Preference as unknown as PreferenceStorage,
+		http: httpPort ? { io: HTTPServer as unknown as HTTPServerClass, port: httpPort, listener: Listener as unknown as ListenerClass } : undefined,
+		page,
+		// a soft restart: everything stops and starts again from the stored configuration
+		reboot: () => device.stop(() => Timer.set(boot, 100)),
+		relays: pins,
+		log,
+	}, {
+		host,
+		sipPort,
+		rtpPorts: { first: 40000, last: 40020 },
+		rtpTimeout: 30000,
+		version: "0.1.0",
+	});
+	if (settings.account1Server) {
+		const result = device.settings.update({
+			accounts: {
+				"1": {
+					enabled: true,
+					registerName: String(settings.account1User ?? "door"),
+					password: String(settings.account1Password ?? ""),
+					server: String(settings.account1Server),
+					port: Number(settings.account1Port ?? 5060),
+					transport: String(settings.account1Transport ?? "UDP").toUpperCase(),
+					expires: Number(settings.account1Expires ?? 3600),
+				},
+			},
+		});
+		if (result.errors.length)
+			log("portier: account1 settings refused: " + result.errors.map((e) => e.field + ": " + e.message).join("; "));
+	}
+	device.start();
+	if (settings.controlPort)
+		pins.listen(UDP as unknown as UDPClass, Number(settings.controlPort), device.app.station);
+	trace(`portier: SIP on udp and tcp port ${sipPort ?? device.settings.config.sip.port}${httpPort ? ", page and API on port " + httpPort : ""}\n`);
+}
+try {
+	boot();
+}
+catch (e) {
+	trace(`portier: cannot start: ${String(e)} ${(e as Error).stack ?? ""}\n`);
+}

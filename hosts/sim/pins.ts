@@ -29,6 +29,10 @@ export class SimulatedPins implements RelayDriver {
 	/** Listen for control commands; inputs go to the station. */
 	listen(io: UDPClass, port: number, station: Station): void {
 		this.#station = station;
+		if (this.#socket) {
+			// after a reboot the station is new: the control port follows it
+			return;
+		}
 		for (const input of station.config.inputs)
 			this.#levels.set(input.id, input.activeLevel ? 0 : 1);
 		for (const relay of station.config.relays)

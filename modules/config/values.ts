@@ -38,6 +38,23 @@ export function isDialable(v: unknown): boolean {
 	return /^[A-Za-z0-9_.!~*'()&=+$,;?/%#-]+$/.test(v);
 }
 
+/**
+ * A deep copy of JSON data, made by hand: XS's JSON.stringify marks the
+ * objects it visits, which fails on tables preloaded into flash ("read only
+ * value"), so the schema and its defaults are never stringified directly.
+ */
+export function copyJson<T>(value: T): T {
+	if (Array.isArray(value))
+		return value.map((v) => copyJson(v)) as T;
+	if (value && typeof value === "object") {
+		const out: Record<string, unknown> = {};
+		for (const key of Object.keys(value))
+			out[key] = copyJson((value as Record<string, unknown>)[key]);
+		return out as T;
+	}
+	return value;
+}
+
 /** The default value of a node (a fresh, mutable copy). */
 export function defaultsOf(node: SchemaNode): unknown {
 	switch (node.kind) {
@@ -48,7 +65,7 @@ export function defaultsOf(node: SchemaNode): unknown {
 			return out;
 		}
 		case "list":
-			return JSON.parse(JSON.stringify(node.def)) as unknown;
+			return copyJson(node.def);
 		default:
 			return node.def;
 	}
@@ -160,7 +177,7 @@ export function merge(node: SchemaNode, current: unknown, patch: unknown, path: 
 	}
 	if (node.kind === "text" && node.secret && patch === null)
 		return current;
-	return JSON.parse(JSON.stringify(patch ?? null)) as unknown;
+	return copyJson(patch ?? null);
 }
 
 /** A copy safe to send out: secrets become null when set and "" when empty (write-only, SPEC §5). */

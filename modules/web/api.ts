@@ -11,7 +11,7 @@
 import type { Settings } from "../config/settings.js";
 import { DEVICE_SCHEMA } from "../config/schema.js";
 import type { FieldError } from "../config/values.js";
-import { redact } from "../config/values.js";
+import { copyJson, redact } from "../config/values.js";
 import type { StationApp } from "../station/app.js";
 import { AdminAuth, type Session } from "./auth.js";
 import type { WebAnswer, WebRequest } from "./server.js";
@@ -201,7 +201,7 @@ function protectedRoute(o: ApiOptions, request: WebRequest): WebAnswer {
 		case "status":
 			return json(200, status(o));
 		case "schema":
-			return json(200, DEVICE_SCHEMA);
+			return json(200, copyJson(DEVICE_SCHEMA));	// a copy: the preloaded table cannot be stringified in place
 		case "config/export":
 			return json(200, redact(DEVICE_SCHEMA, o.settings.config), [["content-disposition", "attachment; filename=\"portier-config.json\""]]);
 		case "password": {

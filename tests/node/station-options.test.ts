@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import net from "node:net";
 import { type AdminClient, admin, freePort, startStation } from "./helpers.js";
-import { installed, sipp } from "../interop/peers.js";
+import { installed, scenarioWith, sipp } from "../interop/peers.js";
 import { parseMessage } from "../../modules/sip/message.js";
 
 function request(method: string, port: number, transport: string, extra: string[] = []): Buffer {
@@ -130,5 +130,40 @@ describe("npm start: the station on Node", function () {
 		assert.equal(code, 0, peer.output());
 		assert.ok(sawOpen || station.output().includes("door 1 opened by dtmf"), "relay 1 released");
 		assert.match(station.output(), /door 1 opened by dtmf/);
+	});
+
+	it("the call button, configured over the API and pressed through it, group-calls three SIPp phones: the first to answer wins, the others get CANCEL", async function () {
+		if (!installed("sipp"))
+			this.skip();
+		const ports = [await freePort(), await freePort(), await freePort()];
+		const peers = [
+			sipp(scenarioWith("uas-answer-after.xml", { RING_MS: "1500" }), ports[0]),
+			sipp(scenarioWith("uas-answer-after.xml", { RING_MS: "8000" }), ports[1]),
+			sipp(scenarioWith("uas-answer-after.xml", { RING_MS: "8000" }), ports[2]),
+		];
+		try {
+			const set = await api.request("PUT", "/api/config", { station: { contacts: ports.map((p) => "127.0.0.1:" + p), callMode: "group" } });
+			assert.equal(set.status, 200, JSON.stringify(set.data));
+			await new Promise((r) => setTimeout(r, 300));
+			assert.equal((await api.request("POST", "/api/inputs/1/press")).status, 200);
+			type Status = { calls: Array<{ remote: string; state: string }> };
+			let status: Status = { calls: [] };
+			for (const deadline = Date.now() + 10000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+				status = (await api.request("GET", "/api/status")).data as Status;
+				if (status.calls.length === 1 && status.calls[0].state === "answered")
+					break;
+			}
+			assert.deepEqual(status.calls.map((c) => [c.remote, c.state]), [["<sip:127.0.0.1:" + ports[0] + ">", "answered"]], "one call left: the first to answer");
+			assert.equal(await peers[1].exited, 0, peers[1].output());
+			assert.equal(await peers[2].exited, 0, peers[2].output());
+			assert.equal((await api.request("POST", "/api/hangup")).data.ended, 1);
+			assert.equal(await peers[0].exited, 0, peers[0].output());
+			for (const p of ports.slice(1))
+				assert.match(station.output(), new RegExp(`portier: call outgoing <sip:127\\.0\\.0\\.1:${p}> ended \\(local\\)`), "cancelled");
+		}
+		finally {
+			for (const p of peers)
+				await p.stop();
+		}
 	});
 });

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import net from "node:net";
-import { freePort } from "../node/helpers.js";
+import { admin, freePort } from "../node/helpers.js";
 import { type SimRun, buildStation, findSdk, runSimulator } from "./simulator.js";
 import { type Kamailio, USERS, kamailioInstalled, startKamailio } from "../interop/kamailio.js";
 import { until } from "../interop/station.js";
@@ -24,6 +24,7 @@ describe("the station in the Moddable simulator", function () {
 	let kamailio: Kamailio | undefined;
 	let port = 0;
 	let control = 0;
+	let http = 0;
 
 	before(async function () {
 		const sdk = findSdk();
@@ -33,7 +34,8 @@ describe("the station in the Moddable simulator", function () {
 		}
 		port = await freePort();
 		control = await freePort();
-		const config: Record<string, string | number> = { sipPort: port, controlPort: control };
+		http = await freePort();
+		const config: Record<string, string | number> = { sipPort: port, controlPort: control, httpPort: http };
 		if (kamailioInstalled()) {
 			const udpPort = await freePort();
 			kamailio = await startKamailio({ udpPort, tcpPort: await freePort() });
@@ -105,6 +107,35 @@ describe("the station in the Moddable simulator", function () {
 			status = await ask("status");
 		assert.match(status, /relays 1=1/);
 		assert.match(await ask("press 9"), /^error no input 9/);
+	});
+
+	it("serves the page and the API on the SDK's HTTP server: first password, a refused and an accepted change, relay 1 opened, settings kept in Preference", async () => {
+		const base = `http://127.0.0.1:${http}`;
+		const page = await fetch(base + "/");
+		assert.equal(page.status, 200);
+		assert.match(await page.text(), /<title>portier<\/title>/);
+		assert.equal((await fetch(base + "/api/status")).status, 401);
+		const api = await admin(base);
+		const bad = await api.request("PUT", "/api/config", { station: { maxCallTime: 99999 } });
+		assert.equal(bad.status, 400);
+		assert.deepEqual(bad.data.errors, [{ field: "station.maxCallTime", message: "0-14400 seconds (0: no limit)" }]);
+		const good = await api.request("PUT", "/api/config", { station: { maxCallTime: 120 }, accounts: { "2": { label: "Zweitkonto ü" } } });
+		assert.equal(good.status, 200, JSON.stringify(good.data));
+		assert.equal(good.data.station.maxCallTime, 120);
+		assert.equal(good.data.accounts["1"].password, kamailio ? null : "", "the provisioned password is not sent back");
+		const schema = await api.request("GET", "/api/schema");
+		assert.equal(schema.data.fields.station.fields.maxCallTime.max, 14400);
+		assert.equal((await api.request("POST", "/api/relays/1/open")).status, 200);
+		const status = (await api.request("GET", "/api/status")).data;
+		assert.deepEqual(status.relays, [{ id: 1, active: true }]);
+		assert.equal((await fetch(base + "/api/config", { method: "PUT", headers: { cookie: api.cookie }, body: "{}" })).status, 403, "no CSRF token");
+		// a soft reboot reads the stored configuration back from Preference
+		assert.equal((await api.request("POST", "/api/reboot")).status, 200);
+		await until(() => (sim!.output().match(/portier: SIP on/g) ?? []).length >= 2, 10000, () => sim!.output().slice(-2000));
+		const again = await admin(base);
+		const config = (await again.request("GET", "/api/config")).data;
+		assert.equal(config.station.maxCallTime, 120);
+		assert.equal(config.accounts["2"].label, "Zweitkonto ü");
 	});
 
 	it("logs through trace()", () => {
