@@ -4,6 +4,7 @@ import { type FieldError, allowedOf, defaultsOf, merge, redact, validate } from 
 import { type DeviceConfig, accountsOf, deviceDefaults, validateDevice } from "../../modules/config/device.js";
 import { ConfigStore, type PreferenceStorage } from "../../modules/config/store.js";
 import { STATION_DEFAULTS } from "../../modules/station/config.js";
+import { leaves } from "../lib/schema.js";
 
 /** Preference in memory; `failAfter` makes the n-th write throw (a power cut in the middle of a save). */
 class MemoryStorage implements PreferenceStorage {
@@ -25,16 +26,6 @@ class MemoryStorage implements PreferenceStorage {
 			throw new Error("power cut");
 		this.data.delete(domain + "/" + key);
 	}
-}
-
-/** Every leaf of the schema with its path. */
-function leaves(node: SchemaNode, path: string, out: Array<{ path: string; node: SchemaNode }>): void {
-	if (node.kind === "object") {
-		for (const key of Object.keys(node.fields))
-			leaves(node.fields[key], path ? path + "." + key : key, out);
-	}
-	else
-		out.push({ path, node });
 }
 
 /** A value the node must refuse. */
@@ -75,8 +66,7 @@ describe("configuration schema", () => {
 	});
 
 	it("refuses a bad value of every field, naming the field and what is allowed", () => {
-		const all: Array<{ path: string; node: SchemaNode }> = [];
-		leaves(DEVICE_SCHEMA, "", all);
+		const all = leaves(DEVICE_SCHEMA);
 		ok(all.length > 60, "the schema has " + all.length + " fields");
 		for (const { path, node } of all) {
 			const { errors } = update(deviceDefaults(), patchAt(path, badValue(node)));

@@ -8,15 +8,7 @@ import { allowedOf, defaultsOf } from "../../modules/config/values.js";
 import { AdminAuth } from "../../modules/web/auth.js";
 import { nodeHash } from "../../hosts/node/platform.js";
 import { type AdminClient, admin, startStation } from "./helpers.js";
-
-function leaves(node: SchemaNode, path: string, out: Array<{ path: string; node: SchemaNode }>): void {
-	if (node.kind === "object") {
-		for (const key of Object.keys(node.fields))
-			leaves(node.fields[key], path ? path + "." + key : key, out);
-	}
-	else
-		out.push({ path, node });
-}
+import { leaves } from "../lib/schema.js";
 
 function bad(node: SchemaNode): unknown[] {
 	switch (node.kind) {
@@ -84,8 +76,7 @@ describe("configuration API (npm start)", function () {
 
 	it("answers every invalid value of the schema with 400 naming the field and its range, and changes nothing", async () => {
 		const before = (await api.request("GET", "/api/config")).data;
-		const all: Array<{ path: string; node: SchemaNode }> = [];
-		leaves(DEVICE_SCHEMA, "", all);
+		const all = leaves(DEVICE_SCHEMA);
 		let checked = 0;
 		for (const { path, node } of all) {
 			for (const value of bad(node)) {
