@@ -4,7 +4,8 @@
  * server with the API and the page. A host (Node, the simulator, a panel)
  * passes its I/O and services; nothing else differs.
  */
-import type { HTTPServerClass, ListenerClass } from "./io/types.js";
+import type { HTTPServerClass, ListenerClass, MQTTClientClass } from "./io/types.js";
+import { MqttEvents } from "./events/mqtt.js";
 import { accountsOf, sessionTimerOf } from "./config/device.js";
 import { Settings } from "./config/settings.js";
 import { ConfigStore, type PreferenceStorage } from "./config/store.js";
@@ -19,6 +20,8 @@ export interface DeviceHost extends StationHost {
 	token: () => string;
 	http?: { io: HTTPServerClass; port: number; address?: string; listener?: ListenerClass };
 	page?: { html: Uint8Array; gzip?: Uint8Array };
+	/** The MQTT client class (events and commands, when configured). */
+	mqtt?: { io: MQTTClientClass };
 	reboot?: () => void;
 }
 
@@ -41,6 +44,11 @@ export class Device {
 	readonly auth: AdminAuth;
 	readonly app: StationApp;
 	readonly web: WebServer | undefined;
+	#mqtt: MqttEvents | undefined;
+	#host: DeviceHost;
+	#options: DeviceOptions;
+	#log: (line: string) => void;
+	#running = false;
 	#recent: string[] = [];
 	#started: number;
 
@@ -68,7 +76,14 @@ export class Device {
 			userAgent: options.userAgent,
 			paging: c.paging,
 		});
-		this.settings.onChange((next) => this.app.apply({ station: next.station, accounts: accountsOf(next), sessionTimer: sessionTimerOf(next) }));
+		this.#host = host;
+		this.#options = options;
+		this.#log = log;
+		this.settings.onChange((next, previous) => {
+			this.app.apply({ station: next.station, accounts: accountsOf(next), sessionTimer: sessionTimerOf(next) });
+			if (JSON.stringify(next.mqtt) !== JSON.stringify(previous.mqtt))
+				this.#startMqtt();
+		});
 		// what happens goes to the log (and the status page's recent lines)
 		this.app.on((e) => {
 			if (e.type === "call")
@@ -96,12 +111,32 @@ export class Device {
 		this.web = host.http ? new WebServer({ http: host.http, handler: (request) => handleRequest(api, request), log }) : undefined;
 	}
 
+	/** MQTT events, connected while enabled (again with new settings). */
+	get mqtt(): MqttEvents | undefined {
+		return this.#mqtt;
+	}
+
 	start(): void {
+		this.#running = true;
 		this.app.start();
+		this.#startMqtt();
 	}
 
 	stop(done?: () => void): void {
+		this.#running = false;
+		this.#mqtt?.close();
+		this.#mqtt = undefined;
 		this.web?.close();
 		this.app.stop(done);
+	}
+
+	#startMqtt(): void {
+		this.#mqtt?.close();
+		this.#mqtt = undefined;
+		const s = this.settings.config.mqtt;
+		if (!this.#running || !s.enabled || !this.#host.mqtt)
+			return;
+		this.#mqtt = new MqttEvents({ mqtt: this.#host.mqtt, clock: this.#host.clock, app: this.app, settings: s, name: s.clientId, version: this.#options.version, log: this.#log });
+		this.#mqtt.start();
 	}
 }

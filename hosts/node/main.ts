@@ -13,6 +13,7 @@ import { gzipSync } from "node:zlib";
 import { Device } from "../../modules/device.js";
 import { nodeClock } from "./clock.js";
 import { HTTPServer } from "./http.js";
+import { MQTTClient } from "./mqtt.js";
 import { NodeStorage } from "./storage.js";
 import { Listener, TCP, TLS, UDP } from "./io.js";
 import { nodeDns, nodeHash, nodeRandom } from "./platform.js";
@@ -125,6 +126,7 @@ async function boot(): Promise<Device> {
 		storage,
 		http: { io: HTTPServer, port: flags.httpPort, address: flags.bind },
 		page,
+		mqtt: { io: MQTTClient },
 		reboot: () => {
 			log("portier: rebooting");
 			device.stop(() => boot().catch((e: Error) => {

@@ -3,6 +3,7 @@
  * between fields, and how it maps onto what the user agent and the paging
  * listener take.
  */
+import type { MqttSettings } from "../events/mqtt.js";
 import type { PagingGroup } from "../media/paging.js";
 import type { AccountConfig } from "../sip/registration.js";
 import type { SessionTimerConfig } from "../sip/ua.js";
@@ -32,6 +33,7 @@ export interface DeviceConfig {
 	accounts: { "1": AccountSettings; "2": AccountSettings };
 	sip: { port: number; sessionTimer: { enabled: boolean; expires: number; refresher: "uac" | "uas" } };
 	station: StationConfig;
+	mqtt: MqttSettings;
 	paging: { groups: PagingGroup[]; barge: number; priorityActive: boolean };
 }
 
@@ -54,6 +56,8 @@ export function validateDevice(c: DeviceConfig): FieldError[] {
 		if (!a.registerName)
 			errors.push({ field: `accounts.${id}.registerName`, message: "needed when the account is enabled: 1-64 characters allowed in a SIP user part" });
 	}
+	if (c.mqtt.enabled && !c.mqtt.host)
+		errors.push({ field: "mqtt.host", message: "needed when MQTT is enabled: an IP address or a domain name" });
 	errors.push(...validateStationConfig(c.station, "station."));
 	return errors;
 }

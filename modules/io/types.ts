@@ -148,3 +148,46 @@ export interface HTTPServerOptions {
 export interface HTTPServerClass {
 	new(options: HTTPServerOptions): { close(): void; readonly port?: number };
 }
+
+/*
+ * The MQTT client of the SDK (`embedded:network/mqtt/client`, ECMA-419 2nd
+ * edition draft): control packets arrive in onControl, a received PUBLISH in
+ * onReadable with its topic; write(data, {topic, QoS, retain}) publishes,
+ * write(null, {operation: SUBSCRIBE, items}) subscribes.
+ */
+export interface MQTTWill {
+	topic: string;
+	message: ArrayBuffer;
+	QoS?: number;
+	retain?: boolean | number;
+}
+
+export interface MQTTClientOptions {
+	host: string;
+	port?: number;
+	id?: string;
+	user?: string;
+	password?: ArrayBuffer;
+	clean?: boolean;
+	/** Keep-alive in ms (0: none). */
+	keepalive?: number;
+	will?: MQTTWill;
+	secure?: SecureOptions;
+	onControl?(this: MQTTClient, message: { operation: number; id?: number; returnCode?: number }): void;
+	onReadable?(this: MQTTClient, count: number, options: { topic: string; byteLength?: number; more?: boolean }): void;
+	onWritable?(this: MQTTClient, count: number): void;
+	onClose?(this: MQTTClient): void;
+	onError?(this: MQTTClient, error?: unknown): void;
+}
+
+export interface MQTTClient {
+	read(count?: number): ArrayBuffer | undefined;
+	write(data: ArrayBuffer | null, options: { topic?: string; QoS?: number; retain?: boolean; operation?: number; items?: Array<{ topic: string; QoS?: number }> }): number;
+	close(): void;
+}
+
+export interface MQTTClientClass {
+	new(options: MQTTClientOptions): MQTTClient;
+	readonly CONNACK: number;
+	readonly SUBSCRIBE: number;
+}

@@ -132,6 +132,11 @@ export class StationApp {
 		this.#events.push(listener);
 	}
 
+	/** Stop listening. */
+	off(listener: (e: StationEvent | { type: "call"; call: Call } | { type: "registration"; status: RegistrationStatus }) => void): void {
+		this.#events = this.#events.filter((l) => l !== listener);
+	}
+
 	start(): void {
 		this.ua.start();
 	}

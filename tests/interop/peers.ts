@@ -135,3 +135,20 @@ export function scenarioWith(name: string, replacements: Record<string, string>)
 	writeFileSync(file, text);
 	return file;
 }
+
+/** Mosquitto on 127.0.0.1:port (anonymous, no persistence), ready to take connections. */
+export async function mosquitto(port: number): Promise<Running> {
+	const dir = mkdtempSync(join(tmpdir(), "portier-mosquitto-"));
+	const conf = join(dir, "mosquitto.conf");
+	writeFileSync(conf, [`listener ${port} 127.0.0.1`, "allow_anonymous true", "persistence false", "log_dest stderr", "log_type all", ""].join("\n"));
+	const broker = run("mosquitto", ["-c", conf], { cwd: dir });
+	const deadline = Date.now() + 10000;
+	while (!/running/.test(broker.output())) {
+		if (Date.now() > deadline || broker.child.exitCode !== null) {
+			await broker.stop();
+			throw new Error("mosquitto did not start: " + broker.output());
+		}
+		await new Promise((r) => setTimeout(r, 50));
+	}
+	return broker;
+}
