@@ -6,6 +6,7 @@
  */
 import type { HTTPServerClass, ListenerClass, MQTTClientClass } from "./io/types.js";
 import { MqttEvents } from "./events/mqtt.js";
+import { ActionUrls } from "./events/action-urls.js";
 import { accountsOf, sessionTimerOf } from "./config/device.js";
 import { Settings } from "./config/settings.js";
 import { ConfigStore, type PreferenceStorage } from "./config/store.js";
@@ -45,6 +46,7 @@ export class Device {
 	readonly app: StationApp;
 	readonly web: WebServer | undefined;
 	#mqtt: MqttEvents | undefined;
+	#actionUrls: ActionUrls | undefined;
 	#host: DeviceHost;
 	#options: DeviceOptions;
 	#log: (line: string) => void;
@@ -83,6 +85,7 @@ export class Device {
 			this.app.apply({ station: next.station, accounts: accountsOf(next), sessionTimer: sessionTimerOf(next) });
 			if (JSON.stringify(next.mqtt) !== JSON.stringify(previous.mqtt))
 				this.#startMqtt();
+			this.#startActionUrls();
 		});
 		// what happens goes to the log (and the status page's recent lines)
 		this.app.on((e) => {
@@ -120,14 +123,24 @@ export class Device {
 		this.#running = true;
 		this.app.start();
 		this.#startMqtt();
+		this.#startActionUrls();
 	}
 
 	stop(done?: () => void): void {
 		this.#running = false;
 		this.#mqtt?.close();
 		this.#mqtt = undefined;
+		this.#actionUrls?.close();
+		this.#actionUrls = undefined;
 		this.web?.close();
 		this.app.stop(done);
+	}
+
+	#startActionUrls(): void {
+		this.#actionUrls?.close();
+		this.#actionUrls = undefined;
+		if (this.#running && this.#host.httpGet)
+			this.#actionUrls = new ActionUrls({ app: this.app, settings: this.settings.config.actionUrls, httpGet: this.#host.httpGet });
 	}
 
 	#startMqtt(): void {

@@ -4,6 +4,7 @@
  * listener take.
  */
 import type { MqttSettings } from "../events/mqtt.js";
+import type { ActionUrlSettings } from "../events/action-urls.js";
 import type { PagingGroup } from "../media/paging.js";
 import type { AccountConfig } from "../sip/registration.js";
 import type { SessionTimerConfig } from "../sip/ua.js";
@@ -34,6 +35,7 @@ export interface DeviceConfig {
 	sip: { port: number; sessionTimer: { enabled: boolean; expires: number; refresher: "uac" | "uas" } };
 	station: StationConfig;
 	mqtt: MqttSettings;
+	actionUrls: ActionUrlSettings;
 	paging: { groups: PagingGroup[]; barge: number; priorityActive: boolean };
 }
 

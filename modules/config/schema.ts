@@ -102,6 +102,10 @@ function number(label: string): TextNode {
 	return text(label, { max: 128, allowed: "a SIP number, a SIP URI or an IP address (1-128 characters)", dialable: true });
 }
 
+function actionUrl(label: string, placeholders: string): TextNode {
+	return text(label, { max: 240, pattern: "^(|https?://[^\\s]+)$", allowed: "empty, or an http:// or https:// URL", help: "Placeholders: " + placeholders });
+}
+
 function autoAnswer(label: string, enabled: boolean): ObjectNode {
 	return object(label, {
 		enabled: bool("Auto answer", enabled),
@@ -232,6 +236,14 @@ export const DEVICE_SCHEMA: ObjectNode = object("portier", {
 		discovery: bool("Home Assistant discovery", true),
 		discoveryPrefix: text("Discovery prefix", { max: 64, pattern: "^[^#+\\s]+$", allowed: "1-64 characters, no spaces, # or +", def: "homeassistant" }),
 	}),
+	actionUrls: object("Action URLs", {
+		ring: actionUrl("Ringing", "{remote}, {direction}"),
+		connected: actionUrl("Call connected", "{remote}, {direction}, {account}"),
+		ended: actionUrl("Call ended", "{remote}, {direction}, {reason}"),
+		doorOpened: actionUrl("Door opened", "{relay}, {by}"),
+		input: actionUrl("Input changed", "{input}, {state}"),
+		registration: actionUrl("Registration changed", "{account}, {state}"),
+	}, "An HTTP GET to the URL when it happens; placeholders are replaced."),
 	paging: object("Multicast paging", {
 		groups: list("Groups", PAGING_GROUP, 0, 10, [], "at most 10 groups"),
 		barge: int("Paging barge", 0, 10, 0, "groups that outrank a SIP call (0: none)"),
