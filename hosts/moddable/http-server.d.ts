@@ -9,3 +9,23 @@ declare module "embedded:network/http/server" {
 		readonly port: number;
 	}
 }
+
+// The SDK's ECMA-419 MQTT client (examples/io/tcp/mqttclient) and DNS
+// resolver (examples/io/udp/dns).
+declare module "embedded:network/mqtt/client" {
+	import type { MQTTClient as Client, MQTTClientOptions } from "io/types";
+	export default class MQTTClient implements Client {
+		constructor(options: MQTTClientOptions & { socket: { io: unknown }; dns: { io: unknown; servers: string[]; socket: { io: unknown } } });
+		static readonly CONNACK: number;
+		static readonly SUBSCRIBE: number;
+		read(count?: number): ArrayBuffer | undefined;
+		write(data: ArrayBuffer | null, options: object): number;
+		close(): void;
+	}
+}
+
+declare module "embedded:network/dns/resolver/udp" {
+	export default class Resolver {
+		constructor(options: object);
+	}
+}

@@ -17,7 +17,9 @@ import config from "mc/config";
 import Preference from "preference";
 import HTTPServer from "embedded:network/http/server";
 import Resource from "Resource";
-import type { Clock, HTTPServerClass, ListenerClass, TCPClass, UDPClass } from "io/types";
+import SdkMQTTClient from "embedded:network/mqtt/client";
+import Resolver from "embedded:network/dns/resolver/udp";
+import type { Clock, HTTPServerClass, ListenerClass, MQTTClientClass, MQTTClientOptions, TCPClass, UDPClass } from "io/types";
 import type { DigestAlgorithm } from "sip/digest";
 import type { PreferenceStorage } from "config/store";
 import { Device } from "device";
@@ -65,6 +67,14 @@ const log = (line: string) => trace(line + "\n");
 const pins = new SimulatedPins(clock);
 const page = { html: new Uint8Array(new Resource("page.html") as unknown as ArrayBuffer) };
 
+/** The SDK's MQTT client with this board's TCP socket and DNS resolver. */
+class MQTTClient extends SdkMQTTClient {
+	constructor(options: MQTTClientOptions) {
+		// the SDK's typings lag its client (onControl gets the message; the will takes an ArrayBuffer)
+		super({ ...options, socket: { io: TCP }, dns: { io: Resolver, servers: [String(settings.dnsServer ?? "1.1.1.1")], socket: { io: UDP } } } as unknown as ConstructorParameters<typeof SdkMQTTClient>[0]);
+	}
+}
+
 function boot(): void {
 	const device: Device = new Device({
 		udp: UDP as unknown as UDPClass,
@@ -77,6 +87,7 @@ function boot(): void {
 		storage: Preference as unknown as PreferenceStorage,
 		http: httpPort ? { io: HTTPServer as unknown as HTTPServerClass, port: httpPort, listener: Listener as unknown as ListenerClass } : undefined,
 		page,
+		mqtt: { io: MQTTClient as unknown as MQTTClientClass },
 		// a soft restart: everything stops and starts again from the stored configuration
 		reboot: () => device.stop(() => Timer.set(boot, 100)),
 		relays: pins,

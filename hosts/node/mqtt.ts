@@ -19,8 +19,8 @@ export class MQTTClient {
 		this.#client = mqtt.connect(url, {
 			clientId: o.id ?? "",
 			username: o.user,
-			password: o.password ? Buffer.from(o.password) : undefined,
-			keepalive: Math.round((o.keepalive ?? 0) / 1000),
+			password: o.password,
+			keepalive: Math.round((o.keepAlive ?? 0) / 1000),
 			clean: o.clean ?? true,
 			protocolVersion: 4,
 			reconnectPeriod: 0,

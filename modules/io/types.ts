@@ -167,10 +167,10 @@ export interface MQTTClientOptions {
 	port?: number;
 	id?: string;
 	user?: string;
-	password?: ArrayBuffer;
+	password?: string;
 	clean?: boolean;
 	/** Keep-alive in ms (0: none). */
-	keepalive?: number;
+	keepAlive?: number;
 	will?: MQTTWill;
 	secure?: SecureOptions;
 	onControl?(this: MQTTClient, message: { operation: number; id?: number; returnCode?: number }): void;

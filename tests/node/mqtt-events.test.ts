@@ -85,7 +85,7 @@ describe("MQTT events (fake client, fake clock)", () => {
 		events.start();
 		assert.equal(FakeMqtt.all.length, 1);
 		assert.deepEqual(FakeMqtt.last.options.will && { topic: FakeMqtt.last.options.will.topic, retain: FakeMqtt.last.options.will.retain }, { topic: "portier/availability", retain: true });
-		assert.equal(FakeMqtt.last.options.keepalive, 60000);
+		assert.equal(FakeMqtt.last.options.keepAlive, 60000);
 		const attempts: number[] = [];
 		for (const wait of [1, 2, 5, 10, 30, 60, 60]) {
 			FakeMqtt.last.drop();

@@ -7,7 +7,8 @@ import { admin, freePort } from "../node/helpers.js";
 import { type SimRun, buildStation, findSdk, runSimulator } from "./simulator.js";
 import { type Kamailio, USERS, kamailioInstalled, startKamailio } from "../interop/kamailio.js";
 import { until } from "../interop/station.js";
-import { installed, sipp } from "../interop/peers.js";
+import { installed, mosquitto, sipp } from "../interop/peers.js";
+import mqtt from "mqtt";
 import { parseMessage } from "../../modules/sip/message.js";
 
 function options(port: number, transport: string, localPort: number): Buffer {
@@ -136,6 +137,34 @@ describe("the station in the Moddable simulator", function () {
 		const config = (await again.request("GET", "/api/config")).data;
 		assert.equal(config.station.maxCallTime, 120);
 		assert.equal(config.accounts["2"].label, "Zweitkonto ü");
+	});
+
+	it("MQTT on the SDK's client: configured over the API, online at mosquitto, a command opens relay 1", async function () {
+		if (!installed("mosquitto", ["-h"]))
+			this.skip();
+		await new Promise((r) => setTimeout(r, 3100));	// relay 1 from the previous test has closed
+		const brokerPort = await freePort();
+		const broker = await mosquitto(brokerPort);
+		const seen: Array<{ topic: string; text: string }> = [];
+		const watcher = mqtt.connect(`mqtt://127.0.0.1:${brokerPort}`, { clientId: "watcher", reconnectPeriod: 0 });
+		try {
+			watcher.on("message", (topic, payload) => seen.push({ topic, text: payload.toString() }));
+			await new Promise<void>((resolve) => watcher.once("connect", () => watcher.subscribe(["portier/#", "homeassistant/#"], () => resolve())));
+			const api = await admin(`http://127.0.0.1:${http}`);
+			const set = await api.request("PUT", "/api/config", { mqtt: { enabled: true, host: "127.0.0.1", port: brokerPort, clientId: "simdoor" } });
+			assert.equal(set.status, 200, JSON.stringify(set.data));
+			await until(() => seen.some((m) => m.topic === "portier/availability" && m.text === "online"), 15000, () => sim!.output().slice(-2000));
+			await until(() => seen.some((m) => m.topic === "homeassistant/lock/simdoor/relay1/config"), 5000, () => JSON.stringify(seen.map((m) => m.topic)));
+			watcher.publish("portier/command/open", "1");
+			await until(() => seen.some((m) => m.topic === "portier/result"), 5000, () => sim!.output().slice(-2000));
+			assert.deepEqual(JSON.parse(seen.find((m) => m.topic === "portier/result")!.text), { command: "open", ok: true, result: "relay 1 released" });
+			assert.deepEqual((await api.request("GET", "/api/status")).data.relays, [{ id: 1, active: true }]);
+			assert.ok(seen.some((m) => m.topic === "portier/event/door" && JSON.parse(m.text).by === "mqtt"));
+		}
+		finally {
+			watcher.end(true);
+			await broker.stop();
+		}
 	});
 
 	it("logs through trace()", () => {
