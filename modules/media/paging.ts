@@ -17,7 +17,8 @@ export interface PagingGroup {
 }
 
 export interface PagingOptions {
-	udp: { io: UDPClass };
+	/** The interface address to join the groups on (default: the host's choice). */
+	udp: { io: UDPClass; address?: string };
 	clock: Clock;
 	groups: PagingGroup[];
 	/** How many of the highest-priority groups outrank a SIP call (0: none). */
@@ -50,6 +51,7 @@ export class PagingListener {
 				this.#sockets.push(new options.udp.io({
 					port: group.port,
 					multicast: group.address,
+					address: options.udp.address,
 					onReadable(count) {
 						for (let i = 0; i < count; i++) {
 							const d = this.read();

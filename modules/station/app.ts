@@ -102,7 +102,7 @@ export class StationApp {
 		if (paging && paging.groups.length) {
 			const speaker = host.speaker?.("paging");
 			this.paging = new PagingListener({
-				udp: { io: host.udp }, clock: host.clock, groups: paging.groups, barge: paging.barge, priorityActive: paging.priorityActive,
+				udp: { io: host.udp, address: config.bind && config.bind !== "0.0.0.0" ? config.bind : undefined }, clock: host.clock, groups: paging.groups, barge: paging.barge, priorityActive: paging.priorityActive,
 				inCall: () => this.ua.calls.some((c) => c.state === "answered"),
 				sink: (frame) => speaker?.(frame),
 				onPage: (group) => host.log?.(group ? `station: paging from ${group.address}:${group.port}` : "station: paging ended"),

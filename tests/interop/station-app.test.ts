@@ -2,6 +2,9 @@
 // caller keys the door code as RFC 4733 events in RTP and relay 1 opens; the
 // station's audio reaches the peer; a peer that vanishes is hung up on.
 import { power } from "../lib/signal.js";
+import dgram from "node:dgram";
+import { writeRtpHeader } from "../../modules/media/rtp.js";
+import { encode } from "../../modules/media/g711.js";
 import assert from "node:assert/strict";
 import { nodeClock } from "../../hosts/node/clock.js";
 import { Listener, TCP, TLS, UDP } from "../../hosts/node/io.js";
@@ -169,6 +172,38 @@ describe("prevent SIP hacking", function () {
 describe("the call button with SIPp callees", function () {
 	this.timeout(40000);
 	const { running, apps } = withPeers();
+
+	it("multicast paging on real sockets: an RTP page sent to the group over loopback plays on the speaker", async () => {
+		const group = { address: "239.255.42.1", port: await freePort(), priority: 1 };
+		const heard: number[] = [];
+		echoSink = (frame) => heard.push(...frame);
+		const { app } = await stationApp({ paging: { groups: [group], barge: 0, priorityActive: true } });
+		apps.push(app);
+		const sender = dgram.createSocket("udp4");
+		await new Promise<void>((r) => sender.bind(0, "127.0.0.1", () => r()));
+		sender.setMulticastInterface("127.0.0.1");
+		sender.setMulticastLoopback(true);
+		try {
+			await new Promise((r) => setTimeout(r, 200));
+			const samples = new Int16Array(160);
+			for (let i = 0; i < 50; i++) {
+				for (let j = 0; j < 160; j++)
+					samples[j] = Math.round(8000 * Math.sin(2 * Math.PI * 1000 * (i * 160 + j) / 8000));
+				const packet = new Uint8Array(12 + 160);
+				writeRtpHeader(packet, i === 0, 0, i + 1, i * 160, 0x1234);
+				encode("PCMU", samples, packet.subarray(12));
+				sender.send(packet, group.port, group.address);
+				await new Promise((r) => setTimeout(r, 20));
+			}
+			await until(() => heard.length >= 160 * 40, 3000, () => "heard " + heard.length + " samples");
+			assert.equal(app.paging?.playing?.address, group.address, "the group is playing");
+			assert.ok(power(heard.slice(0, 160 * 40), 1000) > 10 * power(heard.slice(0, 160 * 40), 600), "a 1 kHz page was heard");
+		}
+		finally {
+			sender.close();
+			echoSink = undefined;
+		}
+	});
 
 	it("group call: three SIPp UASs ring, the first to answer gets the call, the others are cancelled", async () => {
 		const ports = [await freePort(), await freePort(), await freePort()];
