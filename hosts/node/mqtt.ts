@@ -25,6 +25,8 @@ export class MQTTClient {
 			protocolVersion: 4,
 			reconnectPeriod: 0,
 			connectTimeout: 5000,
+			ca: typeof o.secure?.ca === "string" ? o.secure.ca : undefined,
+			rejectUnauthorized: true,
 			will: o.will ? { topic: o.will.topic, payload: Buffer.from(o.will.message), qos: (o.will.QoS ?? 0) as 0 | 1 | 2, retain: Boolean(o.will.retain) } : undefined,
 		});
 		this.#client.on("connect", () => o.onControl?.call(this, { operation: MQTTClient.CONNACK }));

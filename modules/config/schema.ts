@@ -121,6 +121,11 @@ function dnd(label: string): ObjectNode {
 	});
 }
 
+/** Trusted CA certificates for a TLS connection, PEM text (uploaded on the page). */
+function caCertificate(): TextNode {
+	return text("TLS CA certificate", { max: 8192, pattern: "^(|(-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\\s]+-----END CERTIFICATE-----\\s*)+)$", allowed: "empty, or PEM certificates (up to 8192 characters)", multiline: true });
+}
+
 function proxy(label: string): ObjectNode {
 	return object(label, {
 		server: text("Server", { max: 253, pattern: HOST, allowed: HOST_ALLOWED }),
@@ -143,7 +148,7 @@ function account(id: string, enabled: boolean): ObjectNode {
 		outboundProxy: proxy("Outbound proxy"),
 		backupProxy: proxy("Backup outbound proxy"),
 		keepAlive: int("NAT keep-alive", 0, 3600, 30, "seconds (0: none)"),
-		ca: text("TLS CA certificate", { max: 8192, pattern: "^(|-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\\s-]+-----END CERTIFICATE-----\\s*)$", allowed: "empty, or PEM certificates (up to 8192 characters)", multiline: true }),
+		ca: caCertificate(),
 	});
 }
 
@@ -233,6 +238,7 @@ export const DEVICE_SCHEMA: ObjectNode = object("portier", {
 		clientId: text("Client id", { max: 64, pattern: "^[A-Za-z0-9_-]+$", allowed: "1-64 of A-Z a-z 0-9 _ -", def: "portier" }),
 		baseTopic: text("Base topic", { max: 64, pattern: "^[^#+\\s]+$", allowed: "1-64 characters, no spaces, # or +", def: "portier" }),
 		keepAlive: int("Keep-alive", 0, 3600, 60, "seconds (0: none)"),
+		ca: caCertificate(),
 		discovery: bool("Home Assistant discovery", true),
 		discoveryPrefix: text("Discovery prefix", { max: 64, pattern: "^[^#+\\s]+$", allowed: "1-64 characters, no spaces, # or +", def: "homeassistant" }),
 	}),

@@ -34,6 +34,8 @@ export interface MqttSettings {
 	host: string;
 	port: number;
 	tls: boolean;
+	/** PEM text of the CA that signed the broker's certificate (empty: the host's default trust). */
+	ca: string;
 	user: string;
 	password: string;
 	clientId: string;
@@ -139,7 +141,7 @@ export class MqttEvents {
 				keepAlive: s.keepAlive * 1000,
 				clean: true,
 				will: { topic: this.#base + "/availability", message: encodeText("offline").buffer as ArrayBuffer, QoS: 0, retain: true },
-				secure: s.tls ? {} : undefined,
+				secure: s.tls ? { ca: s.ca || undefined } : undefined,
 				// callbacks of a connection that has been replaced are ignored
 				onControl(message) {
 					if (this === events.#client && message.operation === events.#o.mqtt.io.CONNACK)

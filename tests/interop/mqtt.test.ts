@@ -2,7 +2,9 @@
 // watched with the `mqtt` npm client: call button, door opening, commands,
 // Home Assistant discovery, and a broker restart.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import mqtt from "mqtt";
+import { makeCertificates } from "./kamailio.js";
 import { type AdminClient, admin, freePort, startStation } from "../node/helpers.js";
 import { type Running, installed, mosquitto, scenarioWith, sipp } from "./peers.js";
 import { until } from "./station.js";
@@ -166,5 +168,31 @@ describe("MQTT events and commands (mosquitto)", function () {
 		watcher.publish("portier/command/hangup", "");
 		await until(() => since(before, "portier/result").length === 1, 5000, () => "no answer: not subscribed again");
 		assert.match(station.output(), /mqtt: connection lost[\s\S]*again in 1 s[\s\S]*mqtt: connected/);
+	});
+
+	it("connects over TLS with the configured CA, and refuses a broker signed by another CA", async () => {
+		const certs = makeCertificates();
+		const tlsPort = await freePort();
+		const secure = await mosquitto(tlsPort, { cert: certs.cert, key: certs.key });
+		const tlsWatcher = mqtt.connect(`mqtts://127.0.0.1:${tlsPort}`, { clientId: "tls-watcher", reconnectPeriod: 0, ca: readFileSync(certs.ca, "utf8") });
+		const online: string[] = [];
+		tlsWatcher.on("message", (topic, payload) => { if (topic === "portier/availability") online.push(payload.toString()); });
+		try {
+			await new Promise<void>((resolve, reject) => {
+				tlsWatcher.once("connect", () => tlsWatcher.subscribe("portier/availability", () => resolve()));
+				tlsWatcher.once("error", reject);
+			});
+			const wrong = await api.request("PUT", "/api/config", { mqtt: { port: tlsPort, tls: true, ca: readFileSync(certs.otherCa, "utf8") } });
+			assert.equal(wrong.status, 200, JSON.stringify(wrong.data));
+			await until(() => /mqtt: cannot connect \(.*(certificate|self.signed)/i.test(station.output()), 10000, () => station.output().slice(-1500));
+			assert.equal(online.length, 0, "not connected with a CA that did not sign the broker");
+			assert.equal((await api.request("PUT", "/api/config", { mqtt: { ca: readFileSync(certs.ca, "utf8") } })).status, 200);
+			await until(() => online.includes("online"), 10000, () => station.output().slice(-1500));
+			assert.equal((await api.request("GET", "/api/config")).data.mqtt.tls, true);
+		}
+		finally {
+			tlsWatcher.end(true);
+			await secure.stop();
+		}
 	});
 });

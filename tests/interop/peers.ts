@@ -1,7 +1,7 @@
 // SIPp and baresip started by the tests on 127.0.0.1, stopped by process id.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import dgram from "node:dgram";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { root } from "../node/helpers.js";
@@ -137,10 +137,19 @@ export function scenarioWith(name: string, replacements: Record<string, string>)
 }
 
 /** Mosquitto on 127.0.0.1:port (anonymous, no persistence), ready to take connections. */
-export async function mosquitto(port: number): Promise<Running> {
+export async function mosquitto(port: number, tls?: { cert: string; key: string }): Promise<Running> {
 	const dir = mkdtempSync(join(tmpdir(), "portier-mosquitto-"));
 	const conf = join(dir, "mosquitto.conf");
-	writeFileSync(conf, [`listener ${port} 127.0.0.1`, "allow_anonymous true", "persistence false", "log_dest stderr", "log_type all", ""].join("\n"));
+	const lines = [`listener ${port} 127.0.0.1`, "allow_anonymous true", "persistence false", "log_dest stderr", "log_type all"];
+	if (tls) {
+		// started as root, mosquitto reads its files as the mosquitto user: copies it may read
+		chmodSync(dir, 0o755);
+		copyFileSync(tls.cert, join(dir, "cert.pem"));
+		copyFileSync(tls.key, join(dir, "key.pem"));
+		chmodSync(join(dir, "key.pem"), 0o644);
+		lines.push(`certfile ${join(dir, "cert.pem")}`, `keyfile ${join(dir, "key.pem")}`);
+	}
+	writeFileSync(conf, lines.join("\n") + "\n");
 	const broker = run("mosquitto", ["-c", conf], { cwd: dir });
 	const deadline = Date.now() + 10000;
 	while (!/running/.test(broker.output())) {

@@ -69,7 +69,7 @@ function fakeApp() {
 	return { app: app as unknown as StationApp, emit: (e: Parameters<Listener>[0]) => listeners.forEach((l) => l(e)), opened, listeners };
 }
 
-const SETTINGS: MqttSettings = { enabled: true, host: "127.0.0.1", port: 1883, tls: false, user: "", password: "", clientId: "door1", baseTopic: "portier", keepAlive: 60, discovery: true, discoveryPrefix: "homeassistant" };
+const SETTINGS: MqttSettings = { enabled: true, host: "127.0.0.1", port: 1883, tls: false, ca: "", user: "", password: "", clientId: "door1", baseTopic: "portier", keepAlive: 60, discovery: true, discoveryPrefix: "homeassistant" };
 
 describe("MQTT events (fake client, fake clock)", () => {
 	let clock: sinon.SinonFakeTimers;
