@@ -9,6 +9,7 @@
  */
 import type { UDPClass, UDPSocket } from "io/types";
 import type { RelayDriver, Station } from "station/station";
+import Debug from "debug";
 
 export class SimulatedPins implements RelayDriver {
 	#relays = new Map<number, boolean>();
@@ -73,6 +74,11 @@ export class SimulatedPins implements RelayDriver {
 		const station = this.#station!;
 		if (verb === "status")
 			return this.#status();
+		if (verb === "gc") {
+			// a full collection, so that heap figures read next count live objects only
+			Debug.gc();
+			return "ok";
+		}
 		const input = station.config.inputs.find((i) => i.id === Number(a));
 		if (!input)
 			return "error no input " + a;

@@ -53,6 +53,8 @@ export function findSdk(): Sdk | string {
 export interface SimRun {
 	output(): string;
 	stop(): Promise<void>;
+	/** A command line to xsbug-log's debugger console (e.g. "info instruments"). */
+	send(line: string): void;
 }
 
 /** Build the station for -p lin with manifest config overrides; returns the path of mc.so. */
@@ -76,7 +78,7 @@ export function runSimulator(sdk: Sdk, so: string, debuggerPort: number, ready: 
 		XSBUG_LOG_PORT: String(debuggerPort), XSBUG_PROJECT: home,
 	};
 	const child: ChildProcess = spawn("xvfb-run", ["-a", "node", join(sdk.moddable, "tools/xsbug-log/xsbug-log.js"), join(sdk.bin, "mcsim"), so], {
-		cwd: home, env, stdio: ["ignore", "pipe", "pipe"], detached: true,
+		cwd: home, env, stdio: ["pipe", "pipe", "pipe"], detached: true,
 	});
 	let text = "";
 	const stop = () => new Promise<void>((resolve) => {
@@ -99,7 +101,7 @@ export function runSimulator(sdk: Sdk, so: string, debuggerPort: number, ready: 
 			text += chunk.toString();
 			if (text.includes(ready)) {
 				clearTimeout(timer);
-				resolve({ output: () => text, stop });
+				resolve({ output: () => text, stop, send: (line: string) => void child.stdin!.write(line + "\n") });
 			}
 		};
 		child.stdout!.on("data", onData);

@@ -1,3 +1,4 @@
+// Declarations of SDK modules that @moddable/typings 5.6.0 lacks.
 // The SDK's ECMA-419 HTTP server (examples/io/listener/httpserver), which
 // @moddable/typings 5.6.0 does not declare: the shape modules/io/types.ts
 // describes and modules/web/server.ts uses.
@@ -27,5 +28,12 @@ declare module "embedded:network/mqtt/client" {
 declare module "embedded:network/dns/resolver/udp" {
 	export default class Resolver {
 		constructor(options: object);
+	}
+}
+
+// The SDK's debug module (modules/base/debug): a full garbage collection.
+declare module "debug" {
+	export default class Debug {
+		static gc(enable?: boolean): void;
 	}
 }
