@@ -171,3 +171,30 @@ describe("the station in the Moddable simulator", function () {
 		assert.match(sim!.output(), /portier: SIP on udp and tcp port \d+/);
 	});
 });
+
+describe("the station in the Moddable simulator, registering over TCP", function () {
+	this.timeout(360000);
+	let sim: SimRun | undefined;
+	let kamailio: Kamailio | undefined;
+
+	before(async function () {
+		const sdk = findSdk();
+		if (typeof sdk === "string" || !kamailioInstalled()) {
+			process.stdout.write(`\n  sim tcp: skipped: ${typeof sdk === "string" ? sdk : "kamailio is not installed"}\n`);
+			this.skip();
+		}
+		const tcpPort = await freePort();
+		kamailio = await startKamailio({ udpPort: await freePort(), tcpPort });
+		const so = buildStation(sdk, { sipPort: await freePort(), httpPort: 0, account1Server: "127.0.0.1", account1Port: tcpPort, account1User: "door", account1Password: USERS.door, account1Transport: "tcp", account1Expires: 60 });
+		sim = await runSimulator(sdk, so, await freePort(), "portier: SIP on");
+	});
+	after(async () => {
+		await sim?.stop();
+		await kamailio?.stop();
+	});
+
+	it("registers to Kamailio over TCP with digest authentication", async () => {
+		await until(() => /portier: account 1 registered \(200 OK\)/.test(sim!.output()), 15000, () => sim!.output());
+		await until(() => /registered sip:door@127.0.0.1 from 127.0.0.1:\d+ over tcp/.test(kamailio!.output()), 5000, () => kamailio!.output().slice(-1000));
+	});
+});
