@@ -12,6 +12,7 @@ import { Dialog, routeSet } from "./dialog.js";
 import { H } from "./names.js";
 import type { SipMessage } from "./message.js";
 import { type AccountConfig, Registration, type RegistrationStatus } from "./registration.js";
+import type { Registrar } from "./registrar.js";
 import { type AudioSession, type LocalMedia, type SessionDescription, acceptAnswer, createAnswer, createOffer, parseSdp } from "./sdp.js";
 import { type HeaderList, type OutgoingRequest, createResponse } from "./serialize.js";
 import { SipStack, type RequestSpec, type StackOptions } from "./stack.js";
@@ -43,6 +44,8 @@ export interface UserAgentOptions extends Omit<StackOptions, "onRequest" | "onSt
 	onCallState?(call: Call): void;
 	onDtmf?(call: Call, digit: string, method: "info"): void;
 	onRegistration?(status: RegistrationStatus): void;
+	/** The built-in registrar: REGISTER requests are answered by it (absent: 405). */
+	registrar?: Registrar;
 	/** Decide on an incoming request before anything rings ("Prevent SIP hacking"): return a status to refuse it. */
 	screen?(request: SipMessage, source: Source): number | undefined;
 }
@@ -51,9 +54,9 @@ export type CallState = "calling" | "ringing" | "answered" | "ended";
 
 export const STATION_METHODS: readonly string[] = Object.freeze(["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "UPDATE"]);
 
-function capabilities(sessionTimer: boolean): UasCapabilities {
+function capabilities(sessionTimer: boolean, registrar = false): UasCapabilities {
 	return {
-		methods: STATION_METHODS,
+		methods: registrar ? STATION_METHODS.concat("REGISTER") : STATION_METHODS,
 		schemes: ["sip", "sips"],
 		extensions: sessionTimer ? ["timer"] : [],
 		contentTypes: ["application/sdp", "application/dtmf-relay", "application/dtmf"],
@@ -142,7 +145,7 @@ export class UserAgent {
 	constructor(options: UserAgentOptions) {
 		this.#options = options;
 		this.#maxCalls = options.maxCalls ?? 4;
-		this.#caps = capabilities(options.sessionTimer?.enabled ?? false);
+		this.#caps = capabilities(options.sessionTimer?.enabled ?? false, options.registrar !== undefined);
 		this.stack = new SipStack({
 			...options,
 			onRequest: (request, source, tx) => this.#guard(() => this.#request(request, source, tx)),
@@ -196,7 +199,7 @@ export class UserAgent {
 	/** Session timer settings for calls from now on. */
 	set sessionTimer(config: SessionTimerConfig | undefined) {
 		this.#options = { ...this.#options, sessionTimer: config };
-		this.#caps = capabilities(config?.enabled ?? false);
+		this.#caps = capabilities(config?.enabled ?? false, this.#options.registrar !== undefined);
 	}
 
 	/** Un-REGISTER every account, end every call, then close the sockets. */
@@ -483,6 +486,13 @@ export class UserAgent {
 			case "OPTIONS":
 				tx.respond(200, { toTag: this.stack.tag(), headers: this.#capabilityHeaders() });
 				return;
+			case "REGISTER":
+				if (this.#options.registrar) {
+					const answer = this.#options.registrar.handle(request, source);
+					tx.respond(answer.status, { toTag: this.stack.tag(), reason: answer.reason, headers: answer.headers });
+					return;
+				}
+				break;
 		}
 		// BYE, INFO, UPDATE need a dialog
 		tx.respond(481, { toTag: this.stack.tag() });
