@@ -7,6 +7,7 @@
 import type { HTTPServerClass, ListenerClass, MQTTClientClass } from "./io/types.js";
 import { MqttEvents } from "./events/mqtt.js";
 import { ActionUrls } from "./events/action-urls.js";
+import { Registrar } from "./sip/registrar.js";
 import { accountsOf, sessionTimerOf } from "./config/device.js";
 import { Settings } from "./config/settings.js";
 import { ConfigStore, type PreferenceStorage } from "./config/store.js";
@@ -86,6 +87,8 @@ export class Device {
 			if (JSON.stringify(next.mqtt) !== JSON.stringify(previous.mqtt))
 				this.#startMqtt();
 			this.#startActionUrls();
+			if (JSON.stringify(next.server) !== JSON.stringify(previous.server))
+				this.#startRegistrar();
 		});
 		// what happens goes to the log (and the status page's recent lines)
 		this.app.on((e) => {
@@ -124,6 +127,7 @@ export class Device {
 		this.app.start();
 		this.#startMqtt();
 		this.#startActionUrls();
+		this.#startRegistrar();
 	}
 
 	stop(done?: () => void): void {
@@ -132,8 +136,26 @@ export class Device {
 		this.#mqtt = undefined;
 		this.#actionUrls?.close();
 		this.#actionUrls = undefined;
+		this.app.ua.registrar?.close();
+		this.app.ua.registrar = undefined;
 		this.web?.close();
 		this.app.stop(done);
+	}
+
+	/** The built-in SIP server: indoor units register to the station (SPEC §4). New settings start it afresh. */
+	#startRegistrar(): void {
+		this.app.ua.registrar?.close();
+		this.app.ua.registrar = undefined;
+		const s = this.settings.config.server;
+		if (!this.#running || !s.enabled)
+			return;
+		const host = this.#host;
+		this.app.ua.registrar = new Registrar({
+			clock: host.clock, hash: host.hash, random: host.random, realm: s.realm, limit: s.limit,
+			defaultExpires: s.expires, maxExpires: Math.max(3600, s.expires),
+			password: (user) => this.settings.config.server.subscribers.find((x) => x.user === user)?.password,
+			log: this.#log,
+		});
 	}
 
 	#startActionUrls(): void {

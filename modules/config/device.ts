@@ -36,6 +36,7 @@ export interface DeviceConfig {
 	station: StationConfig;
 	mqtt: MqttSettings;
 	actionUrls: ActionUrlSettings;
+	server: { enabled: boolean; realm: string; limit: number; expires: number; subscribers: Array<{ user: string; password: string }> };
 	paging: { groups: PagingGroup[]; barge: number; priorityActive: boolean };
 }
 
@@ -58,6 +59,11 @@ export function validateDevice(c: DeviceConfig): FieldError[] {
 		if (!a.registerName)
 			errors.push({ field: `accounts.${id}.registerName`, message: "needed when the account is enabled: 1-64 characters allowed in a SIP user part" });
 	}
+	const users = c.server.subscribers.map((s) => s.user);
+	users.forEach((u, i) => {
+		if (users.indexOf(u) !== i)
+			errors.push({ field: `server.subscribers[${i}].user`, message: "1-32 of A-Z a-z 0-9 _ . -, each once" });
+	});
 	if (c.mqtt.enabled && !c.mqtt.host)
 		errors.push({ field: "mqtt.host", message: "needed when MQTT is enabled: an IP address or a domain name" });
 	errors.push(...validateStationConfig(c.station, "station."));

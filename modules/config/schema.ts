@@ -60,6 +60,8 @@ export interface ListNode extends Common {
 	max: number;
 	def: readonly unknown[];
 	allowed: string;
+	/** The field that identifies an item (its secrets follow it when the list is sent back). */
+	key?: string;
 }
 
 export interface ObjectNode extends Common {
@@ -85,8 +87,8 @@ function text(label: string, o: { def?: string; max: number; pattern?: string; a
 	return Object.freeze({ kind: "text", label, def: o.def ?? "", max: o.max, pattern: o.pattern, allowed: o.allowed, secret: o.secret, multiline: o.multiline, dialable: o.dialable, help: o.help });
 }
 
-function list(label: string, of: SchemaNode, min: number, max: number, def: readonly unknown[], allowed: string, help?: string): ListNode {
-	return Object.freeze({ kind: "list", label, of, min, max, def: Object.freeze(def.slice()), allowed, help });
+function list(label: string, of: SchemaNode, min: number, max: number, def: readonly unknown[], allowed: string, help?: string, key?: string): ListNode {
+	return Object.freeze({ kind: "list", label, of, min, max, def: Object.freeze(def.slice()), allowed, help, key });
 }
 
 function object(label: string, fields: Record<string, SchemaNode>, help?: string): ObjectNode {
@@ -250,6 +252,16 @@ export const DEVICE_SCHEMA: ObjectNode = object("portier", {
 		input: actionUrl("Input changed", "{input}, {state}"),
 		registration: actionUrl("Registration changed", "{account}, {state}"),
 	}, "An HTTP GET to the URL when it happens; placeholders are replaced."),
+	server: object("Built-in SIP server", {
+		enabled: bool("Enabled", false, "Indoor units and phones register to the station itself."),
+		realm: text("Realm", { max: 64, pattern: "^[A-Za-z0-9.-]+$", allowed: "1-64 of A-Z a-z 0-9 . -", def: "portier" }),
+		limit: int("Subscriber places", 1, 50, 8, "(concurrent registrations)"),
+		expires: int("Expire seconds", 60, 3600, 360, "seconds"),
+		subscribers: list("Subscribers", object("Subscriber", {
+			user: text("User name (extension)", { max: 32, pattern: "^[A-Za-z0-9_.-]+$", allowed: "1-32 of A-Z a-z 0-9 _ . -" }),
+			password: text("Password", { max: 64, pattern: "^[^\\x00-\\x1f]{8,64}$", allowed: "8-64 printable characters", secret: true }),
+		}), 0, 50, [], "at most 50 subscribers", undefined, "user"),
+	}),
 	paging: object("Multicast paging", {
 		groups: list("Groups", PAGING_GROUP, 0, 10, [], "at most 10 groups"),
 		barge: int("Paging barge", 0, 10, 0, "groups that outrank a SIP call (0: none)"),

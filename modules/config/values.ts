@@ -177,6 +177,23 @@ export function merge(node: SchemaNode, current: unknown, patch: unknown, path: 
 	}
 	if (node.kind === "text" && node.secret && patch === null)
 		return current;
+	if (node.kind === "list" && node.key && node.of.kind === "object" && Array.isArray(patch) && Array.isArray(current)) {
+		// items sent back keep the secrets of the stored item with the same key
+		const key = node.key;
+		const fields = node.of.fields;
+		return patch.map((item: unknown) => {
+			if (!isRecord(item))
+				return copyJson(item);
+			const stored = (current as unknown[]).find((c) => isRecord(c) && c[key] === item[key]) as Record<string, unknown> | undefined;
+			const out: Record<string, unknown> = copyJson(item);
+			for (const name of Object.keys(fields)) {
+				const f = fields[name];
+				if (f.kind === "text" && f.secret && out[name] === null)
+					out[name] = stored ? stored[name] : null;
+			}
+			return out;
+		});
+	}
 	return copyJson(patch ?? null);
 }
 

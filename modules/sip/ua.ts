@@ -196,6 +196,16 @@ export class UserAgent {
 		});
 	}
 
+	/** The built-in registrar (undefined: REGISTER is refused with 405). */
+	set registrar(registrar: Registrar | undefined) {
+		this.#options = { ...this.#options, registrar };
+		this.#caps = capabilities(this.#options.sessionTimer?.enabled ?? false, registrar !== undefined);
+	}
+
+	get registrar(): Registrar | undefined {
+		return this.#options.registrar;
+	}
+
 	/** Session timer settings for calls from now on. */
 	set sessionTimer(config: SessionTimerConfig | undefined) {
 		this.#options = { ...this.#options, sessionTimer: config };

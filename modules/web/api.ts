@@ -305,6 +305,7 @@ function status(o: ApiOptions): unknown {
 		calls: app.ua.calls.map((c) => ({ id: c.id, direction: c.direction, remote: c.remote, state: c.state, account: c.account ?? null, startedAt: c.startedAt, answeredAt: c.answeredAt || null })),
 		relays: app.station.relayStates(),
 		inputs: app.station.inputStates(),
+		subscribers: (app.ua.registrar?.bindings ?? []).map((b) => ({ user: b.user, contact: b.contact, address: b.source.address + ":" + b.source.port, transport: b.source.transport, userAgent: b.userAgent, expiresAt: b.expiresAt })),
 		dnd: app.station.config.dnd,
 		log: o.recentLog ? o.recentLog() : [],
 	};
