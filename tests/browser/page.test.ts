@@ -152,8 +152,8 @@ describe("configuration page (Chromium)", function () {
 		await page.screenshot({ path: join(ARTIFACTS, "page-schedule.png"), fullPage: true });
 	});
 
-	it("the other pages render: Call Feature, Multicast, Maintenance", async () => {
-		for (const id of ["feature", "multicast", "maintenance"]) {
+	it("the other pages render: Call Feature, Multicast, MQTT, Built-in Server, Maintenance", async () => {
+		for (const id of ["feature", "multicast", "mqtt", "server", "maintenance"]) {
 			await tab(id);
 			await page.screenshot({ path: join(ARTIFACTS, `page-${id}.png`), fullPage: true });
 		}
