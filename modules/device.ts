@@ -104,7 +104,7 @@ export class Device {
 			if (e.type !== "dnd")
 				return;
 			const dnd = { ...this.settings.config.station.dnd };
-			dnd[e.account as "1" | "2" | "ip"] = { ...dnd[e.account as "1" | "2" | "ip"], enabled: e.enabled };
+			dnd[e.account] = { ...dnd[e.account], enabled: e.enabled };
 			const result = this.settings.update({ station: { dnd } });
 			if (result.errors.length || result.failure)
 				log("config: cannot keep DND: " + (result.failure ?? result.errors[0].message));

@@ -8,7 +8,7 @@ import type { Log } from "../io/types.js";
 import { type DeviceConfig, deviceDefaults, validateDevice } from "./device.js";
 import { DEVICE_SCHEMA } from "./schema.js";
 import type { ConfigStore } from "./store.js";
-import { type FieldError, merge } from "./values.js";
+import { type FieldError, merge, withDefaults } from "./values.js";
 
 export interface UpdateResult {
 	errors: FieldError[];
@@ -46,12 +46,12 @@ export class Settings {
 		return this.#commit(this.#config, patch);
 	}
 
-	/** Import a whole configuration: what it leaves out gets the default; secrets sent as null are kept. */
+	/**
+	 * Import a whole configuration: what it leaves out gets the default;
+	 * secrets sent as null (as an export writes them) are kept, in lists too.
+	 */
 	replace(config: unknown): UpdateResult {
-		const base = deviceDefaults();
-		base.accounts["1"].password = this.#config.accounts["1"].password;
-		base.accounts["2"].password = this.#config.accounts["2"].password;
-		return this.#commit(base, config);
+		return this.#commit(this.#config, withDefaults(DEVICE_SCHEMA, config));
 	}
 
 	/** Factory reset: the stored copy goes, the defaults apply. */

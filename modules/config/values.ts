@@ -197,6 +197,20 @@ export function merge(node: SchemaNode, current: unknown, patch: unknown, path: 
 	return copyJson(patch ?? null);
 }
 
+/**
+ * A whole value from one that may leave fields out: every object field the
+ * value lacks gets its default (an import: "what the file leaves out gets its
+ * default"). Fields the schema does not know stay, for merge to refuse.
+ */
+export function withDefaults(node: SchemaNode, value: unknown): unknown {
+	if (node.kind !== "object" || !isRecord(value))
+		return value;
+	const out: Record<string, unknown> = { ...value };
+	for (const key of Object.keys(node.fields))
+		out[key] = hasOwn(value, key) ? withDefaults(node.fields[key], value[key]) : defaultsOf(node.fields[key]);
+	return out;
+}
+
 /** A copy safe to send out: secrets become null when set and "" when empty (write-only, SPEC §5). */
 export function redact(node: SchemaNode, value: unknown): Json {
 	if (node.kind === "object") {
@@ -239,17 +253,6 @@ export function repair(node: SchemaNode, value: unknown, path: string, reset: st
 	if (value !== undefined)
 		reset.push(path);
 	return defaultsOf(node);
-}
-
-/** Find the node of a dotted path ("station.relays"), or undefined. */
-export function nodeAt(root: ObjectNode, path: string): SchemaNode | undefined {
-	let node: SchemaNode = root;
-	for (const part of path.split(".")) {
-		if (node.kind !== "object" || !hasOwn(node.fields, part))
-			return undefined;
-		node = node.fields[part];
-	}
-	return node;
 }
 
 /** Reset the field at a path ("station.inputs[0].relay") to its default, in place. */

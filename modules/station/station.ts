@@ -29,7 +29,7 @@ export type StationEvent =
 	| { type: "wrong-code"; call: Call; count: number }
 	| { type: "dialing"; destinations: string[] }
 	| { type: "input"; input: number; active: boolean }
-	| { type: "dnd"; account: string; enabled: boolean };
+	| { type: "dnd"; account: "1" | "2" | "ip"; enabled: boolean };
 
 export interface StationOptions {
 	dialer: Dialer;

@@ -8,7 +8,7 @@
  * token in `x-csrf-token`, and a request whose Origin is another site is
  * refused outright (SPEC §5).
  */
-import type { Settings } from "../config/settings.js";
+import type { Settings, UpdateResult } from "../config/settings.js";
 import { DEVICE_SCHEMA } from "../config/schema.js";
 import type { FieldError } from "../config/values.js";
 import { copyJson, redact } from "../config/values.js";
@@ -40,8 +40,13 @@ function error(status: number, message: string, errors?: FieldError[]): WebAnswe
 	return json(status, errors ? { error: message, errors } : { error: message });
 }
 
-function fieldErrors(errors: FieldError[]): WebAnswer {
-	return error(400, errors.map((e) => e.field + ": " + e.message).join("; "), errors);
+/** The answer to a configuration change: 400 with every field error, 500 when storage failed, else the new configuration. */
+function savedAnswer(o: ApiOptions, result: UpdateResult): WebAnswer {
+	if (result.errors.length)
+		return error(400, result.errors.map((e) => e.field + ": " + e.message).join("; "), result.errors);
+	if (result.failure)
+		return error(500, "cannot save: " + result.failure);
+	return json(200, redact(DEVICE_SCHEMA, o.settings.config));
 }
 
 function parseObject(body: string): Record<string, unknown> | WebAnswer {
@@ -242,12 +247,10 @@ function protectedRoute(o: ApiOptions, request: WebRequest): WebAnswer {
 		case "config": {
 			if (request.method === "GET")
 				return json(200, redact(DEVICE_SCHEMA, o.settings.config));
-			const result = o.settings.update(fields);
-			return result.errors.length ? fieldErrors(result.errors) : result.failure ? error(500, "cannot save: " + result.failure) : json(200, redact(DEVICE_SCHEMA, o.settings.config));
+			return savedAnswer(o, o.settings.update(fields));
 		}
 		case "config/import": {
-			const result = o.settings.replace(fields);
-			return result.errors.length ? fieldErrors(result.errors) : result.failure ? error(500, "cannot save: " + result.failure) : json(200, redact(DEVICE_SCHEMA, o.settings.config));
+			return savedAnswer(o, o.settings.replace(fields));
 		}
 		case "relays/open": {
 			const id = Number(parts[2]);

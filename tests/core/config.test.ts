@@ -3,6 +3,7 @@ import { DEVICE_SCHEMA, type SchemaNode, STATION_SCHEMA } from "../../modules/co
 import { type FieldError, allowedOf, defaultsOf, merge, redact, validate } from "../../modules/config/values.js";
 import { type DeviceConfig, accountsOf, deviceDefaults, validateDevice } from "../../modules/config/device.js";
 import { ConfigStore, type PreferenceStorage } from "../../modules/config/store.js";
+import { Settings } from "../../modules/config/settings.js";
 import { STATION_DEFAULTS } from "../../modules/station/config.js";
 import { leaves } from "../lib/schema.js";
 
@@ -101,6 +102,37 @@ describe("configuration schema", () => {
 		equal(accountsOf(again.config)[0].password, "s3cret");
 		equal(accountsOf(again.config)[0].enabled, true);
 		equal(accountsOf(again.config)[1].enabled, false);
+	});
+});
+
+describe("configuration import", () => {
+	it("an exported file imports back with every secret kept (accounts, MQTT, subscribers); what it leaves out gets its default", () => {
+		const settings = new Settings({ store: new ConfigStore({ storage: new MemoryStorage() }) });
+		const set = settings.update({
+			accounts: { "1": { enabled: true, server: "127.0.0.1", registerName: "door", password: "acc-secret" } },
+			mqtt: { password: "mqtt-secret" },
+			server: { subscribers: [{ user: "8001", password: "pw-8001-x" }, { user: "8002", password: "pw-8002-x" }] },
+			station: { maxCallTime: 120 },
+		});
+		deepEqual(set.errors, []);
+		const exported = redact(DEVICE_SCHEMA, settings.config) as { accounts: unknown; server: { subscribers: unknown[] } };
+		equal(JSON.stringify(exported).indexOf("secret"), -1);
+		// the subscribers in another order: each keeps its own password
+		exported.server.subscribers.reverse();
+		deepEqual(settings.replace(exported).errors, []);
+		equal(settings.config.accounts["1"].password, "acc-secret");
+		equal(settings.config.mqtt.password, "mqtt-secret");
+		deepEqual(settings.config.server.subscribers, [{ user: "8002", password: "pw-8002-x" }, { user: "8001", password: "pw-8001-x" }]);
+		equal(settings.config.station.maxCallTime, 120);
+		const partial = settings.replace({ accounts: exported.accounts });
+		deepEqual(partial.errors, []);
+		equal(settings.config.station.maxCallTime, 300, "a section the file leaves out gets its defaults");
+		equal(settings.config.mqtt.password, "", "so does a secret it leaves out");
+		equal(settings.config.accounts["1"].password, "acc-secret");
+		const before = JSON.stringify(settings.config);
+		deepEqual(settings.replace({ station: { callMode: "loud" } }).errors.map((e) => e.field), ["station.callMode"]);
+		deepEqual(settings.replace({ stations: {} }).errors.map((e) => e.field), ["stations"]);
+		equal(JSON.stringify(settings.config), before, "a refused import changes nothing");
 	});
 });
 
