@@ -169,6 +169,9 @@ describe("configuration page (Chromium)", function () {
 		while ((station.output().match(/portier: SIP on/g) ?? []).length < 2 && Date.now() < deadline)
 			await new Promise((r) => setTimeout(r, 100));
 		assert.match(station.output(), /portier: rebooting/);
+		// the page notices the station is back (our session is gone) and asks to log in
+		await page.waitForSelector("#login-password", { timeout: 10000 });
+		assert.equal(await page.$("#login-again"), null, "a login, not a first-password form");
 		// and a real power cycle: the process ends and starts again on the same state directory
 		await station.stop();
 		station = await startStation({ state: station.state, sipPort: station.sipPort, httpPort: station.httpPort });
