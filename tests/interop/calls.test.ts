@@ -14,7 +14,7 @@ import { parseMessage } from "../../modules/sip/message.js";
 import type { UDPOptions } from "../../modules/io/types.js";
 import { freePort } from "../node/helpers.js";
 import { until } from "./station.js";
-import { type Running, installed, lossyRelay, sipp, baresip } from "./peers.js";
+import { type Running, baresip, installed, lossyRelay, sipp, withPeers } from "./peers.js";
 import { type Kamailio, USERS, kamailioInstalled, startKamailio } from "./kamailio.js";
 
 interface SentRecord { at: number; text: string }
@@ -59,20 +59,7 @@ function sentOf(sent: SentRecord[], startLine: RegExp): SentRecord[] {
 
 describe("calls with SIPp", function () {
 	this.timeout(40000);
-	const running: Running[] = [];
-	const agents: UserAgent[] = [];
-	before(function () {
-		if (!installed("sipp")) {
-			process.stdout.write("\n  interop: skipped: sipp is not installed\n");
-			this.skip();
-		}
-	});
-	afterEach(async () => {
-		for (const r of running.splice(0))
-			await r.stop();
-		for (const a of agents.splice(0))
-			a.stack.close();
-	});
+	const { running, started: agents } = withPeers<UserAgent>((a) => a.stack.close());
 
 	it("a SIPp UAC calls the station: answered, then ended by the caller's BYE", async () => {
 		const s = await station();
@@ -87,32 +74,31 @@ describe("calls with SIPp", function () {
 		assert.equal(s.calls[0].audio?.codec.name, "PCMU");
 	});
 
-	it("the station calls a SIPp UAS directly by IP and hangs up with BYE", async () => {
+	/** Call a SIPp UAS directly, dialling `host` and its port; answered, then hung up with BYE. */
+	async function directCall(host: string): Promise<SentRecord[]> {
 		const s = await station();
 		agents.push(s.ua);
 		const sippPort = await freePort();
 		const peer = sipp("uas", sippPort);
 		running.push(peer);
 		await new Promise((r) => setTimeout(r, 300));
-		const call = s.ua.call("127.0.0.1:" + sippPort)!;
+		const call = s.ua.call(host + ":" + sippPort)!;
 		await until(() => call.state === "answered", 10000, () => call.state + " " + call.endReason);
 		call.hangup();
 		assert.equal(await peer.exited, 0, peer.output());
-		assert.equal(sentOf(s.sent, /^ACK /).length, 1);
-		assert.equal(sentOf(s.sent, /^BYE /).length, 1);
+		return s.sent;
+	}
+
+	it("the station calls a SIPp UAS directly by IP and hangs up with BYE", async () => {
+		const sent = await directCall("127.0.0.1");
+		assert.equal(sentOf(sent, /^ACK /).length, 1);
+		assert.equal(sentOf(sent, /^BYE /).length, 1);
 	});
 
 	it("keypad form 127*0*0*1 dials the same direct IP call", async () => {
-		const s = await station();
-		agents.push(s.ua);
-		const sippPort = await freePort();
-		const peer = sipp("uas", sippPort);
-		running.push(peer);
-		await new Promise((r) => setTimeout(r, 300));
-		const call = s.ua.call("127*0*0*1:" + sippPort)!;
-		await until(() => call.state === "answered", 10000, () => call.state);
-		call.hangup();
-		assert.equal(await peer.exited, 0);
+		const sent = await directCall("127*0*0*1");
+		assert.equal(sentOf(sent, /^ACK /).length, 1);
+		assert.equal(sentOf(sent, /^BYE /).length, 1);
 	});
 
 	it("a lost INVITE is retransmitted after T1 (Timer A)", async () => {

@@ -161,3 +161,25 @@ export async function mosquitto(port: number, tls?: { cert: string; key: string 
 	}
 	return broker;
 }
+
+/**
+ * For a suite that needs SIPp (skipped, saying so, without it): the peers and
+ * the stations each test starts, stopped after it.
+ */
+export function withPeers<T>(stop: (started: T) => void): { running: Running[]; started: T[] } {
+	const running: Running[] = [];
+	const started: T[] = [];
+	before(function () {
+		if (!installed("sipp")) {
+			process.stdout.write("\n  interop: skipped: sipp is not installed\n");
+			this.skip();
+		}
+	});
+	afterEach(async () => {
+		for (const r of running.splice(0))
+			await r.stop();
+		for (const s of started.splice(0))
+			stop(s);
+	});
+	return { running, started };
+}

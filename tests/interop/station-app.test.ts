@@ -14,7 +14,7 @@ import { STATION_DEFAULTS } from "../../modules/station/config.js";
 import type { Call } from "../../modules/sip/ua.js";
 import { freePort } from "../node/helpers.js";
 import { until } from "./station.js";
-import { type Running, installed, scenarioWith, sipp } from "./peers.js";
+import { scenarioWith, sipp, withPeers } from "./peers.js";
 
 let echoSink: ((frame: Int16Array) => void) | undefined;
 
@@ -43,28 +43,9 @@ async function stationApp(overrides: Partial<StationAppConfig> = {}) {
 	return { app, sipPort, relays, calls };
 }
 
-/** The peers and stations a test starts, stopped after it; the suite is skipped without SIPp. */
-function withPeers(): { running: Running[]; apps: StationApp[] } {
-	const running: Running[] = [];
-	const apps: StationApp[] = [];
-	before(function () {
-		if (!installed("sipp")) {
-			process.stdout.write("\n  interop: skipped: sipp is not installed\n");
-			this.skip();
-		}
-	});
-	afterEach(async () => {
-		for (const r of running.splice(0))
-			await r.stop();
-		for (const a of apps.splice(0))
-			a.stop();
-	});
-	return { running, apps };
-}
-
 describe("the station with real peers", function () {
 	this.timeout(40000);
-	const { running, apps } = withPeers();
+	const { running, started: apps } = withPeers<StationApp>((a) => a.stop());
 
 	it("a SIPp caller is auto-answered and keys the door code in RTP (RFC 4733): relay 1 opens for its hold time", async () => {
 		const { app, sipPort, relays, calls } = await stationApp();
@@ -142,7 +123,7 @@ describe("the station with real peers", function () {
 
 describe("prevent SIP hacking", function () {
 	this.timeout(30000);
-	const { running, apps } = withPeers();
+	const { running, started: apps } = withPeers<StationApp>((a) => a.stop());
 
 	it("with the whitelist on, an INVITE from an unknown source is refused 403 and nothing rings", async () => {
 		const { app, sipPort, relays, calls } = await stationApp({ station: { ...STATION_DEFAULTS, preventSipHacking: true, whitelist: ["192.0.2.99"] } });
@@ -171,7 +152,7 @@ describe("prevent SIP hacking", function () {
 
 describe("the call button with SIPp callees", function () {
 	this.timeout(40000);
-	const { running, apps } = withPeers();
+	const { running, started: apps } = withPeers<StationApp>((a) => a.stop());
 
 	it("multicast paging on real sockets: an RTP page sent to the group over loopback plays on the speaker", async () => {
 		const group = { address: "239.255.42.1", port: await freePort(), priority: 1 };
