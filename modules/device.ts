@@ -117,11 +117,6 @@ export class Device {
 		this.web = host.http ? new WebServer({ http: host.http, handler: (request) => handleRequest(api, request), log }) : undefined;
 	}
 
-	/** MQTT events, connected while enabled (again with new settings). */
-	get mqtt(): MqttEvents | undefined {
-		return this.#mqtt;
-	}
-
 	start(): void {
 		this.#running = true;
 		this.app.start();
