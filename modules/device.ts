@@ -7,7 +7,7 @@
 import type { HTTPServerClass, ListenerClass, MQTTClientClass } from "./io/types.js";
 import { MqttEvents } from "./events/mqtt.js";
 import { ActionUrls } from "./events/action-urls.js";
-import { Registrar } from "./sip/registrar.js";
+import { Registrar, type RegistrarSettings } from "./sip/registrar.js";
 import { accountsOf, sessionTimerOf } from "./config/device.js";
 import { Settings } from "./config/settings.js";
 import { ConfigStore, type PreferenceStorage } from "./config/store.js";
@@ -137,20 +137,33 @@ export class Device {
 		this.app.stop(done);
 	}
 
-	/** The built-in SIP server: indoor units register to the station (SPEC §4). New settings start it afresh. */
+	/**
+	 * The built-in SIP server: indoor units register to the station (SPEC §4).
+	 * New settings apply at once; the units stay registered unless the realm
+	 * changed (their credentials then no longer fit) or they may no longer join.
+	 */
 	#startRegistrar(): void {
-		this.app.ua.registrar?.close();
-		this.app.ua.registrar = undefined;
 		const s = this.settings.config.server;
-		if (!this.#running || !s.enabled)
+		const ua = this.app.ua;
+		const settings: RegistrarSettings = {
+			realm: s.realm, limit: s.limit, subscribers: s.subscribers, defaultExpires: s.expires, maxExpires: Math.max(3600, s.expires),
+			managed: s.managed, joinPassword: s.joinPassword, prefix: s.prefix,
+		};
+		if (ua.registrar && (!this.#running || !s.enabled || ua.registrar.settings.realm !== s.realm)) {
+			ua.registrar.close();
+			ua.registrar = undefined;
+		}
+		if (!this.#running || !s.enabled) {
+			this.app.setServer(undefined);
 			return;
-		const host = this.#host;
-		this.app.ua.registrar = new Registrar({
-			clock: host.clock, hash: host.hash, random: host.random, realm: s.realm, limit: s.limit,
-			defaultExpires: s.expires, maxExpires: Math.max(3600, s.expires),
-			password: (user) => this.settings.config.server.subscribers.find((x) => x.user === user)?.password,
-			log: this.#log,
-		});
+		}
+		if (ua.registrar)
+			ua.registrar.configure(settings);
+		else {
+			const host = this.#host;
+			ua.registrar = new Registrar({ ...settings, clock: host.clock, hash: host.hash, random: host.random, log: this.#log });
+		}
+		this.app.setServer({ ringMode: s.ringMode, groups: s.groups, limit: s.limit, button: s.button, fallback: s.fallback });
 	}
 
 	#startActionUrls(): void {

@@ -30,13 +30,30 @@ export interface AccountSettings {
 	ca: string;
 }
 
+/** The built-in SIP server (SPEC §4). */
+export interface ServerSettings {
+	enabled: boolean;
+	realm: string;
+	limit: number;
+	expires: number;
+	prefix: string;
+	managed: boolean;
+	joinPassword: string;
+	ringMode: "all" | "extensions" | "host";
+	button: "both" | "units" | "contacts";
+	/** Seconds without an answer from the contacts' server before the units ring (0: off). */
+	fallback: number;
+	subscribers: Array<{ user: string; password: string; name: string; mac: string }>;
+	groups: Array<{ number: string; name: string; members: string[] }>;
+}
+
 export interface DeviceConfig {
 	accounts: { "1": AccountSettings; "2": AccountSettings };
 	sip: { port: number; sessionTimer: { enabled: boolean; expires: number; refresher: "uac" | "uas" } };
 	station: StationConfig;
 	mqtt: MqttSettings;
 	actionUrls: ActionUrlSettings;
-	server: { enabled: boolean; realm: string; limit: number; expires: number; subscribers: Array<{ user: string; password: string }> };
+	server: ServerSettings;
 	paging: { groups: PagingGroup[]; barge: number; priorityActive: boolean };
 }
 
@@ -60,9 +77,15 @@ export function validateDevice(c: DeviceConfig): FieldError[] {
 			errors.push({ field: `accounts.${id}.registerName`, message: "needed when the account is enabled: 1-64 characters allowed in a SIP user part" });
 	}
 	const users = c.server.subscribers.map((s) => s.user);
+	const host = c.server.prefix ? c.server.prefix + "000" : "0";
 	users.forEach((u, i) => {
-		if (users.indexOf(u) !== i)
-			errors.push({ field: `server.subscribers[${i}].user`, message: "1-32 of A-Z a-z 0-9 _ . -, each once" });
+		if (users.indexOf(u) !== i || u === host)
+			errors.push({ field: `server.subscribers[${i}].user`, message: `1-32 of A-Z a-z 0-9 _ . -, each once, not the station's extension ${host}` });
+	});
+	const groups = c.server.groups.map((g) => g.number);
+	groups.forEach((n, i) => {
+		if (groups.indexOf(n) !== i || users.indexOf(n) >= 0 || n === host)
+			errors.push({ field: `server.groups[${i}].number`, message: `1-8 digits, unique, not an extension or the station's ${host}` });
 	});
 	if (c.mqtt.enabled && !c.mqtt.host)
 		errors.push({ field: "mqtt.host", message: "needed when MQTT is enabled: an IP address or a domain name" });

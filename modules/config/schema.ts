@@ -257,10 +257,23 @@ export const DEVICE_SCHEMA: ObjectNode = object("portier", {
 		realm: text("Realm", { max: 64, pattern: "^[A-Za-z0-9.-]+$", allowed: "1-64 of A-Z a-z 0-9 . -", def: "portier" }),
 		limit: int("Subscriber places", 1, 50, 8, "(concurrent registrations)"),
 		expires: int("Expire seconds", 60, 3600, 360, "seconds"),
+		prefix: text("Extension prefix", { max: 1, pattern: "^[1-9]?$", allowed: "empty, or one digit 1-9", help: "The station is extension 0 and units 1-50; with a prefix 8 the station is 8000 and units 8001-8050." }),
+		managed: bool("Managed mode", true, "Only the subscribers below may join (with their MAC address when one is set)."),
+		joinPassword: text("Join password", { max: 64, pattern: "^(|[^\\x00-\\x1f]{8,64})$", allowed: "empty, or 8-64 printable characters", secret: true, help: "Unmanaged mode: any other device joins with this password and is given the next free extension." }),
+		ringMode: choice("Ring mode", ["all", "extensions", "host"], "all", "A call to the station's registered number rings the station and the units (all), the units only (extensions), or the station only (host)."),
+		button: choice("Call button rings", ["both", "units", "contacts"], "both", "The registered units, the contacts, or both at once; the first to answer wins."),
+		fallback: int("PBX outage fallback", 0, 30, 4, "seconds (0: off)", "When the contacts' server does not answer within this time, the call button rings the registered units instead."),
 		subscribers: list("Subscribers", object("Subscriber", {
 			user: text("User name (extension)", { max: 32, pattern: "^[A-Za-z0-9_.-]+$", allowed: "1-32 of A-Z a-z 0-9 _ . -" }),
 			password: text("Password", { max: 64, pattern: "^[^\\x00-\\x1f]{8,64}$", allowed: "8-64 printable characters", secret: true }),
+			name: text("Name", { max: 32, pattern: "^[^\\x00-\\x1f]*$", allowed: "0-32 printable characters" }),
+			mac: text("MAC address", { max: 17, pattern: "^(|[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{12})$", allowed: "empty, or a MAC address such as 0c:38:3e:3d:af:10" }),
 		}), 0, 50, [], "at most 50 subscribers", undefined, "user"),
+		groups: list("Groups", object("Group", {
+			number: text("Group number", { max: 8, pattern: "^[0-9]{1,8}$", allowed: "1-8 digits, unique, not an extension" }),
+			name: text("Name", { max: 32, pattern: "^[^\\x00-\\x1f]*$", allowed: "0-32 printable characters" }),
+			members: list("Members", text("Extension", { max: 32, pattern: "^[A-Za-z0-9_.-]+$", allowed: "an extension (1-32 of A-Z a-z 0-9 _ . -)" }), 1, 16, [], "1-16 extensions"),
+		}), 0, 8, [], "at most 8 groups", "Dialling a group number rings all its members; the first to answer wins."),
 	}),
 	paging: object("Multicast paging", {
 		groups: list("Groups", PAGING_GROUP, 0, 10, [], "at most 10 groups"),

@@ -185,7 +185,7 @@ export function merge(node: SchemaNode, current: unknown, patch: unknown, path: 
 			if (!isRecord(item))
 				return copyJson(item);
 			const stored = (current as unknown[]).find((c) => isRecord(c) && c[key] === item[key]) as Record<string, unknown> | undefined;
-			const out: Record<string, unknown> = copyJson(item);
+			const out = withDefaults(node.of, copyJson(item)) as Record<string, unknown>;
 			for (const name of Object.keys(fields)) {
 				const f = fields[name];
 				if (f.kind === "text" && f.secret && out[name] === null)
@@ -194,6 +194,8 @@ export function merge(node: SchemaNode, current: unknown, patch: unknown, path: 
 			return out;
 		});
 	}
+	if (node.kind === "list" && node.of.kind === "object" && Array.isArray(patch))
+		return withDefaults(node, copyJson(patch));	// an item may leave out fields that have defaults
 	return copyJson(patch ?? null);
 }
 
@@ -203,6 +205,8 @@ export function merge(node: SchemaNode, current: unknown, patch: unknown, path: 
  * default"). Fields the schema does not know stay, for merge to refuse.
  */
 export function withDefaults(node: SchemaNode, value: unknown): unknown {
+	if (node.kind === "list" && Array.isArray(value))
+		return value.map((item) => withDefaults(node.of, item));
 	if (node.kind !== "object" || !isRecord(value))
 		return value;
 	const out: Record<string, unknown> = { ...value };

@@ -8,7 +8,7 @@ import type { NameAddr } from "./headers.js";
 import type { SipMessage } from "./message.js";
 import type { HeaderList } from "./serialize.js";
 import type { RequestSpec } from "./stack.js";
-import type { TransportName } from "./transport.js";
+import type { Target, TransportName } from "./transport.js";
 import { SipUri, parseUri } from "./uri.js";
 
 export class Dialog {
@@ -25,6 +25,8 @@ export class Dialog {
 	/** Route set, in the order the Route headers are written. */
 	routes: string[];
 	readonly transport: TransportName;
+	/** A fixed next hop for every request (a unit of the built-in server, reached on its flow). */
+	flow: Target | undefined;
 
 	constructor(o: { callId: string; localTag: string; remoteTag: string; local: string; remote: string; localSeq: number; remoteSeq: number; remoteTarget: string; routes: string[]; transport: TransportName }) {
 		this.callId = o.callId;
@@ -65,6 +67,8 @@ export class Dialog {
 
 	/** Where in-dialog requests go: the first route if any (loose routing), else the remote target (§12.2.1.1, §8.1.2). */
 	nextHop(): { host: string; port: number; transport: TransportName } {
+		if (this.flow)
+			return { host: this.flow.address, port: this.flow.port, transport: this.flow.transport };
 		const first = this.routes.length ? this.routes[0].replace(/^[^<]*<([^>]*)>.*$/, "$1") : this.remoteTarget;
 		let uri;
 		try {

@@ -12,7 +12,7 @@ import { Dialog, routeSet } from "./dialog.js";
 import { H } from "./names.js";
 import type { SipMessage } from "./message.js";
 import { type AccountConfig, Registration, type RegistrationStatus } from "./registration.js";
-import type { Registrar } from "./registrar.js";
+import type { Binding, Registrar } from "./registrar.js";
 import { type AudioSession, type LocalMedia, type SessionDescription, acceptAnswer, createAnswer, createOffer, parseSdp } from "./sdp.js";
 import { type HeaderList, type OutgoingRequest, createResponse } from "./serialize.js";
 import { SipStack, type RequestSpec, type StackOptions } from "./stack.js";
@@ -20,6 +20,7 @@ import type { ClientTransaction, ServerTransaction } from "./transactions.js";
 import type { Source, Target, TransportName } from "./transport.js";
 import { type UasCapabilities, checkRequest } from "./uas-checks.js";
 import { decodeText } from "./text.js";
+import { SipUri, parseUri } from "./uri.js";
 import type { DigestClient, DigestCredentials } from "./digest.js";
 
 export interface SessionTimerConfig {
@@ -52,6 +53,16 @@ export interface UserAgentOptions extends Omit<StackOptions, "onRequest" | "onSt
 
 export type CallState = "calling" | "ringing" | "answered" | "ended";
 
+export interface CallOptions {
+	/** The account to call through ("1", "2"); absent: a registered unit, an IP address, or the default account. */
+	account?: string;
+	/** SDP to offer as it is (a bridged call): the station's own media is not used; "" offers none. */
+	sdp?: string;
+	/** The From user of a call that goes through no account (default: the station, "door" or the host extension). */
+	fromUser?: string;
+	displayName?: string;
+}
+
 export const STATION_METHODS: readonly string[] = Object.freeze(["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "UPDATE"]);
 
 function capabilities(sessionTimer: boolean, registrar = false): UasCapabilities {
@@ -80,6 +91,18 @@ export class Call {
 	/** The final status of an outgoing call that was not answered. */
 	status = 0;
 	audio: AudioSession | undefined;
+	/** An incoming call's Request-URI user: the number the caller dialled. */
+	dialled = "";
+	/** The built-in server's subscriber that placed an incoming call (authenticated, registered). */
+	subscriber: string | undefined;
+	/**
+	 * Our side's SDP, passed through as it is (a call the station bridges to
+	 * another: the other leg's offer or answer); the station's own media is
+	 * not used for such a call.
+	 */
+	sdp: string | undefined;
+	/** The peer's last SDP, as received. */
+	remoteSdp = "";
 	/** @internal */ ua: UserAgent;
 	/** @internal */ dialog: Dialog | undefined;
 	/** @internal */ local: LocalMedia;
@@ -92,6 +115,7 @@ export class Call {
 	/** @internal */ sessionExpires = 0;
 	/** @internal */ refresher: "local" | "remote" | "" = "";
 	/** @internal */ auth: { credentials: DigestCredentials; digest: DigestClient } | undefined;
+	/** @internal Where every request of this call goes (a unit of the built-in server). */ flow: Target | undefined;
 
 	constructor(ua: UserAgent, o: { id: string; direction: "incoming" | "outgoing"; remote: string; account?: string; local: LocalMedia; localTag: string }) {
 		this.ua = ua;
@@ -104,12 +128,19 @@ export class Call {
 		this.startedAt = ua.stack.clock.now();
 	}
 
+	/** An outgoing call heard from the next hop (any response, 100 Trying too). */
+	get heard(): boolean {
+		return this.inviteTx !== undefined;
+	}
+
 	/** Send 180 Ringing (incoming calls). */
 	ring(): void {
 		this.ua.ring(this);
 	}
-	/** Answer with 200 and our SDP (incoming calls). */
-	answer(): void {
+	/** Answer with 200 and our SDP, or the SDP given (a bridged call: the other leg's answer). */
+	answer(sdp?: string): void {
+		if (sdp !== undefined)
+			this.sdp = sdp;
 		this.ua.answer(this);
 	}
 	/** Refuse an incoming call that is not answered yet (486 Busy Here by default). */
@@ -196,6 +227,11 @@ export class UserAgent {
 		});
 	}
 
+	/** How many calls at once (beyond, incoming calls get 486 and call() returns undefined). */
+	set maxCalls(n: number) {
+		this.#maxCalls = n;
+	}
+
 	/** The built-in registrar (undefined: REGISTER is refused with 405). */
 	set registrar(registrar: Registrar | undefined) {
 		this.#options = { ...this.#options, registrar };
@@ -265,9 +301,13 @@ export class UserAgent {
 	 * keypad form too). The account is the one named, else the default one;
 	 * IP addresses go direct when no account is named.
 	 */
-	call(destination: string, options: { account?: string } = {}): Call | undefined {
+	call(destination: string, options: CallOptions = {}): Call | undefined {
 		if (this.#calls.size >= this.#maxCalls)
 			return undefined;
+		// a unit registered to the built-in server: straight to its binding
+		const binding = options.account ? undefined : this.#options.registrar?.lookup(destination);
+		if (binding)
+			return this.#callBinding(binding, options);
 		const direct = directIp(destination);
 		let registration: Registration | undefined;
 		if (options.account)
@@ -290,24 +330,8 @@ export class UserAgent {
 			next = { host: direct!.host, port: direct!.port || 5060 };
 		}
 		const stack = this.stack;
-		const callId = stack.callId();
-		const localTag = stack.tag();
-		const local = this.#options.media(callId);
-		const fromAor = registration ? registration.aor : "sip:door@" + stack.host;
-		const display = registration?.config.displayName;
-		const from = (display ? "\"" + display.replace(/["\\]/g, "") + "\" " : "") + "<" + fromAor + ">;tag=" + localTag;
-		const call = new Call(this, { id: callId, direction: "outgoing", remote: "<" + uri + ">", account: registration?.config.id, local, localTag });
-		this.#calls.set(callId, call);
-		const offer = createOffer(local);
-		const st = this.#options.sessionTimer;
-		const headers: HeaderList = [["Allow", STATION_METHODS.join(", ")], ["Content-Type", "application/sdp"]];
-		if (st?.enabled)
-			headers.push(["Supported", "timer"], ["Session-Expires", st.expires + ";refresher=" + st.refresher], ["Min-SE", String(st.minSE)]);
-		const spec: RequestSpec = {
-			method: "INVITE", uri, from, to: "<" + uri + ">", callId, cseq: 1,
-			contact: "<" + stack.contactUri(registration ? registration.config.user : "door", transport) + ">",
-			headers, body: offer,
-		};
+		const fromAor = registration ? registration.aor : "sip:" + (options.fromUser ?? "door") + "@" + stack.host;
+		const { call, spec } = this.#outgoing(uri, fromAor, registration?.config.displayName ?? options.displayName, registration ? registration.config.user : options.fromUser ?? "door", transport, registration?.config.id, options.sdp);
 		if (registration) {
 			// the account's credentials answer challenges to the INVITE and to requests later in the dialog (BYE...)
 			call.auth = { credentials: { username: registration.config.authUser || registration.config.user, password: registration.config.password }, digest: stack.newDigestClient() };
@@ -322,6 +346,67 @@ export class UserAgent {
 				target.secure = { ca: registration.config.ca, serverName: registration.config.server };
 			this.#invite(call, spec, target);
 		}));
+		this.#ringLimit(call);
+		this.#state(call, "calling");
+		return call;
+	}
+
+	/** A new outgoing call and its INVITE: our offer, or the SDP passed through. */
+	#outgoing(uri: string, fromAor: string, display: string | undefined, contactUser: string, transport: TransportName, account: string | undefined, sdp: string | undefined): { call: Call; spec: RequestSpec } {
+		const stack = this.stack;
+		const callId = stack.callId();
+		const localTag = stack.tag();
+		const local = this.#options.media(callId);
+		const from = (display ? "\"" + display.replace(/["\\]/g, "") + "\" " : "") + "<" + fromAor + ">;tag=" + localTag;
+		const call = new Call(this, { id: callId, direction: "outgoing", remote: "<" + uri + ">", account, local, localTag });
+		call.sdp = sdp;
+		this.#calls.set(callId, call);
+		const st = this.#options.sessionTimer;
+		const headers: HeaderList = [["Allow", STATION_METHODS.join(", ")]];
+		if (sdp !== "")
+			headers.push(["Content-Type", "application/sdp"]);
+		if (st?.enabled)
+			headers.push(["Supported", "timer"], ["Session-Expires", st.expires + ";refresher=" + st.refresher], ["Min-SE", String(st.minSE)]);
+		const spec: RequestSpec = {
+			method: "INVITE", uri, from, to: "<" + uri + ">", callId, cseq: 1,
+			contact: "<" + stack.contactUri(contactUser, transport) + ">",
+			headers,
+		};
+		if (sdp !== "")
+			spec.body = sdp ?? createOffer(local);
+		return { call, spec };
+	}
+
+	/**
+	 * Ask a unit of the built-in server to reboot (and fetch its settings
+	 * again): the unsolicited NOTIFY with `Event: check-sync;reboot=true`
+	 * that SIP phones and indoor units take for a remote reboot.
+	 */
+	checkSync(binding: Binding): void {
+		const flow = unitFlow(binding.contact, binding.source);
+		const host = this.#options.registrar?.hostExtension ?? "door";
+		const spec: RequestSpec = {
+			method: "NOTIFY", uri: binding.contact, from: "<sip:" + host + "@" + this.stack.host + ">;tag=" + this.stack.tag(),
+			to: "<sip:" + binding.user + "@" + this.stack.host + ">", callId: this.stack.callId(), cseq: 1,
+			headers: [["Event", "check-sync;reboot=true"], ["Subscription-State", "terminated"]], body: "",
+		};
+		this.stack.send(spec, flow, {
+			onResponse: (response) => this.stack.log(`sip: check-sync to ${binding.user}: ${response.status}`),
+			onFailure: (status) => this.stack.log(`sip: check-sync to ${binding.user}: ${status}`),
+		});
+	}
+
+	/** Call a unit registered to the built-in server, on its flow (see unitFlow). */
+	#callBinding(binding: Binding, options: CallOptions): Call {
+		const flow = unitFlow(binding.contact, binding.source);
+		const host = this.#options.registrar!.hostExtension;
+		const { call, spec } = this.#outgoing(binding.contact, "sip:" + (options.fromUser ?? host) + "@" + this.stack.host, options.displayName, options.fromUser ?? host, flow.transport, undefined, options.sdp);
+		call.flow = flow;
+		call.subscriber = binding.user;
+		this.stack.clock.set(() => this.#guard(() => {
+			if (call.state !== "ended")
+				this.#invite(call, spec, flow);
+		}), 0);
 		this.#ringLimit(call);
 		this.#state(call, "calling");
 		return call;
@@ -404,8 +489,11 @@ export class UserAgent {
 		}
 		try {
 			const body = response.body;
-			if (body.length)
-				call.audio = acceptAnswer(parseSdp(decodeText(body, 0, body.length)), call.local);
+			if (body.length) {
+				call.remoteSdp = decodeText(body, 0, body.length);
+				if (call.sdp === undefined)
+					call.audio = acceptAnswer(parseSdp(call.remoteSdp), call.local);
+			}
 		}
 		catch { /* no usable answer: the call stands without media */ }
 		this.#sessionTimerFromResponse(call, response);
@@ -421,12 +509,14 @@ export class UserAgent {
 		catch { /* no usable Contact */ }
 		const from = headerOf(request, "From") ?? "";
 		const toIndex = response.findId(H.TO);
-		return new Dialog({
+		const dialog = new Dialog({
 			callId: call.id, localTag: call.localTag, remoteTag: response.toTag() ?? "",
 			local: from, remote: toIndex >= 0 ? response.headerValueAt(toIndex) : call.remote,
 			localSeq: response.cseq().seq, remoteSeq: 0,
 			remoteTarget: target || String(request.uri), routes: routeSet(response, true), transport,
 		});
+		dialog.flow = call.flow;
+		return dialog;
 	}
 
 	#ack(dialog: Dialog, cseq: number): void {
@@ -479,7 +569,17 @@ export class UserAgent {
 			tx.respond(refusal.status, { reason: refusal.reason, headers: refusal.headers, toTag: this.stack.tag() });
 			return;
 		}
-		if (this.#options.screen) {
+		let subscriber: string | undefined;
+		if (method === "INVITE" && this.#options.registrar && !this.accountOf(source)) {
+			// a call placed by a unit of the built-in server: it authenticates like its REGISTER (§22.3)
+			const caller = this.#options.registrar.caller(request, source);
+			if (caller && "answer" in caller) {
+				tx.respond(caller.answer.status, { toTag: this.stack.tag(), reason: caller.answer.reason, headers: caller.answer.headers });
+				return;
+			}
+			subscriber = caller?.user;
+		}
+		if (this.#options.screen && subscriber === undefined) {
 			const status = this.#options.screen(request, source);
 			if (status) {
 				tx.respond(status, { toTag: this.stack.tag() });
@@ -488,7 +588,7 @@ export class UserAgent {
 		}
 		switch (method) {
 			case "INVITE":
-				this.#incomingInvite(request, source, tx);
+				this.#incomingInvite(request, source, tx, subscriber);
 				return;
 			case "CANCEL":
 				this.#incomingCancel(request, tx);
@@ -527,7 +627,7 @@ export class UserAgent {
 		return h;
 	}
 
-	#incomingInvite(request: SipMessage, source: Source, tx: ServerTransaction): void {
+	#incomingInvite(request: SipMessage, source: Source, tx: ServerTransaction, subscriber: string | undefined): void {
 		const localTag = this.stack.tag();
 		if (this.#calls.size >= this.#maxCalls) {
 			tx.respond(486, { toTag: localTag });
@@ -547,9 +647,11 @@ export class UserAgent {
 		}
 		let offer: SessionDescription | undefined;
 		const body = request.body;
+		let offerText = "";
 		if (body.length) {
 			try {
-				offer = parseSdp(decodeText(body, 0, body.length));
+				offerText = decodeText(body, 0, body.length);
+				offer = parseSdp(offerText);
 			}
 			catch {
 				tx.respond(400, { toTag: localTag, reason: "Bad SDP" });
@@ -565,6 +667,10 @@ export class UserAgent {
 		const call = new Call(this, { id: callId, direction: "incoming", remote: from, account, local: this.#options.media(callId), localTag });
 		call.serverTx = tx;
 		call.offer = offer;
+		call.remoteSdp = offerText;
+		call.subscriber = subscriber;
+		const ruri = request.uri;
+		call.dialled = ruri instanceof SipUri ? ruri.user ?? "" : "";
 		// The dialog is created with our tag now so that provisional responses carry it (§12.1.1).
 		const fromIndex = request.findId(H.FROM);
 		const toIndex = request.findId(H.TO);
@@ -579,6 +685,8 @@ export class UserAgent {
 			localSeq: 0, remoteSeq: request.cseq().seq,
 			remoteTarget: target, routes: routeSet(request, false), transport: source.transport,
 		});
+		if (subscriber !== undefined && target)
+			call.flow = call.dialog.flow = unitFlow(target, source);
 		this.#calls.set(callId, call);
 		this.#dialogs.set(call.dialog.key, call);
 		tx.onTimeout = () => this.#end(call, "timeout");
@@ -657,7 +765,12 @@ export class UserAgent {
 		call.dialog!.updateTarget(request);
 		const headers: HeaderList = [["Contact", "<" + this.stack.contactUri("door", call.dialog!.transport) + ">"]];
 		let body: string | undefined;
-		if (request.body.length) {
+		if (request.body.length && call.sdp !== undefined) {
+			// bridged: the session stays as the other leg described it (an unchanged SDP, RFC 3264 §8)
+			body = call.sdp;
+			headers.push(["Content-Type", "application/sdp"]);
+		}
+		else if (request.body.length) {
 			try {
 				const offer = parseSdp(decodeText(request.body, 0, request.body.length));
 				call.local = { ...call.local, version: call.local.version + 1 };
@@ -723,7 +836,9 @@ export class UserAgent {
 			return;
 		const tx = call.serverTx!;
 		let body: string;
-		if (call.offer) {
+		if (call.sdp !== undefined)
+			body = call.sdp;	// bridged: the other leg's answer
+		else if (call.offer) {
 			const answer = createAnswer(call.offer, call.local);
 			if (!answer) {
 				tx.respond(488, { toTag: call.localTag, headers: [["Accept", "application/sdp"]] });
@@ -920,7 +1035,7 @@ export class UserAgent {
 			["Contact", "<" + this.stack.contactUri("door", call.dialog.transport) + ">"],
 			["Content-Type", "application/sdp"], ["Supported", "timer"],
 			["Session-Expires", call.sessionExpires + ";refresher=" + role],
-		], createOffer(call.local));
+		], call.sdp ?? createOffer(call.local));
 		if (call.auth)
 			Object.assign(spec, call.auth);
 		this.#sendInDialog(call.dialog, spec, (response) => this.#guard(() => {
@@ -995,6 +1110,23 @@ function dtmfDigit(text: string): string | undefined {
 		return codes[Number(text)];
 	const upper = text.toUpperCase();
 	return codes.indexOf(upper) >= 0 && upper.length === 1 ? upper : undefined;
+}
+
+/**
+ * Where requests to a unit of the built-in server go. Over TCP/TLS on the
+ * unit's own connection; over UDP to its contact when the unit sent from
+ * that address, else (behind NAT) to the address and port it sent from.
+ */
+export function unitFlow(contact: string, source: Source): Target {
+	if (source.transport === "UDP") {
+		try {
+			const uri = parseUri(contact);
+			if (uri instanceof SipUri && uri.host === source.address)
+				return { transport: "UDP", address: source.address, port: uri.port ?? 5060 };
+		}
+		catch { /* the source then */ }
+	}
+	return { transport: source.transport, address: source.address, port: source.port };
 }
 
 /** `192.168.1.5`, `192*168*1*5` (keypad form) or with a port: a direct IP call. */

@@ -16,6 +16,7 @@ import type { SipMessage } from "../sip/message.js";
 import type { Source } from "../sip/transport.js";
 import { SipUri } from "../sip/uri.js";
 import { type RelayDriver, Station, type StationEvent } from "./station.js";
+import { Hotspot, type HotspotConfig } from "./hotspot.js";
 
 export interface StationHost {
 	udp: UDPClass;
@@ -54,10 +55,22 @@ export interface StationAppConfig {
 	paging?: { groups: PagingGroup[]; barge: number; priorityActive: boolean };
 }
 
+/** The built-in server's call settings (its registrar is the user agent's). */
+export interface ServerCalls extends HotspotConfig {
+	/** Concurrent subscriptions: the user agent makes room for a call to each. */
+	limit: number;
+	button: "both" | "units" | "contacts";
+	fallback: number;
+}
+
+/** Calls at once without the built-in server (the user agent's own default). */
+const BASE_CALLS = 4;
+
 export class StationApp {
 	readonly ua: UserAgent;
 	readonly station: Station;
 	readonly paging: PagingListener | undefined;
+	readonly hotspot: Hotspot;
 	#host: StationHost;
 	#config: StationAppConfig;
 	#media = new Map<Call, MediaSession>();
@@ -82,7 +95,10 @@ export class StationApp {
 			accounts: config.accounts,
 			sessionTimer: config.sessionTimer,
 			media: (callId) => ({ address: config.host, port: this.#allocate(callId), codecs: ["PCMU", "PCMA"], telephoneEvent: 101, sessionId: String(parseInt(host.random().slice(0, 8), 16)), version: 1 }),
-			onIncomingCall: (call) => app.station.incomingCall(call),
+			onIncomingCall: (call) => {
+				if (!app.hotspot.incoming(call))
+					app.station.incomingCall(call);
+			},
 			screen: (request, source) => app.#screen(request, source),
 			onCallState: (call) => app.#callState(call),
 			onDtmf: (call, key) => app.station.dtmf(call, key),
@@ -96,6 +112,13 @@ export class StationApp {
 			httpGet: host.httpGet,
 			config: config.station,
 			onEvent: (e) => this.#emit(e),
+			log: host.log,
+		});
+		this.hotspot = new Hotspot({
+			dial: (destination, options) => this.ua.call(destination, options),
+			registrar: () => this.ua.registrar,
+			config: { ringMode: "host", groups: [] },
+			onBridged: (caller) => this.station.release(caller),
 			log: host.log,
 		});
 		const paging = config.paging;
@@ -113,6 +136,21 @@ export class StationApp {
 
 	get clock(): Clock {
 		return this.#host.clock;
+	}
+
+	/**
+	 * The built-in server's call settings (undefined: it is off): who rings
+	 * for the station's number, groups, what the call button rings, and room
+	 * for a call to every unit at once.
+	 */
+	setServer(server: ServerCalls | undefined): void {
+		this.hotspot.config = server ?? { ringMode: "host", groups: [] };
+		this.station.units = server ? {
+			registered: () => (this.ua.registrar?.bindings ?? []).map((b) => b.user),
+			button: server.button,
+			fallback: server.fallback,
+		} : undefined;
+		this.ua.maxCalls = BASE_CALLS + (server ? server.limit : 0);
 	}
 
 	/**
@@ -194,6 +232,7 @@ export class StationApp {
 
 	#callState(call: Call): void {
 		this.station.callState(call);
+		this.hotspot.callState(call);
 		this.#emit({ type: "call", call });
 		if (call.state === "answered" && call.audio && !this.#media.has(call))
 			this.#startMedia(call);

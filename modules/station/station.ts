@@ -15,6 +15,16 @@ export interface Dialer {
 	call(destination: string, options?: { account?: string }): Call | undefined;
 }
 
+/** The built-in server's part in the call button (SPEC §4). */
+export interface UnitsConfig {
+	/** The extensions of the units registered now. */
+	registered(): string[];
+	/** The call button rings the units, the contacts, or both at once. */
+	button: "both" | "units" | "contacts";
+	/** Seconds without a response from the contacts' server before the units ring instead (0: off). */
+	fallback: number;
+}
+
 /** Door relays, as the host wires them (a digital output per relay). */
 export interface RelayDriver {
 	set(id: number, active: boolean): void;
@@ -50,6 +60,8 @@ interface CallContext {
 	attempt: Attempt | undefined;
 	/** A DND feature-code call: hung up once answered. */
 	featureCode?: boolean;
+	/** A call to a unit of the built-in server (a refusal stops nothing). */
+	unit?: boolean;
 }
 
 interface Attempt {
@@ -60,6 +72,10 @@ interface Attempt {
 	done: boolean;
 	/** The push button's relay, held until the reset condition. */
 	heldRelay: number;
+	/** The units ring (with the contacts, or in their place after the fallback). */
+	unitsRung: boolean;
+	/** The fallback to the units is armed (call button, contacts only). */
+	fallback: boolean;
 }
 
 /** The DND setting of an account ("1", "2") or of direct IP calls ("ip"). */
@@ -75,6 +91,8 @@ export class Station {
 	#relayState = new Map<number, boolean>();
 	#attempt: Attempt | undefined;
 	#inputs = new Map<number, { level: number; active: boolean; timer: unknown }>();
+	/** The built-in server, when it runs. */
+	units: UnitsConfig | undefined;
 
 	constructor(options: StationOptions) {
 		this.#o = options;
@@ -98,6 +116,16 @@ export class Station {
 	}
 	get activeCalls(): Call[] {
 		return Array.from(this.#calls.keys());
+	}
+
+	/** Let a call go: it was bridged to a unit (the door logic no longer times or keys it). */
+	release(call: Call): void {
+		const context = this.#calls.get(call);
+		if (!context)
+			return;
+		for (const t of context.timers)
+			this.#o.clock.clear(t);
+		this.#calls.delete(call);
 	}
 
 	/* ---------- incoming calls ---------- */
@@ -144,7 +172,7 @@ export class Station {
 			this.#calls.delete(call);
 			const attempt = context.attempt;
 			if (attempt && call.answeredAt === 0)
-				this.#failedAttempt(attempt, call);
+				this.#failedAttempt(attempt, call, context.unit === true);
 			// the push button's relay is reset when the last call of its press has ended
 			if (attempt?.heldRelay && attempt.calls.every((c) => c.state === "ended") && (attempt.done || attempt.next >= attempt.contacts.length))
 				this.#releaseHeld(attempt);
@@ -306,12 +334,25 @@ export class Station {
 
 	/* ---------- the call button ---------- */
 
-	/** The call button: end the call (push to hang up), or call the contacts. */
+	/**
+	 * The call button: end the call (push to hang up), or call the contacts
+	 * and/or the units registered to the built-in server.
+	 */
 	press(): void {
 		const c = this.#config;
-		if (this.#pushToHangUp() || !c.contacts.length)
+		if (this.#pushToHangUp())
 			return;
-		this.callContacts(c.contacts, c.callMode, true);
+		const units = this.units;
+		const registered = units ? units.registered() : [];
+		if (!registered.length || !units) {
+			if (c.contacts.length)
+				this.callContacts(c.contacts, c.callMode, true);
+			return;
+		}
+		if (units.button === "units" || !c.contacts.length)
+			this.callContacts(registered, "group", true);
+		else
+			this.callContacts(c.contacts, c.callMode, true, units.button === "both" ? "with" : "fallback");
 	}
 
 	/** During a call the button ends it (push to hang up), except within the hold time; true when a call was going on. */
@@ -330,18 +371,47 @@ export class Station {
 		return true;
 	}
 
-	/** Call numbers: one, all at once (first answer wins), or one after another. */
-	callContacts(contacts: string[], mode: "single" | "group" | "sequence", button = false): void {
-		const attempt: Attempt = { mode, contacts: contacts.slice(0, 16), next: 0, calls: [], done: false, heldRelay: 0 };
+	/**
+	 * Call numbers: one, all at once (first answer wins), or one after
+	 * another. With `units`, the built-in server's units ring too: at once
+	 * ("with"), or when the contacts' server does not respond ("fallback").
+	 */
+	callContacts(contacts: string[], mode: "single" | "group" | "sequence", button = false, units?: "with" | "fallback"): void {
+		const attempt: Attempt = { mode, contacts: contacts.slice(0, 16), next: 0, calls: [], done: false, heldRelay: 0, unitsRung: false, fallback: units === "fallback" };
 		if (button)
 			this.#pushButtonAction(attempt);
 		this.#attempt = attempt;
 		this.#emit({ type: "dialing", destinations: attempt.contacts });
+		if (units === "with")
+			this.#ringUnits(attempt);
 		if (mode === "group")
 			for (const contact of attempt.contacts)
 				this.#dial(attempt, contact);
 		else
 			this.#dialNext(attempt);
+		if (attempt.fallback) {
+			const after = this.units?.fallback ?? 0;
+			if (!attempt.calls.length)
+				this.#ringUnits(attempt);	// no contact could be called (no account registered)
+			else if (after > 0)
+				this.#o.clock.set(() => this.#guard(() => {
+					// the door keeps working through a PBX outage: nothing heard from its server, the units ring
+					if (!attempt.calls.some((call) => call.heard) && attempt.calls.some((call) => call.state !== "ended"))
+						this.#ringUnits(attempt);
+				}), after * 1000);
+		}
+	}
+
+	/** Ring every registered unit, once per attempt. */
+	#ringUnits(attempt: Attempt): void {
+		if (attempt.unitsRung || attempt.calls.some((c) => c.answeredAt > 0))
+			return;
+		attempt.unitsRung = true;
+		const registered = this.units?.registered() ?? [];
+		if (registered.length)
+			this.#o.log?.("station: ringing the units " + registered.join(", "));
+		for (const unit of registered)
+			this.#dial(attempt, unit, true);
 	}
 
 	#dialNext(attempt: Attempt): void {
@@ -355,7 +425,7 @@ export class Station {
 		attempt.done = true;
 	}
 
-	#dial(attempt: Attempt, destination: string): Call | undefined {
+	#dial(attempt: Attempt, destination: string, unit = false): Call | undefined {
 		const call = this.#o.dialer.call(destination);
 		if (!call) {
 			this.#o.log?.("station: cannot call " + destination);
@@ -364,8 +434,9 @@ export class Station {
 		attempt.calls.push(call);
 		const context = this.#context(call);
 		context.attempt = attempt;
+		context.unit = unit;
 		const c = this.#config;
-		const limit = attempt.mode === "sequence" ? c.sequenceTimeout : c.dialOutTime;
+		const limit = attempt.mode === "sequence" && !unit ? c.sequenceTimeout : c.dialOutTime;
 		if (limit > 0)
 			context.timers.push(this.#o.clock.set(() => this.#guard(() => {
 				if (call.state === "calling" || call.state === "ringing")
@@ -414,9 +485,12 @@ export class Station {
 	}
 
 	/** An attempt's call ended unanswered: a refusal or a time-out. */
-	#failedAttempt(attempt: Attempt, call: Call): void {
-		if (attempt.done)
-			return;
+	#failedAttempt(attempt: Attempt, call: Call, unit: boolean): void {
+		// the contacts' server is unreachable or failing: the units ring instead
+		if (attempt.fallback && !unit && (call.status === 408 || call.status >= 500) && !attempt.calls.some((c) => c.heard && c.state !== "ended"))
+			this.#ringUnits(attempt);
+		if (attempt.done || unit)
+			return;	// a unit that refuses stops nothing: the others ring on
 		const refused = call.status >= 400 && call.status !== 408 && call.status !== 487;
 		if (attempt.mode === "sequence") {
 			if (refused && this.#config.whenRefused === "stop") {

@@ -187,7 +187,7 @@ function methodOf(route: string): string | undefined {
 	switch (route) {
 		case "status": case "schema": case "config/export": return "GET";
 		case "config": return "GET PUT";
-		case "relays/open": case "inputs/press": case "call": case "hangup": case "dnd":
+		case "relays/open": case "inputs/press": case "call": case "hangup": case "dnd": case "devices/remove": case "devices/reboot":
 		case "password": case "config/import": case "config/reset": case "reboot": return "POST";
 	}
 	return undefined;
@@ -233,6 +233,28 @@ function protectedRoute(o: ApiOptions, request: WebRequest): WebAnswer {
 			o.log?.("web: reboot requested");
 			setRebootAfterAnswer(o);
 			return json(200, { rebooting: true });
+		case "devices/remove":
+		case "devices/reboot": {
+			const registrar = app.ua.registrar;
+			let user = "";
+			try {
+				user = decodeURIComponent(parts[2]);
+			}
+			catch { /* not a user name */ }
+			const known = registrar?.devices.find((d) => d.user === user);
+			if (!registrar || !known)
+				return error(404, "no joined device " + JSON.stringify(user.slice(0, 32)) + (registrar ? "" : ": the built-in server is off"));
+			if (route === "devices/remove") {
+				registrar.remove(user);
+				o.log?.("web: device " + user + " removed");
+				return json(200, { device: user, removed: true });
+			}
+			const binding = registrar.lookup(user);
+			if (!binding)
+				return error(409, "device " + user + " is offline");
+			app.ua.checkSync(binding);
+			return json(200, { device: user, rebooting: true });
+		}
 		case "hangup": {
 			const calls = app.ua.calls;
 			for (const call of calls)
@@ -308,7 +330,13 @@ function status(o: ApiOptions): unknown {
 		calls: app.ua.calls.map((c) => ({ id: c.id, direction: c.direction, remote: c.remote, state: c.state, account: c.account ?? null, startedAt: c.startedAt, answeredAt: c.answeredAt || null })),
 		relays: app.station.relayStates(),
 		inputs: app.station.inputStates(),
-		subscribers: (app.ua.registrar?.bindings ?? []).map((b) => ({ user: b.user, contact: b.contact, address: b.source.address + ":" + b.source.port, transport: b.source.transport, userAgent: b.userAgent, expiresAt: b.expiresAt })),
+		subscribers: (app.ua.registrar?.bindings ?? []).map((b) => ({ user: b.user, extension: b.extension, contact: b.contact, address: b.source.address + ":" + b.source.port, transport: b.source.transport, userAgent: b.userAgent, expiresAt: b.expiresAt })),
+		server: app.ua.registrar ? {
+			hostExtension: app.ua.registrar.hostExtension,
+			places: { used: app.ua.registrar.bindings.length, limit: app.ua.registrar.settings.limit },
+			devices: app.ua.registrar.devices,
+			bridged: app.hotspot.bridges.filter((b) => b.winner).map((b) => ({ caller: b.caller.remote, callee: b.winner!.remote })),
+		} : null,
 		dnd: app.station.config.dnd,
 		log: o.recentLog ? o.recentLog() : [],
 	};

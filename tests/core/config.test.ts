@@ -122,7 +122,7 @@ describe("configuration import", () => {
 		deepEqual(settings.replace(exported).errors, []);
 		equal(settings.config.accounts["1"].password, "acc-secret");
 		equal(settings.config.mqtt.password, "mqtt-secret");
-		deepEqual(settings.config.server.subscribers, [{ user: "8002", password: "pw-8002-x" }, { user: "8001", password: "pw-8001-x" }]);
+		deepEqual(settings.config.server.subscribers, [{ user: "8002", password: "pw-8002-x", name: "", mac: "" }, { user: "8001", password: "pw-8001-x", name: "", mac: "" }], "an item gets the defaults of the fields it leaves out");
 		equal(settings.config.station.maxCallTime, 120);
 		const partial = settings.replace({ accounts: exported.accounts });
 		deepEqual(partial.errors, []);

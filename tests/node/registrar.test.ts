@@ -37,7 +37,7 @@ describe("built-in registrar (fake clock)", () => {
 	let n = 0;
 	beforeEach(() => {
 		clock = sinon.useFakeTimers({ now: 1000000 });
-		registrar = new Registrar({ clock: nodeClock, hash: nodeHash, random: () => (++n).toString(16).padStart(16, "0"), realm: "door.local", password: (u) => USERS[u], limit: 3 });
+		registrar = new Registrar({ clock: nodeClock, hash: nodeHash, random: () => (++n).toString(16).padStart(16, "0"), realm: "door.local", subscribers: Object.entries(USERS).map(([user, password]) => ({ user, password })), limit: 3 });
 	});
 	afterEach(() => {
 		registrar.close();
