@@ -403,10 +403,7 @@ export class UserAgent {
 		const { call, spec } = this.#outgoing(binding.contact, "sip:" + (options.fromUser ?? host) + "@" + this.stack.host, options.displayName, options.fromUser ?? host, flow.transport, undefined, options.sdp);
 		call.flow = flow;
 		call.subscriber = binding.user;
-		this.stack.clock.set(() => this.#guard(() => {
-			if (call.state !== "ended")
-				this.#invite(call, spec, flow);
-		}), 0);
+		this.#invite(call, spec, flow);
 		this.#ringLimit(call);
 		this.#state(call, "calling");
 		return call;

@@ -7,11 +7,19 @@ import { nodeHash } from "../../hosts/node/platform.js";
 import { DigestClient } from "../../modules/sip/digest.js";
 import { parseAuth } from "../../modules/sip/headers.js";
 import { parseMessage } from "../../modules/sip/message.js";
-import { Registrar } from "../../modules/sip/registrar.js";
+import { Registrar, macOf, modelOf, versionOf } from "../../modules/sip/registrar.js";
 import type { Source } from "../../modules/sip/transport.js";
 
 const USERS: Record<string, string> = { "8001": "pw8001", "8002": "pw8002", "8003": "pw8003", "8004": "pw8004" };
 const SOURCE: Source = { transport: "UDP", address: "127.0.0.1", port: 5099 };
+
+function invite(user: string, to: string, authorization?: string) {
+	return parseMessage(new TextEncoder().encode([
+		`INVITE sip:${to}@door.local SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bKi${Math.random().toString(16).slice(2)}`, "Max-Forwards: 70",
+		`From: <sip:${user}@door.local>;tag=i${user}`, `To: <sip:${to}@door.local>`, `Call-ID: call-${user}`, "CSeq: 1 INVITE",
+		...(authorization ? [`Proxy-Authorization: ${authorization}`] : []), "Content-Length: 0", "", "",
+	].join("\r\n")));
+}
 
 function register(user: string, o: { authorization?: string; contact?: string; expires?: number; extra?: string[] } = {}) {
 	const lines = [
@@ -45,7 +53,7 @@ describe("built-in registrar (fake clock)", () => {
 	});
 
 	/** Register with the right (or a given) password: challenge, then credentials. */
-	function registered(user: string, password = USERS[user], o: { expires?: number; contact?: string } = {}) {
+	function registered(user: string, password = USERS[user], o: { expires?: number; contact?: string; extra?: string[] } = {}) {
 		const challenge = registrar.handle(register(user, o), SOURCE);
 		assert.equal(challenge.status, 401);
 		const header = String(challenge.headers[0][1]);
@@ -110,5 +118,81 @@ describe("built-in registrar (fake clock)", () => {
 		const again = registrar.handle(register("8001", { authorization }), SOURCE);
 		assert.equal(again.status, 401);
 		assert.match(String(again.headers[0][1]), /stale=true/);
+	});
+	it("a unit's INVITE: 407 with our realm, then the caller is known; wrong credentials or no place get 403; others are no unit's", () => {
+		assert.equal(registered("8001").status, 200);
+		assert.equal(registrar.caller(invite("1003", "8002"), SOURCE), undefined, "From is none of ours: a plain direct call");
+		const first = registrar.caller(invite("8001", "8002"), SOURCE);
+		assert.ok(first && "answer" in first && first.answer.status === 407);
+		const header = String(first.answer.headers[0][1]);
+		assert.equal(first.answer.headers[0][0], "Proxy-Authenticate");
+		const value = new TextEncoder().encode(header);
+		const answerWith = (user: string, password: string) => {
+			const client = new DigestClient({ hash: nodeHash, random: () => "cn" });
+			client.challenge(parseAuth(value, 0, value.length, "Proxy-Authenticate"));
+			return client.authorize("door.local", { username: user, password }, { method: "INVITE", uri: "sip:8002@door.local" })!;
+		};
+		const ok = registrar.caller(invite("8001", "8002", answerWith("8001", USERS["8001"])), SOURCE);
+		assert.ok(ok && "user" in ok && ok.user === "8001" && ok.binding.extension === "8001");
+		const wrong = registrar.caller(invite("8001", "8002", answerWith("8001", "guess")), SOURCE);
+		assert.ok(wrong && "answer" in wrong && wrong.answer.status === 403);
+		const unregistered = registrar.caller(invite("8002", "8001", answerWith("8002", USERS["8002"])), SOURCE);
+		assert.ok(unregistered && "answer" in unregistered);
+		assert.equal(unregistered.answer.reason, "Forbidden (not registered)");
+	});
+
+	it("managed mode: a subscriber with a MAC address joins only from that device (User-Agent or +sip.instance)", () => {
+		registrar.configure({ realm: "door.local", limit: 3, subscribers: [{ user: "8001", password: USERS["8001"], mac: "0C:38:3E:3D:AF:10" }, { user: "8002", password: USERS["8002"] }] });
+		const other = registered("8001", USERS["8001"], { extra: ["User-Agent: Fanvil X7A 2.4.1 0c383e3daf99"] });
+		assert.equal(other.status, 403);
+		assert.equal(other.reason, "Forbidden (device not managed)");
+		assert.equal(registered("8001", USERS["8001"], { extra: ["User-Agent: Fanvil X7A 2.4.1 0c383e3daf10"] }).status, 200);
+		assert.equal(registered("8001", USERS["8001"], { contact: "<sip:8001@127.0.0.1:5099>;+sip.instance=\"<urn:uuid:f81d4fae-7dec-11d0-a765-0c383e3daf10>\"" }).status, 200);
+		assert.equal(registered("8002").status, 200, "no MAC set: any device with the password");
+		assert.equal(registered("guest", "join-secret-1").status, 403, "managed: nobody else joins");
+		const d = registrar.devices.find((x) => x.user === "8001")!;
+		assert.deepEqual([d.mac, d.online, d.managed], ["0c:38:3e:3d:af:10", true, true]);
+	});
+
+	it("unmanaged mode: another device joins with the join password and gets the next free extension (P-Associated-URI), kept when it comes back", () => {
+		registrar.configure({ realm: "door.local", limit: 3, prefix: "8", managed: false, joinPassword: "join-secret-1", subscribers: [{ user: "8001", password: USERS["8001"] }] });
+		assert.equal(registered("kitchen", "wrong-secret-1").status, 403);
+		const kitchen = registered("kitchen", "join-secret-1", { contact: "<sip:kitchen@127.0.0.1:5099>", extra: ["User-Agent: Akuvox C313 113.30.2.812"] });
+		assert.equal(kitchen.status, 200);
+		assert.deepEqual(kitchen.headers[1], ["P-Associated-URI", "<sip:8002@door.local>"], "8001 is configured: the next is 8002");
+		assert.equal(registrar.lookup("8002")?.user, "kitchen");
+		assert.equal(registrar.hostExtension, "8000");
+		assert.equal(registered("kitchen", "join-secret-1", { expires: 0 }).status, 200);
+		assert.equal(registrar.devices.find((x) => x.user === "kitchen")?.online, false, "listed offline after de-registration");
+		assert.equal(registered("hall", "join-secret-1").headers[1][1], "<sip:8003@door.local>", "the offline device keeps its extension");
+		assert.equal(registered("kitchen", "join-secret-1", { extra: ["User-Agent: Akuvox C313 113.30.2.812"] }).headers[1][1], "<sip:8002@door.local>");
+		const d = registrar.devices.find((x) => x.user === "kitchen")!;
+		assert.deepEqual([d.extension, d.model, d.version, d.managed], ["8002", "Akuvox C313", "113.30.2.812", false]);
+		assert.ok(registrar.remove("kitchen"));
+		assert.equal(registrar.devices.find((x) => x.user === "kitchen"), undefined);
+		assert.equal(registrar.lookup("8002"), undefined, "removal frees the place");
+	});
+
+	it("new settings keep the bindings that may still join, within the new limit (the oldest stay)", () => {
+		for (const u of ["8001", "8002", "8003"]) {
+			assert.equal(registered(u).status, 200);
+			clock.tick(1000);
+		}
+		registrar.configure({ realm: "door.local", limit: 2, subscribers: ["8001", "8002", "8003"].map((user) => ({ user, password: USERS[user] })) });
+		assert.deepEqual(registrar.bindings.map((b) => b.user), ["8001", "8002"]);
+		registrar.configure({ realm: "door.local", limit: 2, subscribers: [{ user: "8002", password: USERS["8002"] }] });
+		assert.deepEqual(registrar.bindings.map((b) => b.user), ["8002"], "a subscriber taken off the list loses its binding");
+	});
+
+	it("reads MAC, model and version from what devices say about themselves", () => {
+		assert.equal(macOf("Yealink SIP-T46S 66.85.0.5 00:15:65:aa:bb:cc", ""), "00:15:65:aa:bb:cc");
+		assert.equal(macOf("Fanvil X7A 2.4.1 0c383e3daf10", ""), "0c:38:3e:3d:af:10");
+		assert.equal(macOf("baresip v3.20.0 (x86_64/linux)", ""), "");
+		assert.equal(macOf("", "\"<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>\""), "00:a0:c9:1e:6b:f6");
+		assert.equal(macOf("", "<urn:uuid:f81d4fae-7dec-41d0-a765-00a0c91e6bf6>"), "", "a random (v4) UUID holds no MAC");
+		assert.equal(modelOf("Yealink SIP-T46S 66.85.0.5 00:15:65:aa:bb:cc"), "Yealink SIP-T46S");
+		assert.equal(versionOf("Yealink SIP-T46S 66.85.0.5 00:15:65:aa:bb:cc"), "66.85.0.5");
+		assert.equal(versionOf("baresip v3.20.0 (x86_64/linux)"), "3.20.0");
+		assert.equal(modelOf("SIPp indoor unit"), "SIPp indoor unit");
 	});
 });
