@@ -334,7 +334,7 @@ function status(o: ApiOptions): unknown {
 		server: app.ua.registrar ? {
 			hostExtension: app.ua.registrar.hostExtension,
 			places: { used: app.ua.registrar.bindings.length, limit: app.ua.registrar.settings.limit },
-			devices: app.ua.registrar.devices,
+			devices: app.ua.registrar.devices.map((d) => ({ ...d, seenAgo: Math.max(0, Math.round((app.clock.now() - d.lastSeen) / 1000)) })),
 			bridged: app.hotspot.bridges.filter((b) => b.winner).map((b) => ({ caller: b.caller.remote, callee: b.winner!.remote })),
 		} : null,
 		dnd: app.station.config.dnd,

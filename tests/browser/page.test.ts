@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type Page, chromium } from "playwright-core";
 import { type Kamailio, kamailioInstalled, startKamailio } from "../interop/kamailio.js";
-import { type Running, installed, sipp } from "../interop/peers.js";
+import { type Running, installed, scenarioWith, sipp } from "../interop/peers.js";
 import { freePort, root, startStation } from "../node/helpers.js";
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
@@ -160,6 +160,32 @@ describe("configuration page (Chromium)", function () {
 		await tab("feature");
 		assert.ok(await page.$('[data-path="station.dnd.1.returnCode"]'));
 		assert.ok(await page.$('[data-path="sip.sessionTimer.expires"]'));
+	});
+
+	it("Built-in Server: a subscriber added on the page (extension and password generated) registers, is listed online and removed from Status", async () => {
+		await tab("server");
+		await page.check('[data-path="server.enabled"]');
+		await page.selectOption('[data-path="server.ringMode"]', "extensions");
+		await page.click('[data-add="server.subscribers"]');
+		const note = await page.textContent("#message");
+		const m = /Subscriber (\d+): password (\S+)/.exec(note ?? "");
+		assert.ok(m, "the new subscriber's password is shown once: " + note);
+		assert.equal(await page.inputValue('[data-path="server.subscribers[0].user"]'), "1", "the first free extension");
+		await page.click('[data-add="server.groups"]');
+		await page.fill('[data-path="server.groups[0].number"]', "600");
+		await page.fill('[data-path="server.groups[0].members"]', "1");
+		await saved();
+		await page.screenshot({ path: join(ARTIFACTS, "page-server-saved.png"), fullPage: true });
+		const port = await freePort();
+		const unit = sipp(scenarioWith("register-auth.xml", { EXPECTED: "200", EXPIRES: "360", CONTACT_PORT: String(port) }), port, "127.0.0.1:" + station.sipPort, ["-s", m[1], "-au", m[1], "-ap", m[2]]);
+		peers.push(unit);
+		assert.equal(await unit.exited, 0, unit.output().slice(-1500));
+		await tab("status");
+		await page.waitForSelector('[data-device="1"] .state .ok', { timeout: 5000 });
+		assert.match(await page.textContent("#status-devices") ?? "", /SIPp indoor unit/);
+		await page.screenshot({ path: join(ARTIFACTS, "page-status-devices.png"), fullPage: true });
+		await page.click('[data-device="1"] button:text("Remove")');
+		await page.waitForSelector("p#status-devices", { timeout: 5000 });
 	});
 
 	it("reboots from Maintenance, and after the process restarts every setting is kept", async () => {
