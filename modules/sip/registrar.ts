@@ -353,7 +353,16 @@ export class Registrar {
 				continue;
 			return extension;
 		}
-		return undefined;
+		// every extension is held: the device offline the longest gives its extension up
+		let oldest: JoinedDevice | undefined;
+		for (const d of this.#devices.values()) {
+			if (!d.online && !d.managed && (!oldest || d.lastSeen < oldest.lastSeen))
+				oldest = d;
+		}
+		if (!oldest)
+			return undefined;
+		this.#devices.delete(oldest.user);
+		return oldest.extension;
 	}
 
 	#takenByDevice(extension: string): boolean {

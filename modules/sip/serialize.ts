@@ -309,6 +309,8 @@ export function createResponse(request: SipMessage, status: number, options: Res
 			else
 				headers.push(["To", raw]);
 		}
+		else if (id === H.RECORD_ROUTE && status > 100 && status < 300 && request.method === "INVITE")
+			headers.push(["Record-Route", rawValue(request, i)]);	// §12.1.1: a response that makes a dialog copies them, in order
 		else if (status === 100 && request.headerNameAt(i).toLowerCase() === "timestamp")
 			headers.push(["Timestamp", rawValue(request, i)]);
 	}

@@ -1,4 +1,4 @@
-import { equal, ok } from "../lib/assert.js";
+import { deepEqual, equal, ok } from "../lib/assert.js";
 import { message } from "../lib/fixtures.js";
 import { NameAddr, Via } from "../../modules/sip/headers.js";
 import { parseMessage } from "../../modules/sip/message.js";
@@ -80,6 +80,15 @@ describe("serializer", () => {
 		equal(trying.header("Timestamp"), "54", "echoed in 100 (§8.2.6.1)");
 		const tagged = parseMessage(message("BYE sip:door@h SIP/2.0", "Via: SIP/2.0/UDP a;branch=z9hG4bK9", "From: <sip:x@y>;tag=f1", "To: <sip:door@h>;tag=mine", "Call-ID: c", "CSeq: 6 BYE", "", ""));
 		equal(parseMessage(createResponse(tagged, 200, { toTag: "other" })).toTag(), "mine");
+	});
+
+	it("a response that makes a dialog copies the INVITE's Record-Route values in order (§12.1.1); others do not", () => {
+		const req = parseMessage(message("INVITE sip:door@h SIP/2.0", "Via: SIP/2.0/UDP p1;branch=z9hG4bK1", "Record-Route: <sip:p1;lr>", "Record-Route: <sip:p2;lr;ftag=x>, <sip:p3;lr>", "From: <sip:x@y>;tag=f1", "To: <sip:door@h>", "Call-ID: rr", "CSeq: 1 INVITE", "", ""));
+		const rr = (status: number) => parseMessage(createResponse(req, status, { toTag: "t" })).recordRoutes().map((r) => r.toString());
+		deepEqual(rr(200), ["<sip:p1;lr>", "<sip:p2;lr;ftag=x>", "<sip:p3;lr>"]);
+		deepEqual(rr(180), ["<sip:p1;lr>", "<sip:p2;lr;ftag=x>", "<sip:p3;lr>"]);
+		deepEqual(rr(100), []);
+		deepEqual(rr(486), []);
 	});
 
 	it("serializeMessage writes a received message back, unfolded", () => {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { readWav } from "../../hosts/node/audio.js";
 import { power } from "../lib/signal.js";
 import { type AdminClient, admin, freePort, startStation } from "../node/helpers.js";
-import { USERS, kamailioInstalled, startKamailio } from "./kamailio.js";
+import { type Kamailio, USERS, kamailioInstalled, startKamailio } from "./kamailio.js";
 import { type Running, installed, scenarioWith, sipp } from "./peers.js";
 
 const password = (user: string) => "pw-" + user + "-x";
@@ -125,40 +125,73 @@ describe("built-in SIP server: calls (SIPp units)", function () {
 		assert.deepEqual((await status()).calls, []);
 	});
 
-	it("with the PBX (Kamailio) stopped, the call button still rings the local units", async function () {
-		if (!kamailioInstalled()) {
-			process.stdout.write("\n  hotspot: PBX outage skipped: kamailio is not installed\n");
-			this.skip();
-		}
-		const udpPort = await freePort();
-		const kamailio = await startKamailio({ udpPort, tcpPort: await freePort() });
-		try {
+	describe("with Kamailio as the PBX", () => {
+		let kamailio: Kamailio | undefined;
+		let kamailioPort = 0;
+
+		before(async function () {
+			if (!kamailioInstalled()) {
+				process.stdout.write("\n  hotspot: the PBX tests skipped: kamailio is not installed\n");
+				this.skip();
+			}
+			kamailioPort = await freePort();
+			kamailio = await startKamailio({ udpPort: kamailioPort, tcpPort: await freePort() });
 			const set = await api.request("PUT", "/api/config", {
-				accounts: { "1": { enabled: true, server: "127.0.0.1", port: udpPort, registerName: "door", password: USERS.door, expires: 60 } },
-				station: { contacts: ["1001"] },
-				server: { button: "contacts", fallback: 2 },
+				accounts: { "1": { enabled: true, server: "127.0.0.1", port: kamailioPort, registerName: "door", password: USERS.door, expires: 60 } },
 			});
 			assert.equal(set.status, 200, JSON.stringify(set.data));
-				const deadline = Date.now() + 10000;
+			const deadline = Date.now() + 10000;
 			while (!(await status()).registrations.find((a: { id: string; registered: boolean }) => a.id === "1")?.registered) {
 				assert.ok(Date.now() < deadline, "Account 1 registered to Kamailio");
 				await new Promise((r) => setTimeout(r, 100));
 			}
-		}
-		finally {
-			await kamailio.stop();
-		}
-		const answering1 = await unit("8001", answering(300));
-		const pressed = Date.now();
-		assert.equal((await api.request("POST", "/api/inputs/1/press")).status, 200);
-		const deadline = Date.now() + 10000;
-		let calls: Array<{ remote: string; state: string }> = [];
-		while (!(calls = (await status()).calls).some((c: { remote: string; state: string }) => c.state === "answered" && /8001@/.test(c.remote))) {
-			assert.ok(Date.now() < deadline, "a unit answered: " + JSON.stringify(calls));
-			await new Promise((r) => setTimeout(r, 100));
-		}
-		assert.ok(Date.now() - pressed >= 1900, "the units rang after the 2 s fallback");
-		assert.equal((await api.request("POST", "/api/hangup")).status, 200);
-		assert.equal(await answering1.exited, 0, answering1.output().slice(-1500));
+		});
+		after(async () => {
+			await kamailio?.stop();
+		});
+
+		it("a call to the station's number through Kamailio rings the units (ring mode extensions); the caller is bridged to the one that answers", async () => {
+			assert.equal((await api.request("PUT", "/api/config", { server: { ringMode: "extensions" } })).status, 200);
+			const callee = await unit("8002", answering(500));
+			const other = await unit("8003", "uas-ring-cancel.xml");
+			const caller = sipp(scenarioWith("uac-call.xml", { HOLD_MS: "500" }), await freePort(), "127.0.0.1:" + kamailioPort, ["-s", "door", "-mp", String(await freePort())]);
+			running.push(caller);
+			assert.equal(await caller.exited, 0, "the caller was answered: " + caller.output().slice(-1500));
+			assert.equal(await other.exited, 0, "8003 was cancelled: " + other.output().slice(-1500));
+			assert.equal(await callee.exited, 0, "8002 answered and got the caller's BYE: " + callee.output().slice(-1500));
+		});
+
+		it("a unit calls 1001 out through Account 1: Kamailio delivers it, from the station's registered number", async () => {
+			const port = await freePort();
+			const far = sipp(answering(300), port, undefined, ["-mp", String(await freePort()), "-trace_msg"]);
+			running.push(far);
+			const registration = sipp(scenarioWith("register-auth.xml", { EXPECTED: "200", EXPIRES: "360", CONTACT_PORT: String(port) }), await freePort(), "127.0.0.1:" + kamailioPort, ["-s", "1001", "-au", "1001", "-ap", USERS["1001"]]);
+			assert.equal(await registration.exited, 0, registration.output().slice(-1500));
+			await unit("8001", "uas-ring-cancel.xml").then((r) => { running.splice(running.indexOf(r), 1); return r.stop(); });
+			const call = sipp(scenarioWith("uac-unit-call.xml", { FROM_USER: "8001" }), await freePort(), "127.0.0.1:" + station.sipPort, ["-s", "1001", "-au", "8001", "-ap", password("8001"), "-mp", String(await freePort())]);
+			running.push(call);
+			assert.equal(await call.exited, 0, call.output().slice(-2000));
+			assert.equal(await far.exited, 0, "1001 answered and got the BYE: " + far.output().slice(-1500));
+			const trace = readFileSync(join(far.dir, readdirSync(far.dir).find((f) => f.endsWith("_messages.log"))!), "latin1");
+			assert.match(trace, /From: <sip:door@127\.0\.0\.1>/, "the call went out as the station's account");
+		});
+
+		it("with Kamailio stopped, the call button still rings the local units", async () => {
+			assert.equal((await api.request("PUT", "/api/config", { station: { contacts: ["1001"] }, server: { button: "contacts", fallback: 2 } })).status, 200);
+			await kamailio!.stop();
+			kamailio = undefined;
+			const answering1 = await unit("8001", answering(300));
+			const pressed = Date.now();
+			assert.equal((await api.request("POST", "/api/inputs/1/press")).status, 200);
+			const deadline = Date.now() + 10000;
+			let calls: Array<{ remote: string; state: string }> = [];
+			while (!(calls = (await status()).calls).some((c: { remote: string; state: string }) => c.state === "answered" && /8001@/.test(c.remote))) {
+				assert.ok(Date.now() < deadline, "a unit answered: " + JSON.stringify(calls));
+				await new Promise((r) => setTimeout(r, 100));
+			}
+			assert.ok(Date.now() - pressed >= 1900, "the units rang after the 2 s fallback");
+			assert.equal((await api.request("POST", "/api/hangup")).status, 200);
+			assert.equal(await answering1.exited, 0, answering1.output().slice(-1500));
+		});
 	});
 });

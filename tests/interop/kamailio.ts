@@ -53,7 +53,11 @@ memlog=5
 children=2
 tcp_children=2
 auto_aliases=no
-alias="127.0.0.1"
+# aliases with their ports: every peer here is on 127.0.0.1, and a bare "127.0.0.1"
+# would make Kamailio take their contacts for itself
+alias="127.0.0.1:${o.udpPort}"
+alias="127.0.0.1:${o.tcpPort}"
+${o.tlsPort ? `alias="127.0.0.1:${o.tlsPort}"` : ""}
 listen=udp:127.0.0.1:${o.udpPort}
 listen=tcp:127.0.0.1:${o.tcpPort}
 ${tls ? `enable_tls=yes\nlisten=tls:127.0.0.1:${o.tlsPort}` : ""}
@@ -121,7 +125,7 @@ request_route {
 		sl_send_reply("200", "OK");
 		exit;
 	}
-${o.inviteAuth ? `	if (is_method("INVITE") && from_uri == myself) {
+${o.inviteAuth ? `	if (is_method("INVITE") && $fd == "127.0.0.1") {
 		$var(pw) = $sht(users=>$au);
 		if (!pv_proxy_authenticate("$fd", "$var(pw)", "0")) {
 			proxy_challenge("$fd", "1");

@@ -184,6 +184,32 @@ describe("built-in registrar (fake clock)", () => {
 		assert.deepEqual(registrar.bindings.map((b) => b.user), ["8002"], "a subscriber taken off the list loses its binding");
 	});
 
+	it("a flood of REGISTERs (wrong realms, unknown users, joiners beyond the limit) leaves the limit and the device list bounded", () => {
+		registrar.configure({ realm: "door.local", limit: 50, managed: false, joinPassword: "join-secret-1", subscribers: [] });
+		for (let i = 0; i < 300; i++) {
+			const user = "flood" + i;
+			const challenge = registrar.handle(register(user), SOURCE);
+			assert.equal(challenge.status, 401);
+			const value = new TextEncoder().encode(String(challenge.headers[0][1]));
+			const client = new DigestClient({ hash: nodeHash, random: () => "cn" + i });
+			client.challenge(parseAuth(value, 0, value.length, "WWW-Authenticate"));
+			const realm = i % 3 === 0 ? "elsewhere" : "door.local";
+			const authorization = client.authorize("door.local", { username: user, password: "join-secret-1" }, { method: "REGISTER", uri: "sip:door.local" })!.replace(/realm="[^"]*"/, `realm="${realm}"`);
+			const answer = registrar.handle(register(user, { authorization }), SOURCE);
+			assert.ok([200, 401, 403].includes(answer.status), String(answer.status));
+			if (realm === "elsewhere")
+				assert.equal(answer.status, 401, "credentials for another realm are challenged again");
+			if (i % 2 === 0)
+				registrar.handle(register(user, { authorization, expires: 0 }), SOURCE);
+			clock.tick(10);
+		}
+		assert.equal(registrar.bindings.length, 50, "the limit holds");
+		assert.ok(registrar.devices.length <= 64, "the device list is bounded: " + registrar.devices.length);
+		assert.equal(new Set(registrar.devices.map((d) => d.extension)).size, registrar.devices.length, "each extension once");
+		const late = registered("late", "join-secret-1", { expires: 0 });
+		assert.equal(late.status, 200, "places were freed: a new device still gets an extension");
+	});
+
 	it("reads MAC, model and version from what devices say about themselves", () => {
 		assert.equal(macOf("Yealink SIP-T46S 66.85.0.5 00:15:65:aa:bb:cc", ""), "00:15:65:aa:bb:cc");
 		assert.equal(macOf("Fanvil X7A 2.4.1 0c383e3daf10", ""), "0c:38:3e:3d:af:10");
