@@ -10,6 +10,7 @@
  */
 import UDP from "embedded:io/socket/udp";
 import TCP from "embedded:io/socket/tcp";
+import SdkTLS from "embedded:io/socket/tcp/tls";
 import Listener from "embedded:io/socket/listener";
 import Timer from "timer";
 import { Digest } from "crypt";
@@ -19,7 +20,8 @@ import HTTPServer from "embedded:network/http/server";
 import Resource from "Resource";
 import SdkMQTTClient from "embedded:network/mqtt/client";
 import Resolver from "embedded:network/dns/resolver/udp";
-import type { Clock, HTTPServerClass, ListenerClass, MQTTClientClass, MQTTClientOptions, TCPClass, UDPClass } from "io/types";
+import type { Clock, HTTPServerClass, ListenerClass, MQTTClientClass, MQTTClientOptions, TCPClass, TLSClass, TLSOptions, UDPClass } from "io/types";
+import { certificatesOf } from "io/pem";
 import type { DigestAlgorithm } from "sip/digest";
 import type { PreferenceStorage } from "config/store";
 import { Device } from "device";
@@ -75,10 +77,26 @@ class MQTTClient extends SdkMQTTClient {
 	}
 }
 
+/**
+ * The SDK's TLS socket (its JavaScript TLS 1.2 stack) over this board's TCP:
+ * the server name is checked and sent as SNI, and the configured CA, kept as
+ * PEM, is handed over as DER. Without a CA nothing is trusted: the handshake
+ * fails, as it must.
+ */
+class TLS extends SdkTLS {
+	constructor(options: TLSOptions) {
+		const secure = options.secure ?? {};
+		const serverName = secure.serverName ?? String(options.address);
+		const der = typeof secure.ca === "string" ? certificatesOf(secure.ca) : [];
+		super({ ...options, TCP: { io: TCP }, host: serverName, secure: { serverName, certificate: der[0] } } as unknown as ConstructorParameters<typeof SdkTLS>[0]);
+	}
+}
+
 function boot(): void {
 	const device: Device = new Device({
 		udp: UDP as unknown as UDPClass,
 		tcp: TCP as unknown as TCPClass,
+		tls: TLS as unknown as TLSClass,
 		listener: Listener as unknown as ListenerClass,
 		clock,
 		hash,

@@ -5,7 +5,8 @@ import dgram from "node:dgram";
 import net from "node:net";
 import { admin, freePort } from "../node/helpers.js";
 import { type SimRun, buildStation, findSdk, runSimulator } from "./simulator.js";
-import { type Kamailio, USERS, kamailioInstalled, startKamailio } from "../interop/kamailio.js";
+import { readFileSync } from "node:fs";
+import { type Kamailio, USERS, kamailioInstalled, makeCertificates, startKamailio } from "../interop/kamailio.js";
 import { until } from "../interop/station.js";
 import { installed, mosquitto, sipp } from "../interop/peers.js";
 import mqtt from "mqtt";
@@ -196,5 +197,46 @@ describe("the station in the Moddable simulator, registering over TCP", function
 	it("registers to Kamailio over TCP with digest authentication", async () => {
 		await until(() => /portier: account 1 registered \(200 OK\)/.test(sim!.output()), 15000, () => sim!.output());
 		await until(() => /registered sip:door@127.0.0.1 from 127.0.0.1:\d+ over tcp/.test(kamailio!.output()), 5000, () => kamailio!.output().slice(-1000));
+	});
+});
+
+describe("the station in the Moddable simulator, registering over TLS", function () {
+	this.timeout(360000);
+	let sim: SimRun | undefined;
+	let kamailio: Kamailio | undefined;
+	let tlsPort = 0;
+	let http = 0;
+	let certs: ReturnType<typeof makeCertificates>;
+
+	before(async function () {
+		const sdk = findSdk();
+		if (typeof sdk === "string" || !kamailioInstalled() || !installed("openssl", ["version"])) {
+			process.stdout.write(`\n  sim tls: skipped: ${typeof sdk === "string" ? sdk : "kamailio or openssl is not installed"}\n`);
+			this.skip();
+		}
+		certs = makeCertificates();
+		tlsPort = await freePort();
+		kamailio = await startKamailio({ udpPort: await freePort(), tcpPort: await freePort(), tlsPort, tls: { cert: certs.cert, key: certs.key, ca: certs.ca } });
+		http = await freePort();
+		const so = buildStation(sdk, { sipPort: await freePort(), httpPort: http });
+		sim = await runSimulator(sdk, so, await freePort(), "portier: SIP on");
+	});
+	after(async () => {
+		await sim?.stop();
+		await kamailio?.stop();
+	});
+
+	const account = (ca: string) => ({ accounts: { "1": { enabled: true, server: "127.0.0.1", port: tlsPort, transport: "TLS", registerName: "door", password: USERS.door, expires: 60, ca } } });
+
+	it("registers to Kamailio over TLS (the SDK's TLS socket, the CA uploaded as PEM), and refuses a server signed by another CA", async () => {
+		const api = await admin(`http://127.0.0.1:${http}`);
+		const wrong = await api.request("PUT", "/api/config", account(readFileSync(certs.otherCa, "utf8")));
+		assert.equal(wrong.status, 200, JSON.stringify(wrong.data));
+		await until(() => /portier: account 1 not registered \(503 /.test(sim!.output()), 20000, () => sim!.output().slice(-2000));
+		assert.doesNotMatch(kamailio!.output(), /over tls/, "no binding through an untrusted server");
+		const right = await api.request("PUT", "/api/config", account(readFileSync(certs.ca, "utf8")));
+		assert.equal(right.status, 200, JSON.stringify(right.data));
+		await until(() => /portier: account 1 registered \(200 OK\)/.test(sim!.output()), 30000, () => sim!.output().slice(-2000));
+		await until(() => /registered sip:door@127.0.0.1 from 127.0.0.1:\d+ over tls/.test(kamailio!.output()), 5000, () => kamailio!.output().slice(-1000));
 	});
 });
