@@ -147,7 +147,7 @@ export class Device {
 		const ua = this.app.ua;
 		const settings: RegistrarSettings = {
 			realm: s.realm, limit: s.limit, subscribers: s.subscribers, defaultExpires: s.expires, maxExpires: Math.max(3600, s.expires),
-			managed: s.managed, joinPassword: s.joinPassword, prefix: s.prefix,
+			managed: s.managed, joinPassword: s.joinPassword, prefix: s.prefix, algorithm: s.algorithm,
 		};
 		if (ua.registrar && (!this.#running || !s.enabled || ua.registrar.settings.realm !== s.realm)) {
 			ua.registrar.close();

@@ -1,6 +1,6 @@
 /*
  * The station on the Moddable SDK (the simulator and ESP32 panels): the SDK's
- * ECMA-419 sockets and HTTP server, Timer, crypt Digest and Preference handed
+ * ECMA-419 sockets (UDP, TCP, listener, TLS) and HTTP server, Timer, crypt Digest and Preference handed
  * to the same modules that run on Node: the whole device (configuration,
  * user agent, door logic, RTP, the page and its API).
  * The manifest config sets the SIP port, the page's port (httpPort, 0: none)
@@ -8,6 +8,7 @@
  * account1Port, account1Transport, account1Expires) provisions Account 1 at
  * start, for test benches.
  */
+/// <reference path="./tls.d.ts" />
 import UDP from "embedded:io/socket/udp";
 import TCP from "embedded:io/socket/tcp";
 import SdkTLS from "embedded:io/socket/tcp/tls";
@@ -69,26 +70,54 @@ const log = (line: string) => trace(line + "\n");
 const pins = new SimulatedPins(clock);
 const page = { html: new Uint8Array(new Resource("page.html") as unknown as ArrayBuffer) };
 
-/** The SDK's MQTT client with this board's TCP socket and DNS resolver. */
-class MQTTClient extends SdkMQTTClient {
-	constructor(options: MQTTClientOptions) {
-		// the SDK's typings lag its client (onControl gets the message; the will takes an ArrayBuffer)
-		super({ ...options, socket: { io: TCP }, dns: { io: Resolver, servers: [String(settings.dnsServer ?? "1.1.1.1")], socket: { io: UDP } } } as unknown as ConstructorParameters<typeof SdkMQTTClient>[0]);
-	}
-}
 
 /**
  * The SDK's TLS socket (its JavaScript TLS 1.2 stack) over this board's TCP:
  * the server name is checked and sent as SNI, and the configured CA, kept as
  * PEM, is handed over as DER. Without a CA nothing is trusted: the handshake
- * fails, as it must.
+ * fails, as it must. The SDK's socket lets a failed handshake (a certificate
+ * it does not trust) throw out of its TCP callbacks, which would abort the
+ * device: its TCP callbacks are guarded here, and the failure reaches the
+ * transport's onError like any broken connection. Its callbacks also run
+ * with `this` an internal object: they are called here with the socket.
  */
 class TLS extends SdkTLS {
 	constructor(options: TLSOptions) {
 		const secure = options.secure ?? {};
 		const serverName = secure.serverName ?? String(options.address);
 		const der = typeof secure.ca === "string" ? certificatesOf(secure.ca) : [];
-		super({ ...options, TCP: { io: TCP }, host: serverName, secure: { serverName, certificate: der[0] } } as unknown as ConstructorParameters<typeof SdkTLS>[0]);
+		const failed = options.onError as ((error?: Error) => void) | undefined;	// the transport's, which needs no this
+		const guard = (callback: ((count: number) => void) | undefined) => (count: number) => {
+			try {
+				callback?.(count);
+			}
+			catch (e) {
+				log("tls: " + String(e));
+				failed?.(e instanceof Error ? e : new Error(String(e)));
+			}
+		};
+		class GuardedTCP extends TCP {
+			constructor(o: ConstructorParameters<typeof TCP>[0] & { onReadable?(count: number): void; onWritable?(count: number): void }) {
+				super({ ...o, onReadable: guard(o.onReadable), onWritable: guard(o.onWritable) } as ConstructorParameters<typeof TCP>[0]);
+			}
+		}
+		// the SDK's socket calls back with `this` its internal callbacks object: ECMA-419 says the socket
+		let socket: TLS | undefined;
+		const own = <T extends unknown[]>(callback: ((...args: T) => void) | undefined) => callback && ((...args: T) => callback.apply(socket, args));
+		super({
+			...options, onReadable: own(options.onReadable as ((count: number) => void) | undefined), onWritable: own(options.onWritable as ((count: number) => void) | undefined),
+			onError: own(failed), TCP: { io: GuardedTCP }, host: serverName, secure: { serverName, certificate: der[0] },
+		} as unknown as ConstructorParameters<typeof SdkTLS>[0]);
+		socket = this;
+	}
+}
+
+/** The SDK's MQTT client with this board's TCP (or TLS) socket and DNS resolver. */
+class MQTTClient extends SdkMQTTClient {
+	constructor(options: MQTTClientOptions) {
+		const socket = options.secure ? { io: TLS, secure: { ca: options.secure.ca, serverName: options.host } } : { io: TCP };
+		// the SDK's typings lag its client (onControl gets the message; the will takes an ArrayBuffer)
+		super({ ...options, socket, dns: { io: Resolver, servers: [String(settings.dnsServer ?? "1.1.1.1")], socket: { io: UDP } } } as unknown as ConstructorParameters<typeof SdkMQTTClient>[0]);
 	}
 }
 

@@ -35,6 +35,7 @@ export interface ServerSettings {
 	enabled: boolean;
 	realm: string;
 	limit: number;
+	algorithm: "MD5" | "SHA-256";
 	expires: number;
 	prefix: string;
 	managed: boolean;
@@ -89,7 +90,8 @@ export function validateDevice(c: DeviceConfig): FieldError[] {
 	});
 	if (c.mqtt.enabled && !c.mqtt.host)
 		errors.push({ field: "mqtt.host", message: "needed when MQTT is enabled: an IP address or a domain name" });
-	errors.push(...validateStationConfig(c.station, "station."));
+	for (const e of validateStationConfig(c.station, "station."))
+		errors.push(e);	// not spread: every argument would take a slot of the XS stack
 	return errors;
 }
 

@@ -51,6 +51,8 @@ export interface TextNode extends Common {
 	multiline?: boolean;
 	/** A list of numbers or addresses (each checked by `dialable`). */
 	dialable?: boolean;
+	/** PEM certificates (checked by decoding them, not by a pattern). */
+	pem?: boolean;
 }
 
 export interface ListNode extends Common {
@@ -83,8 +85,8 @@ function choice(label: string, values: readonly (string | number)[], def: string
 	return Object.freeze({ kind: "choice", label, values: Object.freeze(values.slice()), def, help });
 }
 
-function text(label: string, o: { def?: string; max: number; pattern?: string; allowed: string; secret?: boolean; multiline?: boolean; dialable?: boolean; help?: string }): TextNode {
-	return Object.freeze({ kind: "text", label, def: o.def ?? "", max: o.max, pattern: o.pattern, allowed: o.allowed, secret: o.secret, multiline: o.multiline, dialable: o.dialable, help: o.help });
+function text(label: string, o: { def?: string; max: number; pattern?: string; allowed: string; secret?: boolean; multiline?: boolean; dialable?: boolean; pem?: boolean; help?: string }): TextNode {
+	return Object.freeze({ kind: "text", label, def: o.def ?? "", max: o.max, pattern: o.pattern, allowed: o.allowed, secret: o.secret, multiline: o.multiline, dialable: o.dialable, pem: o.pem, help: o.help });
 }
 
 function list(label: string, of: SchemaNode, min: number, max: number, def: readonly unknown[], allowed: string, help?: string, key?: string): ListNode {
@@ -125,7 +127,7 @@ function dnd(label: string): ObjectNode {
 
 /** Trusted CA certificates for a TLS connection, PEM text (uploaded on the page). */
 function caCertificate(): TextNode {
-	return text("TLS CA certificate", { max: 8192, pattern: "^(|(-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\\s]+-----END CERTIFICATE-----\\s*)+)$", allowed: "empty, or PEM certificates (up to 8192 characters)", multiline: true });
+	return text("TLS CA certificate", { max: 8192, pem: true, allowed: "empty, or PEM certificates (up to 8192 characters)", multiline: true });
 }
 
 function proxy(label: string): ObjectNode {
@@ -256,6 +258,7 @@ export const DEVICE_SCHEMA: ObjectNode = object("portier", {
 		enabled: bool("Enabled", false, "Indoor units and phones register to the station itself."),
 		realm: text("Realm", { max: 64, pattern: "^[A-Za-z0-9.-]+$", allowed: "1-64 of A-Z a-z 0-9 . -", def: "portier" }),
 		limit: int("Subscriber places", 1, 50, 8, "(concurrent registrations)"),
+		algorithm: choice("Digest algorithm", ["MD5", "SHA-256"], "MD5", "SHA-256 (RFC 8760) where every unit supports it."),
 		expires: int("Expire seconds", 60, 3600, 360, "seconds"),
 		prefix: text("Extension prefix", { max: 1, pattern: "^[1-9]?$", allowed: "empty, or one digit 1-9", help: "The station is extension 0 and units 1-50; with a prefix 8 the station is 8000 and units 8001-8050." }),
 		managed: bool("Managed mode", true, "Only the subscribers below may join (with their MAC address when one is set)."),

@@ -7,6 +7,7 @@
  */
 import type { ListNode, ObjectNode, SchemaNode, TextNode } from "./schema.js";
 import { directIp } from "../sip/ua.js";
+import { isPemCertificates } from "../io/pem.js";
 
 export interface FieldError {
 	field: string;
@@ -93,6 +94,8 @@ function textOk(node: TextNode, v: unknown): boolean {
 		return false;
 	if (node.dialable && isDialable(v))
 		return true;
+	if (node.pem)
+		return isPemCertificates(v);
 	if (node.pattern)
 		return new RegExp(node.pattern).test(v);
 	return !node.dialable;

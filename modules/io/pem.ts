@@ -57,3 +57,32 @@ export function certificatesOf(pem: string): ArrayBuffer[] {
 	}
 	return out;
 }
+
+/**
+ * Is the text empty or PEM certificates with nothing but white space around
+ * them? (Checked without a RegExp: XS backtracks a pattern over kilobytes of
+ * Base64 by recursion, deep enough to overflow the stack of a device.)
+ */
+export function isPemCertificates(text: string): boolean {
+	let at = 0;
+	for (;;) {
+		const begin = text.indexOf(BEGIN, at);
+		const gap = begin < 0 ? text.slice(at) : text.slice(at, begin);
+		if (gap.trim() !== "")
+			return false;
+		if (begin < 0)
+			return true;
+		const end = text.indexOf(END, begin);
+		if (end < 0)
+			return false;
+		try {
+			const der = decodeBase64(text.slice(begin + BEGIN.length, end));
+			if (der.length < 2 || der[0] !== 0x30)
+				return false;
+		}
+		catch {
+			return false;
+		}
+		at = end + END.length;
+	}
+}

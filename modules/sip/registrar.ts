@@ -50,13 +50,14 @@ export interface RegistrarSettings {
 	joinPassword?: string;
 	/** Extension prefix: one digit, or empty (host 0, clients 1-50; with 8: 8000, 8001-8050). */
 	prefix?: string;
+	/** The digest algorithm asked for (RFC 8760); credentials computed with another are challenged again. */
+	algorithm?: DigestAlgorithm;
 }
 
 export interface RegistrarOptions extends RegistrarSettings {
 	clock: Clock;
 	hash: HashFunction;
 	random: () => string;
-	algorithm?: DigestAlgorithm;
 	onChange?(bindings: Binding[]): void;
 	log?: Log;
 }
@@ -231,7 +232,7 @@ export class Registrar {
 		if (!credentials)
 			return this.#challenge(status, false);
 		const nonceState = this.#checkNonce(credentials.get("nonce") ?? "");
-		if (nonceState === "bad")
+		if (nonceState === "bad" || (credentials.get("algorithm") ?? "MD5").toUpperCase() !== (this.#o.algorithm ?? "MD5"))
 			return this.#challenge(status, false);
 		const password = this.#password(user);
 		if (password === undefined || credentials.get("username") !== user || !verifyDigest(this.#o.hash, credentials, request.method!, password, this.#o.realm)) {

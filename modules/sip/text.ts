@@ -10,8 +10,12 @@ export const LF = 10;
 export const SP = 32;
 export const HT = 9;
 
-/** Largest chunk handed to String.fromCharCode.apply (argument-count limits). */
-const CHUNK = 4096;
+/**
+ * Largest chunk handed to String.fromCharCode.apply: XS puts every argument
+ * on its stack (512 slots on an ESP32, shared with the whole call chain), so
+ * a kilobyte in one call overflows it and aborts the device.
+ */
+const CHUNK = 128;
 
 function codesToString(codes: ArrayLike<number>): string {
 	const n = codes.length;

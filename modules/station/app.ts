@@ -75,6 +75,7 @@ export class StationApp {
 	#config: StationAppConfig;
 	#media = new Map<Call, MediaSession>();
 	#ports = new Map<string, number>();	// Call-ID -> RTP port
+	#accountsTimer: unknown;
 	#events: Array<(e: StationEvent | { type: "call"; call: Call } | { type: "registration"; status: RegistrationStatus }) => void> = [];
 
 	constructor(host: StationHost, config: StationAppConfig) {
@@ -162,7 +163,20 @@ export class StationApp {
 	apply(o: { station: StationConfig; accounts: AccountConfig[]; sessionTimer?: SessionTimerConfig }): void {
 		this.station.config = o.station;
 		this.ua.sessionTimer = o.sessionTimer;
-		this.ua.setAccounts(o.accounts);
+		// the accounts register again on the next turn, from a short call chain: a
+		// change arrives deep in the web server's, and a TLS handshake on top of it
+		// would overflow the 512-slot XS stack of a device
+		const clock = this.#host.clock;
+		clock.clear(this.#accountsTimer);
+		this.#accountsTimer = clock.set(() => {
+			this.#accountsTimer = undefined;
+			try {
+				this.ua.setAccounts(o.accounts);
+			}
+			catch (e) {
+				this.#host.log?.("station: accounts: " + String(e));
+			}
+		}, 0);
 	}
 
 	/** Listen to what happens: door events, call states, registrations. */
@@ -180,6 +194,7 @@ export class StationApp {
 	}
 
 	stop(done?: () => void): void {
+		this.#host.clock.clear(this.#accountsTimer);
 		this.paging?.close();
 		for (const m of this.#media.values())
 			m.stop();

@@ -140,7 +140,7 @@ describe("configuration store", () => {
 	function bigConfig(): DeviceConfig {
 		const c = deviceDefaults();
 		c.station.schedules = Array.from({ length: 10 }, (_, i) => ({ name: "Tür " + i, numbers: Array.from({ length: 16 }, (_, j) => "sip:" + (1000 + j) + "@pbx.example.com"), windows: [{ days: [1, 2, 3], start: 480, end: 1080 }] }));
-		c.accounts["1"].ca = "-----BEGIN CERTIFICATE-----\n" + "QUJD".repeat(400) + "\n-----END CERTIFICATE-----\n";
+		c.accounts["1"].ca = "-----BEGIN CERTIFICATE-----\n" + "MIIB" + "QUJD".repeat(399) + "\n-----END CERTIFICATE-----\n";
 		return c;
 	}
 

@@ -210,6 +210,20 @@ describe("built-in registrar (fake clock)", () => {
 		assert.equal(late.status, 200, "places were freed: a new device still gets an extension");
 	});
 
+	it("SHA-256 when configured (RFC 8760): the challenge asks for it, MD5 credentials are challenged again", () => {
+		registrar.configure({ realm: "door.local", limit: 3, algorithm: "SHA-256", subscribers: [{ user: "8001", password: USERS["8001"] }] });
+		const challenge = registrar.handle(register("8001"), SOURCE);
+		assert.match(String(challenge.headers[0][1]), /algorithm=SHA-256/);
+		const value = new TextEncoder().encode(String(challenge.headers[0][1]));
+		const client = new DigestClient({ hash: nodeHash, random: () => "cn" });
+		assert.ok(client.challenge(parseAuth(value, 0, value.length, "WWW-Authenticate")));
+		const authorization = client.authorize("door.local", { username: "8001", password: USERS["8001"] }, { method: "REGISTER", uri: "sip:door.local" })!;
+		assert.match(authorization, /algorithm=SHA-256/);
+		assert.equal(registrar.handle(register("8001", { authorization }), SOURCE).status, 200);
+		const md5 = authorization.replace("algorithm=SHA-256", "algorithm=MD5");
+		assert.equal(registrar.handle(register("8001", { authorization: md5 }), SOURCE).status, 401, "a weaker algorithm than asked for is not taken");
+	});
+
 	it("reads MAC, model and version from what devices say about themselves", () => {
 		assert.equal(macOf("Yealink SIP-T46S 66.85.0.5 00:15:65:aa:bb:cc", ""), "00:15:65:aa:bb:cc");
 		assert.equal(macOf("Fanvil X7A 2.4.1 0c383e3daf10", ""), "0c:38:3e:3d:af:10");

@@ -121,9 +121,12 @@ describe("the station in the Moddable simulator", function () {
 		const bad = await api.request("PUT", "/api/config", { station: { maxCallTime: 99999 } });
 		assert.equal(bad.status, 400);
 		assert.deepEqual(bad.data.errors, [{ field: "station.maxCallTime", message: "0-14400 seconds (0: no limit)" }]);
-		const good = await api.request("PUT", "/api/config", { station: { maxCallTime: 120 }, accounts: { "2": { label: "Zweitkonto ü" } } });
+		// a body of 1.8 KB: decoded in chunks small enough for the XS stack (512 slots), not in one call
+		const whitelist = Array.from({ length: 100 }, (_, i) => "10.0.0." + i);
+		const good = await api.request("PUT", "/api/config", { station: { maxCallTime: 120, whitelist }, accounts: { "2": { label: "Zweitkonto ü" } } });
 		assert.equal(good.status, 200, JSON.stringify(good.data));
 		assert.equal(good.data.station.maxCallTime, 120);
+		assert.deepEqual(good.data.station.whitelist, whitelist);
 		assert.equal(good.data.accounts["1"].password, kamailio ? null : "", "the provisioned password is not sent back");
 		const schema = await api.request("GET", "/api/schema");
 		assert.equal(schema.data.fields.station.fields.maxCallTime.max, 14400);
@@ -238,5 +241,32 @@ describe("the station in the Moddable simulator, registering over TLS", function
 		assert.equal(right.status, 200, JSON.stringify(right.data));
 		await until(() => /portier: account 1 registered \(200 OK\)/.test(sim!.output()), 30000, () => sim!.output().slice(-2000));
 		await until(() => /registered sip:door@127.0.0.1 from 127.0.0.1:\d+ over tls/.test(kamailio!.output()), 5000, () => kamailio!.output().slice(-1000));
+	});
+
+	it("MQTT over TLS to mosquitto with the uploaded CA: online, and nothing with another CA", async function () {
+		if (!installed("mosquitto", ["-h"]))
+			this.skip();
+		const brokerPort = await freePort();
+		const broker = await mosquitto(brokerPort, { cert: certs.cert, key: certs.key });
+		const online: string[] = [];
+		const watcher = mqtt.connect(`mqtts://127.0.0.1:${brokerPort}`, { clientId: "sim-tls-watcher", reconnectPeriod: 0, ca: readFileSync(certs.ca, "utf8") });
+		try {
+			watcher.on("message", (topic, payload) => { if (topic === "portier/availability") online.push(payload.toString()); });
+			await new Promise<void>((resolve, reject) => {
+				watcher.once("connect", () => watcher.subscribe("portier/availability", () => resolve()));
+				watcher.once("error", reject);
+			});
+			const api = await admin(`http://127.0.0.1:${http}`);
+			const mqttAt = (ca: string) => ({ mqtt: { enabled: true, host: "127.0.0.1", port: brokerPort, tls: true, ca, clientId: "simtls" } });
+			assert.equal((await api.request("PUT", "/api/config", mqttAt(readFileSync(certs.otherCa, "utf8")))).status, 200);
+			await until(() => /tls: .*certificate/.test(sim!.output()), 20000, () => sim!.output().slice(-2000));
+			assert.equal(online.length, 0, "not online through a broker it does not trust");
+			assert.equal((await api.request("PUT", "/api/config", mqttAt(readFileSync(certs.ca, "utf8")))).status, 200);
+			await until(() => online.includes("online"), 30000, () => sim!.output().slice(-2000));
+		}
+		finally {
+			watcher.end(true);
+			await broker.stop();
+		}
 	});
 });
