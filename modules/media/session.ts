@@ -57,6 +57,8 @@ export class MediaSession {
 	#events: number[] = [];	// queued keys to send
 	#event: { code: number; timestamp: number; packets: number; ends: number } | undefined;
 	#stopped = false;
+	/** The pacing timer's callback, made once: no closure per packet. */
+	#onTick = () => this.#tick();
 	readonly stats: MediaStats = { sent: 0, received: 0, dtmfSent: 0 };
 
 	constructor(options: MediaSessionOptions) {
@@ -113,7 +115,7 @@ export class MediaSession {
 	#schedule(): void {
 		this.#ticks++;
 		const due = this.#started + this.#ticks * PACKET_INTERVAL;
-		this.#timer = this.#o.clock.set(() => this.#tick(), Math.max(0, due - this.#o.clock.now()));
+		this.#timer = this.#o.clock.set(this.#onTick, Math.max(0, due - this.#o.clock.now()));
 	}
 
 	#tick(): void {

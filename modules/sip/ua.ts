@@ -101,7 +101,7 @@ export class Call {
 	 * not used for such a call.
 	 */
 	sdp: string | undefined;
-	/** The peer's last SDP, as received. */
+	/** The peer's SDP as received, until the call is answered (a bridge passes it on). */
 	remoteSdp = "";
 	/** @internal */ ua: UserAgent;
 	/** @internal */ dialog: Dialog | undefined;
@@ -131,6 +131,12 @@ export class Call {
 	/** An outgoing call heard from the next hop (any response, 100 Trying too). */
 	get heard(): boolean {
 		return this.inviteTx !== undefined;
+	}
+
+	/** @internal Answered, and everyone told: what only offer/answer needed is let go (heap per call). */
+	settled(): void {
+		this.offer = undefined;
+		this.remoteSdp = "";
 	}
 
 	/** Send 180 Ringing (incoming calls). */
@@ -496,6 +502,7 @@ export class UserAgent {
 		this.#sessionTimerFromResponse(call, response);
 		call.answeredAt = this.stack.clock.now();
 		this.#state(call, "answered");
+		call.settled();
 	}
 
 	#dialogFrom2xx(call: Call, response: SipMessage, request: OutgoingRequest, transport: TransportName): Dialog {
@@ -858,6 +865,7 @@ export class UserAgent {
 		tx.respond(200, { toTag: call.localTag, headers, body });
 		call.answeredAt = this.stack.clock.now();
 		this.#state(call, "answered");
+		call.settled();
 		// §13.3.1.4: retransmit the 2xx from T1, doubling to T2, until the ACK; give up after 64*T1 and hang up.
 		const timers = this.stack.transactions.timers;
 		if (tx.source.transport === "UDP") {
