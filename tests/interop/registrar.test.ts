@@ -45,6 +45,17 @@ describe("built-in SIP server (SIPp subscribers)", function () {
 		assert.equal((await subscribers()).length, 3);
 	});
 
+	it("joined devices in the status; a reboot is sent to an online one, removal frees its place; unknown ones get 404", async () => {
+		const devices = (await api.request("GET", "/api/status")).data.server.devices as Array<{ user: string; online: boolean; model: string; extension: string }>;
+		assert.deepEqual(devices.map((d) => [d.user, d.extension, d.online, d.model]).sort(), [["8001", "8001", true, "SIPp indoor unit"], ["8002", "8002", true, "SIPp indoor unit"], ["8003", "8003", true, "SIPp indoor unit"]]);
+		assert.equal((await api.request("POST", "/api/devices/8003/reboot")).status, 200);
+		assert.equal((await api.request("POST", "/api/devices/9999/reboot")).status, 404);
+		assert.equal((await api.request("POST", "/api/devices/8003/remove")).status, 200);
+		assert.deepEqual((await subscribers()).map((s) => s.user), ["8001", "8002"]);
+		assert.equal((await api.request("POST", "/api/devices/8003/reboot")).status, 404, "removed from the list");
+		await register("8003", "pw-8003-x", 200);
+	});
+
 	it("de-registration frees the place at once; sending the list back keeps the passwords", async () => {
 		await register("8001", "pw-8001-x", 200, 0);
 		assert.deepEqual((await subscribers()).map((s) => s.user), ["8002", "8003"]);

@@ -102,6 +102,17 @@ describe("built-in server calls (fake timers)", () => {
 		assert.ok(answered[0].audio, "the winner's call has the station's audio");
 	});
 
+	it("a remote reboot of a unit: NOTIFY with Event: check-sync;reboot=true at its contact", () => {
+		const { app, udp } = setup();
+		registerUnit(udp, "8002");
+		app.ua.checkSync(app.ua.registrar!.lookup("8002")!);
+		const notify = sentTo(udp, 6002, "NOTIFY")[0];
+		assert.ok(notify, "NOTIFY sent to the unit");
+		assert.equal(notify.uriText, "sip:8002@192.0.2.50:6002");
+		assert.equal(notify.header("Event"), "check-sync;reboot=true");
+		assert.equal(notify.header("Subscription-State"), "terminated");
+	});
+
 	it("a unit that refuses stops nothing: the others ring on", () => {
 		const { app, udp } = setup();
 		registerUnit(udp, "8001");
