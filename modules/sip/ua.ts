@@ -93,7 +93,7 @@ export class Call {
 	audio: AudioSession | undefined;
 	/** An incoming call's Request-URI user: the number the caller dialled. */
 	dialled = "";
-	/** The built-in server's subscriber that placed an incoming call (authenticated, registered). */
+	/** The built-in server's unit of the call: the one that placed an incoming call (authenticated, registered), or the one an outgoing call rings. */
 	subscriber: string | undefined;
 	/**
 	 * Our side's SDP, passed through as it is (a call the station bridges to
