@@ -44,8 +44,12 @@ export class MediaSession {
 	#o: MediaSessionOptions;
 	#udp: UDPSocket;
 	#packet = new Uint8Array(12 + SAMPLES_PER_PACKET);
+	/** The packet's payload and its first 16 octets (an event), as views made once: nothing allocated per packet. */
+	#payload = this.#packet.subarray(12);
+	#eventPacket = this.#packet.subarray(0, 16);
 	#frame = new Int16Array(SAMPLES_PER_PACKET);
-	#decoded = new Int16Array(SAMPLES_PER_PACKET);
+	/** Decoded audio for the speaker; none without one. */
+	#decoded: Int16Array | undefined;
 	#ssrc: number;
 	#sequence: number;
 	#timestamp: number;
@@ -150,14 +154,14 @@ export class MediaSession {
 		else
 			frame.fill(0);
 		writeRtpHeader(this.#packet, false, this.#o.codec.payloadType, this.#sequence, this.#timestamp, this.#ssrc);
-		encode(this.#o.codec.name, frame, this.#packet.subarray(12));
+		encode(this.#o.codec.name, frame, this.#payload);
 		this.#send(this.#packet);
 		this.#timestamp = (this.#timestamp + SAMPLES_PER_PACKET) >>> 0;
 	}
 
 	/** RFC 4733 §2.5.1: the event's timestamp stays; the duration grows; three end packets close it. */
 	#sendEvent(e: { code: number; timestamp: number; packets: number; ends: number }): void {
-		const packet = this.#packet.subarray(0, 16);
+		const packet = this.#eventPacket;
 		const PACKETS = 5;	// 100 ms
 		e.packets++;
 		const end = e.packets > PACKETS;
@@ -191,8 +195,9 @@ export class MediaSession {
 			if (this.#o.telephoneEvent !== undefined && p.payloadType === this.#o.telephoneEvent)
 				this.#dtmf.receive(p.timestamp, p.payload);
 			else if (p.payloadType === this.#o.codec.payloadType && this.#o.sink) {
-				decode(this.#o.codec.name, p.payload, this.#decoded);
-				this.#o.sink(this.#decoded.subarray(0, Math.min(p.payload.length, SAMPLES_PER_PACKET)));
+				const decoded = this.#decoded ??= new Int16Array(SAMPLES_PER_PACKET);
+				decode(this.#o.codec.name, p.payload, decoded);
+				this.#o.sink(p.payload.length >= SAMPLES_PER_PACKET ? decoded : decoded.subarray(0, p.payload.length));
 			}
 		}
 		catch (e) {

@@ -295,7 +295,9 @@ export class ServerTransaction {
 		const layer = this.#layer;
 		const vias = layer.transport.responseVias(this.request, this.source);
 		const bytes = createResponse(this.request, status, { ...options, vias });
-		this.#last = bytes;
+		// a 2xx to INVITE is retransmitted by the core, never by the transaction: Accepted only
+		// absorbs retransmitted INVITEs (RFC 6026 §7.1), so it need not keep the bytes for 32 s
+		this.#last = this.method === "INVITE" && status >= 200 && status < 300 ? undefined : bytes;
 		this.#lastStatus = status;
 		this.#send(bytes);
 		const timers = layer.timers;
