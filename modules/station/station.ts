@@ -350,7 +350,7 @@ export class Station {
 			return;
 		}
 		if (units.button === "units" || !c.contacts.length)
-			this.callContacts(registered, "group", true);
+			this.callContacts([], "group", true, "with");
 		else
 			this.callContacts(c.contacts, c.callMode, true, units.button === "both" ? "with" : "fallback");
 	}
@@ -381,7 +381,7 @@ export class Station {
 		if (button)
 			this.#pushButtonAction(attempt);
 		this.#attempt = attempt;
-		this.#emit({ type: "dialing", destinations: attempt.contacts });
+		this.#emit({ type: "dialing", destinations: units === "with" ? attempt.contacts.concat(this.units?.registered() ?? []) : attempt.contacts });
 		if (units === "with")
 			this.#ringUnits(attempt);
 		if (mode === "group")

@@ -113,8 +113,8 @@ describe("built-in server calls (fake timers)", () => {
 		assert.equal(notify.header("Subscription-State"), "terminated");
 	});
 
-	it("a unit that refuses stops nothing: the others ring on", () => {
-		const { app, udp } = setup();
+	it("a unit that refuses stops nothing, even with \"when refused: stop\": the others ring on", () => {
+		const { app, udp } = setup({ station: { whenRefused: "stop" } });
 		registerUnit(udp, "8001");
 		registerUnit(udp, "8002");
 		app.station.pressInput(1);
