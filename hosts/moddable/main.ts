@@ -33,6 +33,7 @@ const settings = config as unknown as Record<string, string | number | undefined
 const clock: Clock = {
 	now: () => Date.now(),
 	set: (callback: () => void, ms: number) => Timer.set(callback, ms),
+	repeat: (callback: () => void, ms: number) => Timer.repeat(callback, ms),
 	clear: (id: unknown) => Timer.clear(id as Timer),
 };
 

@@ -61,8 +61,9 @@ export class UDP implements UDPSocket {
 	read(): Datagram | undefined {
 		return this.#queue.shift();
 	}
+	/** The datagram is copied: Node sends later, and the caller may reuse its buffer as soon as write returns (as on the boards, whose stacks copy it). */
 	write(buffer: ArrayBuffer | Uint8Array, address: string, port: number): void {
-		this.#socket.send(toBuffer(buffer), port, address);
+		this.#socket.send(Buffer.from(toBuffer(buffer)), port, address);
 	}
 	close(): void {
 		this.#queue.length = 0;

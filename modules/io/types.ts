@@ -78,12 +78,15 @@ export type Log = (line: string) => void;
 
 /**
  * Time, injected so that every SIP timer can be driven by a test: `set`
- * schedules a one-shot callback, `clear` cancels it. Timer on the device,
- * setTimeout on Node (and sinon's fake timers in tests).
+ * schedules a one-shot callback, `repeat` one that fires every `ms` until
+ * cleared (one timer for a whole RTP stream, not one per packet), `clear`
+ * cancels either. Timer on the device, setTimeout/setInterval on Node (and
+ * sinon's fake timers in tests).
  */
 export interface Clock {
 	now(): number;
 	set(callback: () => void, ms: number): unknown;
+	repeat(callback: () => void, ms: number): unknown;
 	clear(id: unknown): void;
 }
 

@@ -27,18 +27,14 @@ export function writeTelephoneEvent(out: Uint8Array, offset: number, event: numb
 	out[offset + 3] = duration & 0xFF;
 }
 
-/** Reports each key once, at its first packet. */
+/** Reports each key once, at its first packet: receive() gives the key, or undefined for a packet of a key already reported. */
 export class DtmfReceiver {
 	#lastTimestamp = -1;
-	#onDigit: (digit: string) => void;
-	constructor(onDigit: (digit: string) => void) {
-		this.#onDigit = onDigit;
-	}
-	receive(timestamp: number, payload: Uint8Array): void {
+	receive(timestamp: number, payload: Uint8Array): string | undefined {
 		const e = readTelephoneEvent(payload);
 		if (!e || e.event >= DTMF_KEYS.length || timestamp === this.#lastTimestamp)
-			return;
+			return undefined;
 		this.#lastTimestamp = timestamp;
-		this.#onDigit(DTMF_KEYS[e.event]);
+		return DTMF_KEYS[e.event];
 	}
 }

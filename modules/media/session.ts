@@ -1,11 +1,21 @@
 /*
  * One audio stream (RFC 3550 RTP, G.711, RFC 4733 events) over the host's UDP
- * socket: 20 ms packets of 160 samples, paced on the injected clock against
- * the start time (no drift); sequence numbers and timestamps advance per
+ * socket: 20 ms packets of 160 samples, paced by one repeating timer against
+ * the start time (no drift: each tick sends the packets that are due, so a
+ * late tick is made up; after a stall of more than MAX_BURST packets the rest
+ * are skipped, their time still counted in the timestamp, rather than sent in
+ * a burst the peer's jitter buffer would drop); sequence numbers and timestamps advance per
  * packet from random starting values; DTMF is sent as telephone-events
  * (marker on the first packet, growing duration, three end packets) and
  * received once per key. No packet from the peer for `timeout` ms ends the
  * stream (a peer that vanished never leaves the station in a call).
+ *
+ * A call's heap is what it costs the panel (a few KB on an ESP32), so a
+ * session makes little of its own: the send buffers are shared by every
+ * session (a packet is built and written in one turn, and the socket takes
+ * its copy before write returns), and onDtmf/onTimeout are called as methods
+ * of the options object, so a caller can pass one object whose methods sit on
+ * its prototype instead of a closure each.
  */
 import type { Clock, Datagram, Log, UDPClass, UDPSocket } from "../io/types.js";
 import { DTMF_KEYS, DtmfReceiver, writeTelephoneEvent } from "./dtmf.js";
@@ -14,6 +24,29 @@ import { readRtp, writeRtpHeader } from "./rtp.js";
 
 export const SAMPLES_PER_PACKET = 160;	// 20 ms at 8 kHz
 export const PACKET_INTERVAL = 20;
+/** Most packets one tick sends to catch up. */
+const MAX_BURST = 3;
+
+/**
+ * The packet being built and the frame being encoded, shared by all sessions
+ * (see above). Made by the first session, not at module load: preloaded
+ * modules allocate nothing when they load.
+ */
+interface SendBuffers {
+	packet: Uint8Array;
+	/** The packet's payload, and its first 16 octets (an event): views made once, nothing allocated per packet. */
+	payload: Uint8Array;
+	event: Uint8Array;
+	frame: Int16Array;
+}
+let shared: SendBuffers | undefined;
+function sendBuffers(): SendBuffers {
+	if (!shared) {
+		const packet = new Uint8Array(12 + SAMPLES_PER_PACKET);
+		shared = { packet, payload: packet.subarray(12), event: packet.subarray(0, 16), frame: new Int16Array(SAMPLES_PER_PACKET) };
+	}
+	return shared;
+}
 
 export interface MediaSessionOptions {
 	udp: { io: UDPClass; port: number; address?: string };
@@ -23,10 +56,11 @@ export interface MediaSessionOptions {
 	telephoneEvent?: number;
 	/** 32 random bits: SSRC, first sequence number and timestamp come from it (RFC 3550 §5.1). */
 	random: () => number;
-	/** Fill one 20 ms frame to send; silence when absent. */
+	/** Fill one 20 ms frame to send (a buffer lent for the call only); silence when absent. */
 	source?: (frame: Int16Array) => void;
 	/** Receives each decoded 20 ms frame. */
 	sink?: (frame: Int16Array) => void;
+	/** Called as a method of these options, like onTimeout. */
 	onDtmf?(digit: string): void;
 	/** ms without a packet from the peer before onTimeout (0: never). */
 	timeout?: number;
@@ -43,25 +77,22 @@ export interface MediaStats {
 export class MediaSession {
 	#o: MediaSessionOptions;
 	#udp: UDPSocket;
-	#packet = new Uint8Array(12 + SAMPLES_PER_PACKET);
-	/** The packet's payload and its first 16 octets (an event), as views made once: nothing allocated per packet. */
-	#payload = this.#packet.subarray(12);
-	#eventPacket = this.#packet.subarray(0, 16);
-	#frame = new Int16Array(SAMPLES_PER_PACKET);
+	#buffers = sendBuffers();
 	/** Decoded audio for the speaker; none without one. */
 	#decoded: Int16Array | undefined;
 	#ssrc: number;
 	#sequence: number;
 	#timestamp: number;
 	#started = 0;
+	/** Packets due so far (sent or skipped). */
 	#ticks = 0;
 	#timer: unknown;
 	#lastHeard = 0;
-	#dtmf: DtmfReceiver;
+	#dtmf = new DtmfReceiver();
 	#events: number[] = [];	// queued keys to send
 	#event: { code: number; timestamp: number; packets: number; ends: number } | undefined;
 	#stopped = false;
-	/** The pacing timer's callback, made once: no closure per packet. */
+	/** The pacing timer's callback. */
 	#onTick = () => this.#tick();
 	readonly stats: MediaStats = { sent: 0, received: 0, dtmfSent: 0 };
 
@@ -70,7 +101,6 @@ export class MediaSession {
 		this.#ssrc = options.random() >>> 0;
 		this.#sequence = options.random() & 0xFFFF;
 		this.#timestamp = options.random() >>> 0;
-		this.#dtmf = new DtmfReceiver((digit) => options.onDtmf?.(digit));
 		const session = this;
 		this.#udp = new options.udp.io({
 			port: options.udp.port,
@@ -96,7 +126,7 @@ export class MediaSession {
 	start(): void {
 		this.#started = this.#o.clock.now();
 		this.#lastHeard = this.#started;
-		this.#schedule();
+		this.#timer = this.#o.clock.repeat(this.#onTick, PACKET_INTERVAL);
 	}
 
 	stop(): void {
@@ -116,52 +146,60 @@ export class MediaSession {
 		}
 	}
 
-	#schedule(): void {
-		this.#ticks++;
-		const due = this.#started + this.#ticks * PACKET_INTERVAL;
-		this.#timer = this.#o.clock.set(this.#onTick, Math.max(0, due - this.#o.clock.now()));
-	}
-
 	#tick(): void {
-		this.#timer = undefined;
 		if (this.#stopped)
 			return;
 		try {
 			const o = this.#o;
-			if (o.timeout && o.clock.now() - this.#lastHeard >= o.timeout) {
+			const now = o.clock.now();
+			if (o.timeout && now - this.#lastHeard >= o.timeout) {
 				this.stop();
 				o.onTimeout?.();
 				return;
 			}
-			if (!this.#event && this.#events.length && o.telephoneEvent !== undefined)
-				this.#event = { code: this.#events.shift()!, timestamp: this.#timestamp, packets: 0, ends: 0 };
-			if (this.#event)
-				this.#sendEvent(this.#event);
-			else
-				this.#sendAudio();
+			const due = Math.floor((now - this.#started) / PACKET_INTERVAL);
+			if (due - this.#ticks > MAX_BURST) {
+				// skipped packets: their time passes in the timestamp (RFC 3550 §5.1), their sequence numbers are not used
+				const skipped = due - this.#ticks - MAX_BURST;
+				this.#ticks += skipped;
+				if (!this.#event)
+					this.#timestamp = (this.#timestamp + skipped * SAMPLES_PER_PACKET) >>> 0;
+			}
+			while (this.#ticks < due && !this.#stopped) {
+				this.#ticks++;
+				this.#sendPacket();
+			}
 		}
 		catch (e) {
 			this.#o.log?.("media: " + String(e));
 		}
-		if (!this.#stopped)
-			this.#schedule();
+	}
+
+	#sendPacket(): void {
+		const o = this.#o;
+		if (!this.#event && this.#events.length && o.telephoneEvent !== undefined)
+			this.#event = { code: this.#events.shift()!, timestamp: this.#timestamp, packets: 0, ends: 0 };
+		if (this.#event)
+			this.#sendEvent(this.#event);
+		else
+			this.#sendAudio();
 	}
 
 	#sendAudio(): void {
-		const frame = this.#frame;
+		const { frame, packet, payload } = this.#buffers;
 		if (this.#o.source)
 			this.#o.source(frame);
 		else
 			frame.fill(0);
-		writeRtpHeader(this.#packet, false, this.#o.codec.payloadType, this.#sequence, this.#timestamp, this.#ssrc);
-		encode(this.#o.codec.name, frame, this.#payload);
-		this.#send(this.#packet);
+		writeRtpHeader(packet, false, this.#o.codec.payloadType, this.#sequence, this.#timestamp, this.#ssrc);
+		encode(this.#o.codec.name, frame, payload);
+		this.#send(packet);
 		this.#timestamp = (this.#timestamp + SAMPLES_PER_PACKET) >>> 0;
 	}
 
 	/** RFC 4733 §2.5.1: the event's timestamp stays; the duration grows; three end packets close it. */
 	#sendEvent(e: { code: number; timestamp: number; packets: number; ends: number }): void {
-		const packet = this.#eventPacket;
+		const packet = this.#buffers.event;
 		const PACKETS = 5;	// 100 ms
 		e.packets++;
 		const end = e.packets > PACKETS;
@@ -192,8 +230,11 @@ export class MediaSession {
 				return;
 			this.#lastHeard = this.#o.clock.now();
 			this.stats.received++;
-			if (this.#o.telephoneEvent !== undefined && p.payloadType === this.#o.telephoneEvent)
-				this.#dtmf.receive(p.timestamp, p.payload);
+			if (this.#o.telephoneEvent !== undefined && p.payloadType === this.#o.telephoneEvent) {
+				const key = this.#dtmf.receive(p.timestamp, p.payload);
+				if (key)
+					this.#o.onDtmf?.(key);
+			}
 			else if (p.payloadType === this.#o.codec.payloadType && this.#o.sink) {
 				const decoded = this.#decoded ??= new Int16Array(SAMPLES_PER_PACKET);
 				decode(this.#o.codec.name, p.payload, decoded);

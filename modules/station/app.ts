@@ -5,7 +5,8 @@
  * simulator and on a panel; only the `host` object differs.
  */
 import type { Clock, ListenerClass, Log, TCPClass, TLSClass, UDPClass } from "../io/types.js";
-import { MediaSession } from "../media/session.js";
+import { MediaSession, type MediaSessionOptions } from "../media/session.js";
+import type { G711Law } from "../media/g711.js";
 import { type PagingGroup, PagingListener } from "../media/paging.js";
 import type { HashFunction } from "../sip/digest.js";
 import type { AccountConfig, RegistrationStatus } from "../sip/registration.js";
@@ -61,6 +62,50 @@ export interface ServerCalls extends HotspotConfig {
 	limit: number;
 	button: "both" | "units" | "contacts";
 	fallback: number;
+}
+
+/**
+ * One answered call's media options. The session calls onDtmf and onTimeout
+ * as methods of this object: they sit on the prototype, so a call costs this
+ * object and no closures (every closure is about 11 XS slots, 176 bytes on an
+ * ESP32).
+ */
+class CallMedia implements MediaSessionOptions {
+	udp: MediaSessionOptions["udp"];
+	clock: Clock;
+	remote: { address: string; port: number };
+	codec: { payloadType: number; name: G711Law };
+	telephoneEvent: number | undefined;
+	random: () => number;
+	source: ((frame: Int16Array) => void) | undefined;
+	sink: ((frame: Int16Array) => void) | undefined;
+	timeout: number;
+	log: Log | undefined;
+	#station: Station;
+	#call: Call;
+
+	constructor(app: { station: Station; random32: () => number }, host: StationHost, config: StationAppConfig, call: Call, port: number) {
+		const audio = call.audio!;
+		this.udp = { io: host.udp, port, address: config.bind };
+		this.clock = host.clock;
+		this.remote = { address: audio.remoteAddress, port: audio.remotePort };
+		this.codec = audio.codec;
+		this.telephoneEvent = audio.telephoneEvent;
+		this.random = app.random32;
+		this.source = host.microphone?.(call.id);
+		this.sink = host.speaker?.(call.id);
+		this.timeout = config.rtpTimeout;
+		this.log = host.log;
+		this.#station = app.station;
+		this.#call = call;
+	}
+	onDtmf(key: string): void {
+		this.#station.dtmf(this.#call, key);
+	}
+	onTimeout(): void {
+		this.log?.("station: no RTP from the peer, ending the call");
+		this.#call.hangup();
+	}
 }
 
 /** Calls at once without the built-in server (the user agent's own default). */
@@ -258,27 +303,13 @@ export class StationApp {
 		}
 	}
 
+	/** 32 random bits for RTP (SSRC, first sequence number and timestamp), one function for every call. */
+	readonly random32 = () => parseInt(this.#host.random().slice(0, 8), 16);
+
 	#startMedia(call: Call): void {
-		const audio = call.audio!;
 		const host = this.#host;
 		try {
-			const session = new MediaSession({
-				udp: { io: host.udp, port: this.#allocate(call.id), address: this.#config.bind },
-				clock: host.clock,
-				remote: { address: audio.remoteAddress, port: audio.remotePort },
-				codec: { payloadType: audio.codec.payloadType, name: audio.codec.name },
-				telephoneEvent: audio.telephoneEvent,
-				random: () => parseInt(host.random().slice(0, 8), 16),
-				source: host.microphone?.(call.id),
-				sink: host.speaker?.(call.id),
-				onDtmf: (key) => this.station.dtmf(call, key),
-				timeout: this.#config.rtpTimeout,
-				onTimeout: () => {
-					host.log?.("station: no RTP from the peer, ending the call");
-					call.hangup();
-				},
-				log: host.log,
-			});
+			const session = new MediaSession(new CallMedia(this, host, this.#config, call, this.#allocate(call.id)));
 			this.#media.set(call, session);
 			session.start();
 		}

@@ -75,11 +75,13 @@ describe("RTP and RFC 4733 packets", () => {
 
 	it("reports a key once however many packets carry it", () => {
 		const keys: string[] = [];
-		const rx = new DtmfReceiver((k) => keys.push(k));
+		const rx = new DtmfReceiver();
 		const payload = new Uint8Array(4);
 		for (const [ts, event, end] of [[1000, 11, false], [1000, 11, false], [1000, 11, true], [1000, 11, true], [2000, 1, false], [2000, 1, true], [3000, 16, false]] as const) {
 			writeTelephoneEvent(payload, 0, event, end, 10, 160);
-			rx.receive(ts, payload);
+			const key = rx.receive(ts, payload);
+			if (key)
+				keys.push(key);
 		}
 		deepEqual(keys, ["#", "1"]);
 		deepEqual(readTelephoneEvent(Uint8Array.of(5, 0x8A, 0x03, 0x20)), { event: 5, end: true, volume: 10, duration: 800 });

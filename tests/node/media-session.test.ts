@@ -36,7 +36,7 @@ function session(overrides: Partial<MediaSessionOptions> = {}) {
 
 describe("RTP media session (fake timers)", () => {
 	let clock: sinon.SinonFakeTimers;
-	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "Date"] }); });
+	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] }); });
 	afterEach(() => clock.restore());
 
 	it("sends a packet every 20 ms with consecutive sequence numbers and timestamps +160 (wrapping)", () => {
@@ -52,6 +52,72 @@ describe("RTP media session (fake timers)", () => {
 		assert.equal(udp.sent[0].address, "192.0.2.1");
 		assert.equal(udp.sent[0].port, 30000);
 		s.stop();
+	});
+
+	it("paces the whole stream on one repeating timer: no timer made per packet", () => {
+		const made = { set: 0, repeat: 0 };
+		const counting = {
+			now: () => nodeClock.now(),
+			set: (cb: () => void, ms: number) => { made.set++; return nodeClock.set(cb, ms); },
+			repeat: (cb: () => void, ms: number) => { made.repeat++; return nodeClock.repeat(cb, ms); },
+			clear: (id: unknown) => nodeClock.clear(id),
+		};
+		const { s, udp } = session({ clock: counting });
+		s.start();
+		s.sendDtmf("1");
+		clock.tick(1000);
+		assert.equal(udp.sent.length, 50);
+		assert.deepEqual(made, { set: 0, repeat: 1 });
+		s.stop();
+		clock.tick(1000);
+		assert.equal(udp.sent.length, 50, "stopped: the timer is cleared");
+		assert.equal(clock.countTimers(), 0);
+	});
+
+	it("makes up a late tick from the start time; after a longer stall skips the packets but keeps their time in the timestamp", () => {
+		const { s, udp } = session();
+		s.start();
+		clock.tick(100);
+		assert.equal(udp.sent.length, 5);
+		clock.setSystemTime(Date.now() + 45);	// the event loop was busy for 45 ms
+		clock.tick(20);	// 165 ms: packets 6, 7 and 8 are due
+		assert.equal(udp.sent.length, 8);
+		clock.setSystemTime(Date.now() + 1000);	// a stall of a second: 51 packets due
+		clock.tick(20);
+		assert.equal(udp.sent.length, 11, "at most three to catch up");
+		const packets = udp.sent.map((p) => readRtp(p.bytes)!);
+		for (let i = 1; i < packets.length; i++)
+			assert.equal(packets[i].sequence, (packets[i - 1].sequence + 1) & 0xFFFF, "no gap in the sequence numbers");
+		const steps = packets.slice(1).map((p, i) => ((p.timestamp - packets[i].timestamp) >>> 0) / 160);
+		assert.deepEqual(steps, [1, 1, 1, 1, 1, 1, 1, 49, 1, 1], "the skipped 48 packets' time passes in the timestamp");
+		clock.tick(200);
+		assert.equal(udp.sent.length, 21, "then one per 20 ms again");
+		s.stop();
+	});
+
+	it("calls onDtmf and onTimeout as methods of its options (no closure needed per call)", () => {
+		class Handler {
+			keys: string[] = [];
+			timedOut = false;
+			onDtmf(key: string) { this.keys.push(key); }
+			onTimeout() { this.timedOut = true; }
+		}
+		const handler = new Handler();
+		let r = 0;
+		const options = Object.assign(handler, {
+			udp: { io: FakeUDP, port: 40000 }, clock: nodeClock, remote: { address: "192.0.2.1", port: 30000 },
+			codec: { payloadType: 0, name: "PCMU" as const }, telephoneEvent: 101, random: () => ++r, timeout: 1000,
+		});
+		const s = new MediaSession(options);
+		const udp = FakeUDP.last!;
+		s.start();
+		const p = new Uint8Array(16);
+		writeRtpHeader(p, true, 101, 1, 4000, 7);
+		writeTelephoneEvent(p, 12, 9, false, 10, 160);
+		udp.deliver(p, "192.0.2.1", 30000);
+		assert.deepEqual(handler.keys, ["9"]);
+		clock.tick(1020);
+		assert.equal(handler.timedOut, true);
 	});
 
 	it("the station's audio reaches the peer: a 1 kHz tone decodes to 1 kHz", () => {

@@ -75,7 +75,7 @@ const sent = (udp: FakeUDP, method: string) => udp.messages().filter((m) => m.me
 
 describe("the door station (fake timers)", () => {
 	let clock: sinon.SinonFakeTimers;
-	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "Date"] }); });
+	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] }); });
 	afterEach(() => clock.restore());
 
 	it("auto-answers a direct IP call after the configured delay", () => {

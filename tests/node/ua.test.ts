@@ -59,7 +59,7 @@ function sentMessages(udp: FakeUDP, what: (m: SipMessage) => boolean): SipMessag
 
 describe("user agent (fake timers)", () => {
 	let clock: sinon.SinonFakeTimers;
-	beforeEach(() => { clock = sinon.useFakeTimers({ now: 1000, toFake: ["setTimeout", "clearTimeout", "Date"] }); });
+	beforeEach(() => { clock = sinon.useFakeTimers({ now: 1000, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] }); });
 	afterEach(() => clock.restore());
 
 	it("answers an INVITE: 100, 180, 200 with an SDP answer; retransmits the 200 until the ACK", () => {

@@ -7,6 +7,7 @@ import { DEVICE_SCHEMA, type SchemaNode } from "../../modules/config/schema.js";
 import { allowedOf, defaultsOf } from "../../modules/config/values.js";
 import { AdminAuth } from "../../modules/web/auth.js";
 import { nodeHash } from "../../hosts/node/platform.js";
+import { nodeClock } from "../../hosts/node/clock.js";
 import { type AdminClient, admin, startStation } from "./helpers.js";
 import { leaves } from "../lib/schema.js";
 
@@ -161,7 +162,7 @@ describe("administrator login (fake clock)", () => {
 		return new AdminAuth({
 			storage: { get: (d, k) => data.get(d + k), set: (d, k, v) => void data.set(d + k, v), delete: (d, k) => void data.delete(d + k) },
 			hash: nodeHash, token: () => (++n).toString(16).padStart(32, "0"), rounds: 10,
-			clock: { now: () => Date.now(), set: (cb, ms) => setTimeout(cb, ms), clear: (id) => clearTimeout(id as NodeJS.Timeout) },
+			clock: nodeClock,
 		});
 	}
 
