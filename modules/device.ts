@@ -7,6 +7,7 @@
 import type { HTTPServerClass, ListenerClass, MQTTClientClass } from "./io/types.js";
 import { MqttEvents } from "./events/mqtt.js";
 import { ActionUrls } from "./events/action-urls.js";
+import { RecentLog } from "./events/recent-log.js";
 import { Registrar, type RegistrarSettings } from "./sip/registrar.js";
 import { accountsOf, sessionTimerOf } from "./config/device.js";
 import { Settings } from "./config/settings.js";
@@ -39,8 +40,6 @@ export interface DeviceOptions {
 	version?: string;
 }
 
-const RECENT = 50;
-
 export class Device {
 	readonly settings: Settings;
 	readonly auth: AdminAuth;
@@ -52,7 +51,7 @@ export class Device {
 	#options: DeviceOptions;
 	#log: (line: string) => void;
 	#running = false;
-	#recent: string[] = [];
+	#recent = new RecentLog();
 	#started: number;
 
 	constructor(host: DeviceHost, options: DeviceOptions) {
@@ -60,9 +59,7 @@ export class Device {
 		const clock = host.clock;
 		this.#started = clock.now();
 		const log = (line: string) => {
-			this.#recent.push(Math.round((clock.now() - this.#started) / 1000) + " s " + line);
-			if (this.#recent.length > RECENT)
-				this.#recent.shift();
+			this.#recent.add(Math.round((clock.now() - this.#started) / 1000) + " s " + line);
 			hostLog?.(line);
 		};
 		this.settings = new Settings({ store: new ConfigStore({ storage: host.storage }), log });
@@ -112,7 +109,7 @@ export class Device {
 		this.auth = new AdminAuth({ storage: host.storage, hash: host.hash, token: host.token, clock });
 		const api = {
 			app: this.app, settings: this.settings, auth: this.auth, page: host.page, reboot: host.reboot,
-			recentLog: () => this.#recent.slice(-20), uptime: () => Math.round((clock.now() - this.#started) / 1000), log, version: options.version,
+			recentLog: () => this.#recent.lines(), uptime: () => Math.round((clock.now() - this.#started) / 1000), log, version: options.version,
 		};
 		this.web = host.http ? new WebServer({ http: host.http, handler: (request) => handleRequest(api, request), log }) : undefined;
 	}

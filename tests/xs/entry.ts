@@ -12,3 +12,5 @@ import "../core/resolver.test.js";
 import "../core/media.test.js";
 import "../core/station-config.test.js";
 import "../core/config.test.js";
+import "../core/pem.test.js";
+import "../core/recent-log.test.js";
