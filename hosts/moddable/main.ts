@@ -3,8 +3,9 @@
  * ECMA-419 sockets (UDP, TCP, listener, TLS) and HTTP server, Timer, crypt Digest and Preference handed
  * to the same modules that run on Node: the whole device (configuration,
  * user agent, door logic, RTP, the page and its API).
- * The manifest config sets the SIP port, the page's port (httpPort, 0: none)
- * and the address; account1Server=... (with account1User, account1Password,
+ * The manifest config sets the SIP port, the page's port (httpPort, 0: none),
+ * the address, and audio (1, the default: the microphone and speaker through
+ * the SDK's audio in/out; 0: none); account1Server=... (with account1User, account1Password,
  * account1Port, account1Transport, account1Expires) provisions Account 1 at
  * start, for test benches.
  */
@@ -27,6 +28,7 @@ import type { DigestAlgorithm } from "sip/digest";
 import type { PreferenceStorage } from "config/store";
 import { Device } from "device";
 import { SimulatedPins } from "host/pins";
+import { PanelAudio } from "./audio";
 
 const settings = config as unknown as Record<string, string | number | undefined>;
 
@@ -70,6 +72,7 @@ const log = (line: string) => trace(line + "\n");
 // the board's relays and inputs (the simulator's are simulated: hosts/sim)
 const pins = new SimulatedPins(clock);
 const page = { html: new Uint8Array(new Resource("page.html") as unknown as ArrayBuffer) };
+const audio = Number(settings.audio ?? 1) ? new PanelAudio({ log }) : undefined;
 
 
 /**
@@ -139,6 +142,8 @@ function boot(): void {
 		// a soft restart: everything stops and starts again from the stored configuration
 		reboot: () => device.stop(() => Timer.set(boot, 100)),
 		relays: pins,
+		microphone: audio && ((callId: string) => audio.microphone(callId)),
+		speaker: audio && ((callId: string) => audio.speaker(callId)),
 		log,
 	}, {
 		host,
@@ -163,6 +168,12 @@ function boot(): void {
 		});
 		if (result.errors.length)
 			log("portier: account1 settings refused: " + result.errors.map((e) => e.field + ": " + e.message).join("; "));
+	}
+	if (audio) {
+		device.app.on((e) => {
+			if (e.type === "call" && e.call.state === "ended")
+				audio.release(e.call.id);
+		});
 	}
 	device.start();
 	if (settings.controlPort)

@@ -7,7 +7,7 @@
  * or mcconfig on PATH; it is never part of this repository.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { root } from "../node/helpers.js";
@@ -69,10 +69,12 @@ export function buildStation(sdk: Sdk, config: Record<string, string | number>):
 	return so;
 }
 
-/** Start the simulator headless; resolves when `ready` appears in its trace output. */
-export function runSimulator(sdk: Sdk, so: string, debuggerPort: number, ready: string): Promise<SimRun> {
+/** Start the simulator headless; resolves when `ready` appears in its trace output. `files` are written into its private HOME first (an .asoundrc, say). */
+export function runSimulator(sdk: Sdk, so: string, debuggerPort: number, ready: string, files: Record<string, string> = {}): Promise<SimRun> {
 	const home = mkdtempSync(join(tmpdir(), "portier-sim-home-"));
 	mkdirSync(join(home, ".config/tech.moddable.mcsim"), { recursive: true });
+	for (const [name, text] of Object.entries(files))
+		writeFileSync(join(home, name), text);
 	const env = {
 		...process.env, HOME: home, XSBUG_HOST: "127.0.0.1", XSBUG_PORT: String(debuggerPort),
 		XSBUG_LOG_PORT: String(debuggerPort), XSBUG_PROJECT: home,

@@ -14,3 +14,4 @@ import "../core/station-config.test.js";
 import "../core/config.test.js";
 import "../core/pem.test.js";
 import "../core/recent-log.test.js";
+import "../core/ring.test.js";
