@@ -17,6 +17,7 @@ import type { Log } from "io/types";
 
 const RATE = 8000;
 const RING = 480;	// 60 ms
+const FORMAT = Object.freeze({ sampleRate: RATE, bitsPerSample: 16 as const, channels: 1 as const });
 
 export class PanelAudio {
 	#log: Log;
@@ -71,43 +72,42 @@ export class PanelAudio {
 			return this.#owner === callId;
 		this.#owner = callId;
 		const audio = this;
-		try {
-			this.#input = new AudioIn({
-				sampleRate: RATE, bitsPerSample: 16, channels: 1,
-				onReadable(count: number) {
-					try {
-						audio.#readInput(this, count);
-					}
-					catch (e) {
-						audio.#log("audio: microphone: " + String(e));
-					}
-				},
-			});
-			this.#input.start();
-		}
-		catch (e) {
-			this.#log("audio: no microphone: " + String(e));
-			this.#input = undefined;
-		}
-		try {
-			this.#output = new AudioOut({
-				sampleRate: RATE, bitsPerSample: 16, channels: 1,
-				onWritable(count: number) {
-					try {
-						audio.#writeOutput(this, count);
-					}
-					catch (e) {
-						audio.#log("audio: speaker: " + String(e));
-					}
-				},
-			});
-			this.#output.start();
-		}
-		catch (e) {
-			this.#log("audio: no speaker: " + String(e));
-			this.#output = undefined;
-		}
+		this.#input = this.#open("microphone", () => new AudioIn({
+			...FORMAT,
+			onReadable(count: number) {
+				try {
+					audio.#readInput(this, count);
+				}
+				catch (e) {
+					audio.#log("audio: microphone: " + String(e));
+				}
+			},
+		}));
+		this.#output = this.#open("speaker", () => new AudioOut({
+			...FORMAT,
+			onWritable(count: number) {
+				try {
+					audio.#writeOutput(this, count);
+				}
+				catch (e) {
+					audio.#log("audio: speaker: " + String(e));
+				}
+			},
+		}));
 		return true;
+	}
+
+	/** Open and start a device; a panel without it (or a simulator without ALSA) goes on without. */
+	#open<T extends { start(): void }>(what: string, make: () => T): T | undefined {
+		try {
+			const device = make();
+			device.start();
+			return device;
+		}
+		catch (e) {
+			this.#log(`audio: no ${what}: ${String(e)}`);
+			return undefined;
+		}
 	}
 
 	#blockOf(count: number): Uint8Array {

@@ -4,7 +4,7 @@
  * to the same modules that run on Node: the whole device (configuration,
  * user agent, door logic, RTP, the page and its API).
  * The manifest config sets the SIP port, the page's port (httpPort, 0: none),
- * the address, and audio (1, the default: the microphone and speaker through
+ * the address (host; by default the board's: its DHCP address on a panel), and audio (1, the default: the microphone and speaker through
  * the SDK's audio in/out; 0: none); account1Server=... (with account1User, account1Password,
  * account1Port, account1Transport, account1Expires) provisions Account 1 at
  * start, for test benches.
@@ -27,7 +27,7 @@ import { certificatesOf } from "io/pem";
 import type { DigestAlgorithm } from "sip/digest";
 import type { PreferenceStorage } from "config/store";
 import { Device } from "device";
-import { SimulatedPins } from "host/pins";
+import { Board } from "host/board";
 import { PanelAudio } from "./audio";
 
 const settings = config as unknown as Record<string, string | number | undefined>;
@@ -66,11 +66,11 @@ const token = () => randomHex(32);
 
 const sipPort = settings.sipPort === undefined ? undefined : Number(settings.sipPort);
 const httpPort = Number(settings.httpPort ?? 80);
-const host = String(settings.host ?? "127.0.0.1");
+// the board's relays and inputs: the panel's pins (hosts/esp32/board), simulated in the simulator (hosts/sim/board)
+const board = new Board(clock);
+const host = String(settings.host ?? board.address);
 const log = (line: string) => trace(line + "\n");
 
-// the board's relays and inputs (the simulator's are simulated: hosts/sim)
-const pins = new SimulatedPins(clock);
 const page = { html: new Uint8Array(new Resource("page.html") as unknown as ArrayBuffer) };
 const audio = Number(settings.audio ?? 1) ? new PanelAudio({ log }) : undefined;
 
@@ -141,7 +141,7 @@ function boot(): void {
 		mqtt: { io: MQTTClient as unknown as MQTTClientClass },
 		// a soft restart: everything stops and starts again from the stored configuration
 		reboot: () => device.stop(() => Timer.set(boot, 100)),
-		relays: pins,
+		relays: board,
 		microphone: audio && ((callId: string) => audio.microphone(callId)),
 		speaker: audio && ((callId: string) => audio.speaker(callId)),
 		log,
@@ -176,8 +176,7 @@ function boot(): void {
 		});
 	}
 	device.start();
-	if (settings.controlPort)
-		pins.listen(UDP as unknown as UDPClass, Number(settings.controlPort), device.app.station);
+	board.attach(device.app.station, settings.controlPort ? { io: UDP as unknown as UDPClass, port: Number(settings.controlPort) } : undefined);
 	trace(`portier: SIP on udp and tcp port ${sipPort ?? device.settings.config.sip.port}${httpPort ? ", page and API on port " + httpPort : ""}\n`);
 }
 try {

@@ -6,6 +6,31 @@
  * `this` set to the instance.
  */
 
+/** An ECMA-419 digital pin (embedded:io/digital): a relay output or a button input. */
+export interface DigitalPin {
+	read(): number;
+	write(value: 0 | 1): void;
+	close(): void;
+}
+
+export interface DigitalOptions {
+	pin: number;
+	/** One of the class's modes (Digital.Output, Digital.InputPullUp...). */
+	mode: unknown;
+	/** Digital.Rising, Digital.Falling or both (ORed). */
+	edge?: number;
+	onReadable?(this: DigitalPin): void;
+}
+
+export interface DigitalClass {
+	new(options: DigitalOptions): DigitalPin;
+	readonly Input: unknown;
+	readonly InputPullUp: unknown;
+	readonly Output: unknown;
+	readonly Rising: number;
+	readonly Falling: number;
+}
+
 /** A datagram as ECMA-419 UDP read() returns it: the octets, with the sender. */
 export interface Datagram extends ArrayBuffer {
 	address: string;

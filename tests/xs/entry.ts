@@ -15,3 +15,4 @@ import "../core/config.test.js";
 import "../core/pem.test.js";
 import "../core/recent-log.test.js";
 import "../core/ring.test.js";
+import "../core/panel-pins.test.js";

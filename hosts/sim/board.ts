@@ -1,7 +1,8 @@
 /*
- * Simulated pins for the Moddable simulator, which has no digital I/O: relay
- * outputs and input levels live here, and a UDP control port (bound to
- * 127.0.0.1 for tests and developers) reads and drives them:
+ * The simulator's board (the module "host/board" on lin): the simulator has
+ * no digital I/O, so relay outputs and input levels live here, and a UDP
+ * control port (bound to 127.0.0.1 for tests and developers) reads and
+ * drives them:
  *   "status"        -> "relays 1=0 2=0 inputs 1=1 2=1 3=0"
  *   "input N L"     -> sets input N to level L (0 or 1), debounced by the station
  *   "press N"       -> input N active, then inactive after 300 ms
@@ -11,7 +12,7 @@ import type { UDPClass, UDPSocket } from "io/types";
 import type { RelayDriver, Station } from "station/station";
 import Debug from "debug";
 
-export class SimulatedPins implements RelayDriver {
+export class Board implements RelayDriver {
 	#relays = new Map<number, boolean>();
 	#levels = new Map<number, number>();
 	#station: Station | undefined;
@@ -27,10 +28,15 @@ export class SimulatedPins implements RelayDriver {
 		trace(`sim: relay ${id} ${active ? 1 : 0}\n`);
 	}
 
-	/** Listen for control commands; inputs go to the station. */
-	listen(io: UDPClass, port: number, station: Station): void {
+	/** The station's address: the simulator is tested on the loopback. */
+	get address(): string {
+		return "127.0.0.1";
+	}
+
+	/** Inputs go to this station from now on (again after a soft reboot); with `control`, listen for control commands. */
+	attach(station: Station, control?: { io: UDPClass; port: number }): void {
 		this.#station = station;
-		if (this.#socket) {
+		if (!control || this.#socket) {
 			// after a reboot the station is new: the control port follows it
 			return;
 		}
@@ -39,8 +45,8 @@ export class SimulatedPins implements RelayDriver {
 		for (const relay of station.config.relays)
 			this.#relays.set(relay.id, false);
 		const pins = this;
-		this.#socket = new io({
-			port,
+		this.#socket = new control.io({
+			port: control.port,
 			address: "127.0.0.1",
 			onReadable(count) {
 				for (let i = 0; i < count; i++) {

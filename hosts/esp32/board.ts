@@ -1,0 +1,52 @@
+/*
+ * A door panel's board for the station (the module "host/board" on ESP32
+ * targets): its relays and inputs on the target's pins, by the names its
+ * host/provider gives them (relay1, relay2..., input1, input2...), and the
+ * address the panel was given on the network (Wi-Fi connects before the
+ * station starts: the SDK's setup/network, with ssid= and password= on the
+ * mcconfig command line).
+ */
+import device from "embedded:provider/builtin";
+import Net from "net";
+import { PanelPins } from "io/panel-pins";
+import type { Clock, DigitalClass, UDPClass } from "io/types";
+import type { Station } from "station/station";
+
+/** The numbered pins the provider names: relay1, relay2... or input1, input2... up to the first missing. */
+function numbered(prefix: string, most: number): number[] {
+	const out: number[] = [];
+	for (let i = 1; i <= most; i++) {
+		const pin = device.pin[prefix + i];
+		if (pin === undefined)
+			break;
+		out.push(Number(pin));
+	}
+	return out;
+}
+
+export class Board {
+	#pins: PanelPins;
+
+	constructor(_clock: Clock) {
+		this.#pins = new PanelPins({
+			digital: device.io.Digital as unknown as DigitalClass,
+			relays: numbered("relay", 4),
+			inputs: numbered("input", 8),
+			log: (line) => trace(line + "\n"),
+		});
+	}
+
+	/** The panel's IP address (DHCP). */
+	get address(): string {
+		return Net.get("IP") || "0.0.0.0";
+	}
+
+	set(id: number, active: boolean): void {
+		this.#pins.set(id, active);
+	}
+
+	/** Inputs go to this station from now on (again after a soft reboot). A panel has no control port. */
+	attach(station: Station, _control?: { io: UDPClass; port: number }): void {
+		this.#pins.attach(station);
+	}
+}
