@@ -31,6 +31,35 @@ export interface DigitalClass {
 	readonly Falling: number;
 }
 
+/** ECMA-419 audio in/out (embedded:io/audio/in, embedded:io/audio/out): LPCM in blocks of the device's size. */
+export interface AudioOptions {
+	sampleRate: number;
+	bitsPerSample: 16;
+	channels: 1;
+}
+
+export interface AudioInput {
+	/** Fill the buffer from the block being delivered (inside onReadable). */
+	read(buffer: Uint8Array): unknown;
+	start(): void;
+	close(): void;
+}
+
+export interface AudioInClass {
+	new(options: AudioOptions & { onReadable(this: AudioInput, count: number): void }): AudioInput;
+}
+
+export interface AudioOutput {
+	/** Hand over samples for the block being asked for (inside onWritable). */
+	write(buffer: Uint8Array): unknown;
+	start(): void;
+	close(): void;
+}
+
+export interface AudioOutClass {
+	new(options: AudioOptions & { onWritable(this: AudioOutput, count: number): void }): AudioOutput;
+}
+
 /** A datagram as ECMA-419 UDP read() returns it: the octets, with the sender. */
 export interface Datagram extends ArrayBuffer {
 	address: string;

@@ -16,3 +16,4 @@ import "../core/pem.test.js";
 import "../core/recent-log.test.js";
 import "../core/ring.test.js";
 import "../core/panel-pins.test.js";
+import "../core/panel-audio.test.js";

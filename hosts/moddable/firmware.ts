@@ -1,0 +1,202 @@
+/*
+ * The station on the Moddable SDK (the simulator and ESP32 panels), started by
+ * main. This module is preloaded: it makes nothing at load (the board, the
+ * page's resource and the audio are made by start()), and what it imports is
+ * bound at build time; imported by the main module at run time instead, the
+ * SDK's modules cost RAM (measured in the simulator: the two audio classes
+ * alone about 5 KB of an ESP32's heap). The SDK's
+ * ECMA-419 sockets (UDP, TCP, listener, TLS) and HTTP server, Timer, crypt Digest and Preference handed
+ * to the same modules that run on Node: the whole device (configuration,
+ * user agent, door logic, RTP, the page and its API).
+ * The manifest config sets the SIP port, the page's port (httpPort, 0: none),
+ * the address (host; by default the board's: its DHCP address on a panel), and audio (1, the default: the microphone and speaker through
+ * the SDK's audio in/out; 0: none); account1Server=... (with account1User, account1Password,
+ * account1Port, account1Transport, account1Expires) provisions Account 1 at
+ * start, for test benches.
+ */
+/// <reference path="./tls.d.ts" />
+import UDP from "embedded:io/socket/udp";
+import TCP from "embedded:io/socket/tcp";
+import SdkTLS from "embedded:io/socket/tcp/tls";
+import Listener from "embedded:io/socket/listener";
+import Timer from "timer";
+import { Digest } from "crypt";
+import config from "mc/config";
+import Preference from "preference";
+import HTTPServer from "embedded:network/http/server";
+import Resource from "Resource";
+import SdkMQTTClient from "embedded:network/mqtt/client";
+import Resolver from "embedded:network/dns/resolver/udp";
+import type { AudioInClass, AudioOutClass, Clock, HTTPServerClass, ListenerClass, MQTTClientClass, MQTTClientOptions, TCPClass, TLSClass, TLSOptions, UDPClass } from "io/types";
+import { certificatesOf } from "io/pem";
+import type { DigestAlgorithm } from "sip/digest";
+import type { PreferenceStorage } from "config/store";
+import { Device } from "device";
+import { Board } from "host/board";
+import AudioIn from "embedded:io/audio/in";
+import AudioOut from "embedded:io/audio/out";
+import { PanelAudio } from "media/panel-audio";
+
+const settings = config as unknown as Record<string, string | number | undefined>;
+
+const clock: Clock = {
+	now: () => Date.now(),
+	set: (callback: () => void, ms: number) => Timer.set(callback, ms),
+	repeat: (callback: () => void, ms: number) => Timer.repeat(callback, ms),
+	clear: (id: unknown) => Timer.clear(id as Timer),
+};
+
+const HEX = "0123456789abcdef";
+function hex(buffer: ArrayBuffer): string {
+	const bytes = new Uint8Array(buffer);
+	let out = "";
+	for (let i = 0; i < bytes.length; i++)
+		out += HEX[bytes[i] >> 4] + HEX[bytes[i] & 15];
+	return out;
+}
+
+function hash(algorithm: DigestAlgorithm, text: string): string {
+	const digest = new Digest(algorithm === "SHA-256" ? "SHA256" : "MD5");
+	digest.write(text);
+	return hex(digest.close());
+}
+
+/* On the ESP32, XS's Math.random draws from esp_random(), the hardware RNG. */
+function randomHex(digits: number): string {
+	let out = "";
+	for (let i = 0; i < digits; i++)
+		out += HEX[(Math.random() * 16) | 0];
+	return out;
+}
+const random = () => randomHex(16);
+const token = () => randomHex(32);
+
+const sipPort = settings.sipPort === undefined ? undefined : Number(settings.sipPort);
+const httpPort = Number(settings.httpPort ?? 80);
+const log = (line: string) => trace(line + "\n");
+
+/** What lives from power-on to power-off, across soft reboots. */
+interface Panel {
+	/** The relays and inputs: the panel's pins (hosts/esp32/board), simulated in the simulator (hosts/sim/board). */
+	board: Board;
+	host: string;
+	page: { html: Uint8Array };
+	audio: PanelAudio | undefined;
+}
+
+
+/**
+ * The SDK's TLS socket (its JavaScript TLS 1.2 stack) over this board's TCP:
+ * the server name is checked and sent as SNI, and the configured CA, kept as
+ * PEM, is handed over as DER. Without a CA nothing is trusted: the handshake
+ * fails, as it must. The SDK's socket lets a failed handshake (a certificate
+ * it does not trust) throw out of its TCP callbacks, which would abort the
+ * device: its TCP callbacks are guarded here, and the failure reaches the
+ * transport's onError like any broken connection. Its callbacks also run
+ * with `this` an internal object: they are called here with the socket.
+ */
+class TLS extends SdkTLS {
+	constructor(options: TLSOptions) {
+		const secure = options.secure ?? {};
+		const serverName = secure.serverName ?? String(options.address);
+		const der = typeof secure.ca === "string" ? certificatesOf(secure.ca) : [];
+		const failed = options.onError as ((error?: Error) => void) | undefined;	// the transport's, which needs no this
+		const guard = (callback: ((count: number) => void) | undefined) => (count: number) => {
+			try {
+				callback?.(count);
+			}
+			catch (e) {
+				log("tls: " + String(e));
+				failed?.(e instanceof Error ? e : new Error(String(e)));
+			}
+		};
+		class GuardedTCP extends TCP {
+			constructor(o: ConstructorParameters<typeof TCP>[0] & { onReadable?(count: number): void; onWritable?(count: number): void }) {
+				super({ ...o, onReadable: guard(o.onReadable), onWritable: guard(o.onWritable) } as ConstructorParameters<typeof TCP>[0]);
+			}
+		}
+		// the SDK's socket calls back with `this` its internal callbacks object: ECMA-419 says the socket
+		let socket: TLS | undefined;
+		const own = <T extends unknown[]>(callback: ((...args: T) => void) | undefined) => callback && ((...args: T) => callback.apply(socket, args));
+		super({
+			...options, onReadable: own(options.onReadable as ((count: number) => void) | undefined), onWritable: own(options.onWritable as ((count: number) => void) | undefined),
+			onError: own(failed), TCP: { io: GuardedTCP }, host: serverName, secure: { serverName, certificate: der[0] },
+		} as unknown as ConstructorParameters<typeof SdkTLS>[0]);
+		socket = this;
+	}
+}
+
+/** The SDK's MQTT client with this board's TCP (or TLS) socket and DNS resolver. */
+class MQTTClient extends SdkMQTTClient {
+	constructor(options: MQTTClientOptions) {
+		const socket = options.secure ? { io: TLS, secure: { ca: options.secure.ca, serverName: options.host } } : { io: TCP };
+		// the SDK's typings lag its client (onControl gets the message; the will takes an ArrayBuffer)
+		super({ ...options, socket, dns: { io: Resolver, servers: [String(settings.dnsServer ?? "1.1.1.1")], socket: { io: UDP } } } as unknown as ConstructorParameters<typeof SdkMQTTClient>[0]);
+	}
+}
+
+function boot(panel: Panel): void {
+	const { board, host, page, audio } = panel;
+	const device: Device = new Device({
+		udp: UDP as unknown as UDPClass,
+		tcp: TCP as unknown as TCPClass,
+		tls: TLS as unknown as TLSClass,
+		listener: Listener as unknown as ListenerClass,
+		clock,
+		hash,
+		random,
+		token,
+		storage: Preference as unknown as PreferenceStorage,
+		http: httpPort ? { io: HTTPServer as unknown as HTTPServerClass, port: httpPort, listener: Listener as unknown as ListenerClass } : undefined,
+		page,
+		mqtt: { io: MQTTClient as unknown as MQTTClientClass },
+		// a soft restart: everything stops and starts again from the stored configuration
+		reboot: () => device.stop(() => Timer.set(() => boot(panel), 100)),
+		relays: board,
+		microphone: audio && ((callId: string) => audio.microphone(callId)),
+		speaker: audio && ((callId: string) => audio.speaker(callId)),
+		log,
+	}, {
+		host,
+		sipPort,
+		rtpPorts: { first: 40000, last: 40020 },
+		rtpTimeout: 30000,
+		version: "0.1.0",
+	});
+	if (settings.account1Server) {
+		const result = device.settings.update({
+			accounts: {
+				"1": {
+					enabled: true,
+					registerName: String(settings.account1User ?? "door"),
+					password: String(settings.account1Password ?? ""),
+					server: String(settings.account1Server),
+					port: Number(settings.account1Port ?? 5060),
+					transport: String(settings.account1Transport ?? "UDP").toUpperCase(),
+					expires: Number(settings.account1Expires ?? 3600),
+				},
+			},
+		});
+		if (result.errors.length)
+			log("portier: account1 settings refused: " + result.errors.map((e) => e.field + ": " + e.message).join("; "));
+	}
+	if (audio) {
+		device.app.on((e) => {
+			if (e.type === "call" && e.call.state === "ended")
+				audio.release(e.call.id);
+		});
+	}
+	device.start();
+	board.attach(device.app.station, settings.controlPort ? { io: UDP as unknown as UDPClass, port: Number(settings.controlPort) } : undefined);
+	trace(`portier: SIP on udp and tcp port ${sipPort ?? device.settings.config.sip.port}${httpPort ? ", page and API on port " + httpPort : ""}\n`);
+}
+/** Power-on: the panel's parts, then the station. */
+export function start(): void {
+	const board = new Board(clock);
+	boot({
+		board,
+		host: String(settings.host ?? board.address),
+		page: { html: new Uint8Array(new Resource("page.html") as unknown as ArrayBuffer) },
+		audio: Number(settings.audio ?? 1) ? new PanelAudio({ input: AudioIn as unknown as AudioInClass, output: AudioOut as unknown as AudioOutClass, clock, log }) : undefined,
+	});
+}
