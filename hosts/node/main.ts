@@ -108,7 +108,7 @@ const mic = microphone();
 const recorders = new Map<string, WavRecorder>();
 
 const storage = new NodeStorage({ path: flags.state });
-const html = new Uint8Array(readFileSync(new URL("../../../modules/web/page.html", import.meta.url)));
+const html = new Uint8Array(readFileSync(new URL("../../../page/page.html", import.meta.url)));
 const page = { html, gzip: new Uint8Array(gzipSync(html, { level: 9 })) };
 
 function httpGet(url: string): void {
