@@ -1,18 +1,21 @@
 /*
- * The station on the Moddable SDK (the simulator and ESP32 panels), started by
- * main. This module is preloaded: it makes nothing at load (the board, the
- * page's resource and the audio are made by start()), and what it imports is
- * bound at build time; imported by the main module at run time instead, the
+ * The station on the Moddable SDK (the simulator and ESP32 panels): the
+ * SDK's ECMA-419 sockets (UDP, TCP, listener, TLS), HTTP server, MQTT client,
+ * audio in/out, Timer, crypt Digest and Preference handed to the same modules
+ * that run on Node: the whole device (configuration, user agent, door logic,
+ * RTP, the page and its API).
+ *
+ * Started by main. This module is preloaded: it makes nothing at load (the
+ * board, the page's resource and the audio are made by start()), and what it
+ * imports is bound at build time. Imported by the run-time main instead, the
  * SDK's modules cost RAM (measured in the simulator: the two audio classes
- * alone about 5 KB of an ESP32's heap). The SDK's
- * ECMA-419 sockets (UDP, TCP, listener, TLS) and HTTP server, Timer, crypt Digest and Preference handed
- * to the same modules that run on Node: the whole device (configuration,
- * user agent, door logic, RTP, the page and its API).
- * The manifest config sets the SIP port, the page's port (httpPort, 0: none),
- * the address (host; by default the board's: its DHCP address on a panel), and audio (1, the default: the microphone and speaker through
- * the SDK's audio in/out; 0: none); account1Server=... (with account1User, account1Password,
- * account1Port, account1Transport, account1Expires) provisions Account 1 at
- * start, for test benches.
+ * alone about 5 KB of an ESP32's heap).
+ *
+ * The manifest config sets the SIP port, the page's port (httpPort, 0:
+ * none), the address (host; by default the board's: its DHCP address on a
+ * panel) and audio (1, the default; 0: none); account1Server=... (with
+ * account1User, account1Password, account1Port, account1Transport,
+ * account1Expires) provisions Account 1 at start, for test benches.
  */
 /// <reference path="./tls.d.ts" />
 import UDP from "embedded:io/socket/udp";

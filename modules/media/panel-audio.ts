@@ -48,7 +48,7 @@ export class PanelAudio {
 	/** Made once: a call costs no closures for its audio. */
 	readonly #source = (frame: Int16Array) => void this.#heard.read(frame);
 	readonly #sink = (frame: Int16Array) => {
-		if (this.#o.clock.now() - this.#lastPage >= PAGE_HOLD)
+		if (!this.#paging(this.#o.clock.now()))
 			this.#played.write(frame);
 	};
 	readonly #pageSink = (frame: Int16Array) => this.#page(frame);
@@ -82,7 +82,7 @@ export class PanelAudio {
 		this.#owner = undefined;
 		this.#input = this.#close(this.#input);
 		this.#heard.clear();
-		if (this.#o.clock.now() - this.#lastPage >= PAGE_HOLD) {
+		if (!this.#paging(this.#o.clock.now())) {
 			this.#output = this.#close(this.#output);
 			this.#played.clear();
 		}
@@ -129,9 +129,14 @@ export class PanelAudio {
 		}));
 	}
 
+	/** A page has the speaker: its last frame came less than PAGE_HOLD ago. */
+	#paging(now: number): boolean {
+		return now - this.#lastPage < PAGE_HOLD;
+	}
+
 	#page(frame: Int16Array): void {
 		const now = this.#o.clock.now();
-		if (now - this.#lastPage >= PAGE_HOLD)
+		if (!this.#paging(now))
 			this.#played.clear();	// the page starts: the call's audio in the ring gives way
 		this.#lastPage = now;
 		this.#openOutput();

@@ -3,8 +3,9 @@
  * socket: 20 ms packets of 160 samples, paced by one repeating timer against
  * the start time (no drift: each tick sends the packets that are due, so a
  * late tick is made up; after a stall of more than MAX_BURST packets the rest
- * are skipped, their time still counted in the timestamp, rather than sent in
- * a burst the peer's jitter buffer would drop); sequence numbers and timestamps advance per
+ * are skipped, rather than sent in a burst the peer's jitter buffer would
+ * drop, their time still counted in the audio's timestamp; a DTMF event
+ * under way keeps its own timestamp and packet count); sequence numbers and timestamps advance per
  * packet from random starting values; DTMF is sent as telephone-events
  * (marker on the first packet, growing duration, three end packets) and
  * received once per key. No packet from the peer for `timeout` ms ends the

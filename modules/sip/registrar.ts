@@ -144,7 +144,8 @@ export class Registrar {
 		this.#o = { ...this.#o, ...settings };
 		const keep = this.bindings.filter((b) => this.#allowed(b.user)).sort((a, b) => a.registeredAt - b.registeredAt);
 		for (const b of this.bindings) {
-			if (keep.indexOf(b) < 0 || keep.indexOf(b) >= settings.limit)
+			const place = keep.indexOf(b);
+			if (place < 0 || place >= settings.limit)
 				this.#remove(b.user);
 		}
 	}

@@ -140,7 +140,7 @@ export class StationApp {
 			userAgent: config.userAgent ?? "portier/0.1",
 			accounts: config.accounts,
 			sessionTimer: config.sessionTimer,
-			media: (callId) => ({ address: config.host, port: this.#allocate(callId), codecs: ["PCMU", "PCMA"], telephoneEvent: 101, sessionId: String(parseInt(host.random().slice(0, 8), 16)), version: 1 }),
+			media: (callId) => ({ address: config.host, port: this.#allocate(callId), codecs: ["PCMU", "PCMA"], telephoneEvent: 101, sessionId: String(app.random32()), version: 1 }),
 			onIncomingCall: (call) => {
 				if (!app.hotspot.incoming(call))
 					app.station.incomingCall(call);
@@ -303,7 +303,7 @@ export class StationApp {
 		}
 	}
 
-	/** 32 random bits for RTP (SSRC, first sequence number and timestamp), one function for every call. */
+	/** 32 random bits (RTP's SSRC, first sequence number and timestamp; the SDP session id), one function for every call. */
 	readonly random32 = () => parseInt(this.#host.random().slice(0, 8), 16);
 
 	#startMedia(call: Call): void {
