@@ -7,38 +7,8 @@
 import { deepEqual, equal, ok } from "../lib/assert.js";
 import { PanelAudio } from "../../modules/media/panel-audio.js";
 import type { AudioOptions } from "../../modules/io/types.js";
+import { ManualClock as Manual } from "../lib/manual-clock.js";
 
-class Manual {
-	time = 0;
-	now(): number {
-		return this.time;
-	}
-	#timers: Array<{ at: number; cb: () => void; id: number }> = [];
-	#id = 0;
-	set(cb: () => void, ms: number): unknown {
-		this.#timers.push({ at: this.time + ms, cb, id: ++this.#id });
-		return this.#id;
-	}
-	repeat(): unknown {
-		throw new Error("not used");
-	}
-	clear(id: unknown): void {
-		this.#timers = this.#timers.filter((t) => t.id !== id);
-	}
-	advance(ms: number): void {
-		const end = this.time + ms;
-		for (;;) {
-			this.#timers.sort((a, b) => a.at - b.at);
-			const next = this.#timers[0];
-			if (!next || next.at > end)
-				break;
-			this.#timers.shift();
-			this.time = next.at;
-			next.cb();
-		}
-		this.time = end;
-	}
-}
 
 type Callback = (this: any, count: number) => void;
 
