@@ -159,7 +159,7 @@ function account(id: string, enabled: boolean): ObjectNode {
 const RELAY = object("Relay", {
 	id: int("Relay", 1, 4, 1),
 	holdTime: int("Hold time", 1, 60, 3, "seconds"),
-	dtmfCode: text("DTMF code", { max: 8, pattern: "^[0-9*#A-D]*$", allowed: "0-8 of 0-9 * # A-D", def: "#" }),
+	dtmfCode: text("DTMF code", { max: 8, pattern: "^(|[0-9*#A-D]{4,8})$", allowed: "empty (none), or 4-8 of 0-9 * # A-D", help: "Keyed during a call, it releases the relay. None until the installer chooses one." }),
 });
 
 const INPUT = object("Input", {
@@ -195,7 +195,7 @@ export const STATION_SCHEMA: ObjectNode = object("Door station", {
 	whenRefused: choice("When refused", ["next", "stop"], "next"),
 	sequenceTimeout: int("Sequence call time-out", 1, 600, 20, "seconds"),
 	autoAnswerSip: autoAnswer("Auto answer (SIP calls)", false),
-	autoAnswerIp: autoAnswer("Auto answer (direct IP calls)", true),
+	autoAnswerIp: autoAnswer("Auto answer (direct IP calls)", false),
 	dnd: object("Do not disturb", { "1": dnd("Account 1"), "2": dnd("Account 2"), ip: dnd("Direct IP calls") }),
 	dndOnCode: text("DND on code", { max: 8, pattern: "^[0-9*#]*$", allowed: "0-8 of 0-9 * #", def: "78" }),
 	dndOffCode: text("DND off code", { max: 8, pattern: "^[0-9*#]*$", allowed: "0-8 of 0-9 * #", def: "79" }),
@@ -205,9 +205,10 @@ export const STATION_SCHEMA: ObjectNode = object("Door station", {
 	hangUpAfterOpen: int("Hang up after opening the door", -1, 600, -1, "seconds (-1: never)"),
 	maxWrongCodes: int("Wrong codes per call", 1, 20, 3),
 	pushToHangUp: object("Push to hang up", { enabled: bool("Enabled", false), holdTime: int("Hold time", 0, 60, 3, "seconds") }),
-	relays: list("Relays", RELAY, 1, 4, [{ id: 1, holdTime: 3, dtmfCode: "#" }], "1-4 relays"),
+	relays: list("Relays", RELAY, 1, 4, [{ id: 1, holdTime: 3, dtmfCode: "" }], "1-4 relays"),
+	dtmfFrom: choice("DTMF door release from", ["trusted", "anyone"], "trusted", "trusted: calls through an account's server, from a unit of the built-in server, or from an address on the whitelist. Door codes keyed by anyone else are ignored."),
 	preventSipHacking: bool("Prevent SIP hacking", false, "Accept calls only from the whitelist, and through an account only from its server."),
-	whitelist: list("Whitelist", text("Entry", { max: 80, pattern: "^[^\\s@]{1,64}@\\d{1,3}(\\.\\d{1,3}){3}$", allowed: "a number, a user name, an IP address or user@IP", dialable: true }), 0, 100, [], "at most 100 numbers, user names or IP addresses"),
+	whitelist: list("Whitelist", text("Entry", { max: 80, pattern: "^[^\\s@]{1,64}@\\d{1,3}(\\.\\d{1,3}){3}$", allowed: "a number, a user name, an IP address, user@IP or a network such as 192.168.1.0/24", dialable: true }), 0, 100, [], "at most 100 numbers, user names, IP addresses or networks", "The allowed callers: direct IP calls from these addresses are trusted (auto-answer, door codes); 0.0.0.0/0 trusts every address."),
 	inputs: list("Inputs", INPUT, 0, 8, [
 		{ id: 1, kind: "call", activeLevel: 0, debounce: 50, relay: 0, template: "" },
 		{ id: 2, kind: "exit", activeLevel: 0, debounce: 50, relay: 1, template: "" },
@@ -286,4 +287,4 @@ export const DEVICE_SCHEMA: ObjectNode = object("portier", {
 });
 
 /** The schema's version: raised when a stored configuration needs a migration to be read. */
-export const CONFIG_VERSION = 1;
+export const CONFIG_VERSION = 2;

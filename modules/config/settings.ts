@@ -30,6 +30,17 @@ export class Settings {
 		if (loaded.reset.length)
 			options.log?.("config: reset to defaults: " + loaded.reset.join(", "));
 		options.log?.("config: " + (loaded.source === "stored" ? "loaded the stored configuration" : "factory defaults"));
+		for (const note of loaded.notes)
+			options.log?.("config: updated from version " + loaded.version + ": " + note);
+		if (loaded.source === "stored" && loaded.notes.length) {
+			// written back at once, so the change is made (and logged) once
+			try {
+				options.store.save(loaded.config);
+			}
+			catch (e) {
+				options.log?.("config: cannot save the updated configuration: " + String(e));
+			}
+		}
 	}
 
 	get config(): DeviceConfig {

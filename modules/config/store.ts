@@ -27,11 +27,52 @@ export interface PreferenceStorage {
 	delete(domain: string, key: string): void;
 }
 
-/** A migration takes the stored config of version N and returns it as version N + 1. */
-export type Migration = (config: Record<string, unknown>) => Record<string, unknown>;
+/**
+ * A migration takes the stored config of version N and returns it as
+ * version N + 1; it says in `notes` what it changed, for the log: a station
+ * that already has a configuration is never changed without the installer
+ * being told.
+ */
+export type Migration = (config: Record<string, unknown>, notes: string[]) => Record<string, unknown>;
 
-/** MIGRATIONS[N - 1] brings version N to N + 1. Version 1 is the first schema: none yet. */
-export const MIGRATIONS: readonly Migration[] = Object.freeze([]);
+function objectAt(config: Record<string, unknown>, key: string): Record<string, unknown> | undefined {
+	const value = config[key];
+	return value && typeof value === "object" && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+}
+
+/**
+ * Version 2, the safe factory settings: door codes have 4-8 keys (the old
+ * default "#" opened the door for any caller who pressed one key), and direct
+ * IP calls are auto-answered only from the whitelist (trusted callers); door
+ * codes count only from trusted callers.
+ */
+function toVersion2(config: Record<string, unknown>, notes: string[]): Record<string, unknown> {
+	const station = objectAt(config, "station");
+	if (!station)
+		return config;
+	const relays = station.relays;
+	if (Array.isArray(relays)) {
+		for (const relay of relays) {
+			const code = relay && typeof relay === "object" ? (relay as Record<string, unknown>).dtmfCode : undefined;
+			if (typeof code === "string" && code.length > 0 && code.length < 4) {
+				(relay as Record<string, unknown>).dtmfCode = "";
+				notes.push(`relay ${String((relay as Record<string, unknown>).id)}: door code "${code}" removed (codes have 4-8 keys now): choose one on the Relay page`);
+			}
+		}
+	}
+	const auto = objectAt(station, "autoAnswerIp");
+	if (auto?.enabled === true) {
+		const list = Array.isArray(station.whitelist) ? station.whitelist : [];
+		notes.push(list.length ?
+			"direct IP calls are auto-answered only from the whitelist now" :
+			"direct IP calls are auto-answered only from the whitelist now, which is empty: add the callers' addresses (or 0.0.0.0/0 for anyone) to answer them");
+	}
+	notes.push("door codes count only from trusted callers (an account's server, a unit, the whitelist): see \"DTMF door release from\"");
+	return config;
+}
+
+/** MIGRATIONS[N - 1] brings version N to N + 1. */
+export const MIGRATIONS: readonly Migration[] = Object.freeze([toVersion2]);
 
 const CHUNK = 3800;
 const MAX_CHUNKS = 16;
@@ -44,6 +85,8 @@ export interface LoadResult {
 	reset: string[];
 	/** The stored version before migration. */
 	version: number;
+	/** What the migrations changed, for the log (empty when none ran). */
+	notes: string[];
 }
 
 /** FNV-1a over the UTF-16 code units: enough to tell a torn or stale slot. */
@@ -108,8 +151,9 @@ export class ConfigStore {
 			if (version < 1 || version > this.#version || typeof stored.config !== "object" || stored.config === null)
 				continue;	// a newer firmware's copy cannot be read safely: try the other slot, then defaults
 			let config = stored.config as Record<string, unknown>;
+			const notes: string[] = [];
 			for (let v = version; v < this.#version; v++)
-				config = this.#migrations[v - 1](config);
+				config = this.#migrations[v - 1](config, notes);
 			const reset: string[] = [];
 			const repaired = repair(this.#schema, config, "", reset) as DeviceConfig;
 			// rules between fields (a relay an input names, a template): reset what breaks them;
@@ -123,15 +167,15 @@ export class ConfigStore {
 					for (let up = 0; up < round && field.length; up++)
 						field = field.replace(/(\.[^.[]+|\[\d+\])$/, "");
 					if (!field) {
-						return { config: defaultsOf(this.#schema) as DeviceConfig, source: "defaults", reset: ["(root)"], version };
+						return { config: defaultsOf(this.#schema) as DeviceConfig, source: "defaults", reset: ["(root)"], version, notes };
 					}
 					if (resetAt(this.#schema, repaired as unknown as Record<string, unknown>, field))
 						reset.push(field);
 				}
 			}
-			return { config: repaired, source: "stored", reset, version };
+			return { config: repaired, source: "stored", reset, version, notes };
 		}
-		return { config: defaultsOf(this.#schema) as DeviceConfig, source: "defaults", reset: [], version: this.#version };
+		return { config: defaultsOf(this.#schema) as DeviceConfig, source: "defaults", reset: [], version: this.#version, notes: [] };
 	}
 
 	/** Save a configuration (already validated). Throws only when the storage itself fails. */

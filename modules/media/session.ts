@@ -63,6 +63,14 @@ export interface MediaSessionOptions {
 	sink?: (frame: Int16Array) => void;
 	/** Called as a method of these options, like onTimeout. */
 	onDtmf?(digit: string): void;
+	/**
+	 * Symmetric RTP (RFC 4961) for a peer the station does not trust whose
+	 * SDP names another address than its signalling: nothing is sent until
+	 * RTP arrives from the SDP's address, and then only to where that RTP
+	 * came from. Without it an unauthenticated INVITE could aim the
+	 * station's audio at any third party.
+	 */
+	latch?: boolean;
 	/** ms without a packet from the peer before onTimeout (0: never). */
 	timeout?: number;
 	onTimeout?(): void;
@@ -93,6 +101,9 @@ export class MediaSession {
 	#events: number[] = [];	// queued keys to send
 	#event: { code: number; timestamp: number; packets: number; ends: number } | undefined;
 	#stopped = false;
+	/** Waiting for the peer's first packet before sending (latch). */
+	#waiting: boolean;
+	#remotePort: number;
 	/** The pacing timer's callback. */
 	#onTick = () => this.#tick();
 	readonly stats: MediaStats = { sent: 0, received: 0, dtmfSent: 0 };
@@ -102,6 +113,8 @@ export class MediaSession {
 		this.#ssrc = options.random() >>> 0;
 		this.#sequence = options.random() & 0xFFFF;
 		this.#timestamp = options.random() >>> 0;
+		this.#waiting = options.latch === true;
+		this.#remotePort = options.remote.port;
 		const session = this;
 		this.#udp = new options.udp.io({
 			port: options.udp.port,
@@ -217,7 +230,9 @@ export class MediaSession {
 	}
 
 	#send(packet: Uint8Array): void {
-		this.#udp.write(packet, this.#o.remote.address, this.#o.remote.port);
+		if (this.#waiting)
+			return;
+		this.#udp.write(packet, this.#o.remote.address, this.#remotePort);
 		this.#sequence = (this.#sequence + 1) & 0xFFFF;
 		this.stats.sent++;
 	}
@@ -231,6 +246,10 @@ export class MediaSession {
 				return;
 			this.#lastHeard = this.#o.clock.now();
 			this.stats.received++;
+			if (this.#waiting) {
+				this.#waiting = false;	// symmetric RTP: answer where the peer's RTP comes from
+				this.#remotePort = d.port;
+			}
 			if (this.#o.telephoneEvent !== undefined && p.payloadType === this.#o.telephoneEvent) {
 				const key = this.#dtmf.receive(p.timestamp, p.payload);
 				if (key)

@@ -25,7 +25,10 @@ export interface StackOptions extends Omit<TransportOptions, "onRequest" | "onRe
 	timers?: Partial<Timers>;
 	userAgent?: string;
 	maxTransactions?: number;
+	maxClientTransactions?: number;
 	onRequest(request: SipMessage, source: Source, transaction: ServerTransaction | undefined): void;
+	/** Admission of a new request before any state is made for it (TransactionLayer). */
+	onAdmit?(request: SipMessage, source: Source): boolean;
 	onStrayResponse?(response: SipMessage, source: Source): void;
 }
 
@@ -89,7 +92,9 @@ export class SipStack {
 			timers: options.timers,
 			log: options.log,
 			maxTransactions: options.maxTransactions,
+			maxClientTransactions: options.maxClientTransactions,
 			onRequest: options.onRequest,
+			onAdmit: options.onAdmit,
 			onStrayResponse: options.onStrayResponse,
 		});
 	}
@@ -220,7 +225,7 @@ export class SipStack {
 				onTransportError: (_t, reason) => callbacks.onFailure(503, reason),
 			}, connection);
 			if (!tx)
-				this.clock.set(() => callbacks.onFailure(503, "too many transactions"), 0);
+				this.clock.set(() => callbacks.onFailure(503, "too many client transactions"), 0);
 		};
 		attempt(spec.cseq, undefined, false);
 	}

@@ -13,8 +13,21 @@
  *
  * Matching: responses by top-Via branch and CSeq method (§17.1.3); requests by
  * branch, sent-by and method, ACK matching its INVITE (§17.2.3), and the RFC
- * 2543 rule when the branch lacks the magic cookie. The number of live
- * transactions is bounded: beyond it new requests are answered 503.
+ * 2543 rule when the branch lacks the magic cookie.
+ *
+ * Budgets an attacker cannot spend for the station: client transactions (the
+ * station's REGISTER, INVITE, BYE, keep-alive OPTIONS) have a table of their
+ * own, so no incoming load can refuse them. A server transaction answered
+ * with a final non-2xx response over UDP leaves the live table at once: its
+ * response waits in a small retransmission cache (key, bytes, destination;
+ * no timer, expired lazily after 64*T1), which answers a retransmitted
+ * request and absorbs the ACK of a refused INVITE (RFC 3261 §17.2.1 and
+ * §17.2.2 say what the transaction would have done; a refusal kept only in
+ * the cache is not retransmitted by us, as a stateless UAS's is not, §8.2.7).
+ * A new request may first be refused by the TU's admission check (per-source
+ * budgets), before any state is made for it. Nothing a request does can leak
+ * a transaction: a response that cannot be built ends the transaction, and
+ * one the TU leaves unanswered is answered 500.
  */
 import type { Clock, Log } from "../io/types.js";
 import type { SipMessage } from "./message.js";
@@ -48,8 +61,17 @@ export interface TransactionLayerOptions {
 	clock: Clock;
 	timers?: Partial<Timers>;
 	log?: Log;
-	/** Most transactions alive at once (client and server). */
+	/** Live server transactions at once (beyond: 503); default 16. */
 	maxTransactions?: number;
+	/** Client transactions at once (the station's own requests); default 32. */
+	maxClientTransactions?: number;
+	/** Answered requests remembered for their retransmissions; default 16. */
+	retransmissionCache?: number;
+	/**
+	 * Admission of a new request (not a retransmission, not an ACK) before any
+	 * state is made for it: false drops it unanswered (a flood's share is spent).
+	 */
+	onAdmit?(request: SipMessage, source: Source): boolean;
 	/** A new request outside any transaction; transaction is undefined for ACK. */
 	onRequest(request: SipMessage, source: Source, transaction: ServerTransaction | undefined): void;
 	/** A response that matched no transaction (a 2xx retransmission after the INVITE transaction ended). */
@@ -287,14 +309,23 @@ export class ServerTransaction {
 		return this.#lastStatus;
 	}
 
-	/** Send a response through the transaction; returns false once the transaction no longer takes one. */
+	/**
+	 * Send a response through the transaction; returns false once the
+	 * transaction no longer takes one, or when no response can be built for
+	 * this request (the transaction then ends: nothing is left behind).
+	 */
 	respond(status: number, options: ResponseOptions = {}): boolean {
 		const s = this.#state;
 		if (s !== "trying" && s !== "proceeding" && !(s === "accepted" && status >= 200 && status < 300))
 			return false;
 		const layer = this.#layer;
-		const vias = layer.transport.responseVias(this.request, this.source);
-		const bytes = createResponse(this.request, status, { ...options, vias });
+		const bytes = this.#build(status, options);
+		if (!bytes)
+			return false;
+		if (this.#lastStatus === 0 && this.#timeout !== undefined) {
+			layer.clock.clear(this.#timeout);	// answered: awaitAnswer's guard is done
+			this.#timeout = undefined;
+		}
 		// a 2xx to INVITE is retransmitted by the core, never by the transaction: Accepted only
 		// absorbs retransmitted INVITEs (RFC 6026 §7.1), so it need not keep the bytes for 32 s
 		this.#last = this.method === "INVITE" && status >= 200 && status < 300 ? undefined : bytes;
@@ -326,14 +357,65 @@ export class ServerTransaction {
 			}, 64 * timers.T1);
 			return true;
 		}
-		this.#state = "completed";
-		this.#linger = layer.clock.set(() => this.#enter("terminated"), reliable ? 0 : 64 * timers.T1);
+		// non-INVITE final: Completed lasts Timer J (64*T1 over UDP, 0 otherwise); over UDP
+		// its only job is to repeat the response, which the retransmission cache does
+		if (!reliable)
+			layer.remember(this.key, bytes, this.request, this.source);
+		this.#enter("terminated");
 		return true;
 	}
 
+	/**
+	 * A final refusal (3xx-6xx) that keeps no transaction: the response is
+	 * sent once and left in the retransmission cache, which answers the
+	 * request's retransmissions and absorbs the ACK (a stateless UAS, RFC 3261
+	 * §8.2.7). For requests a flood may send: a stranger's INVITE, a busy
+	 * station.
+	 */
+	refuse(status: number, options: ResponseOptions = {}): boolean {
+		const s = this.#state;
+		if (s !== "trying" && s !== "proceeding")
+			return false;
+		const bytes = this.#build(status, options);
+		if (!bytes)
+			return false;
+		this.#lastStatus = status;
+		this.#send(bytes);
+		if (!isReliable(this.source.transport))
+			this.#layer.remember(this.key, bytes, this.request, this.source);
+		this.#enter("terminated");
+		return true;
+	}
+
+	/** Answer once and keep nothing (an OPTIONS outside any dialog: answering a retransmission again costs less than remembering it). */
+	respondStateless(status: number, options: ResponseOptions = {}): boolean {
+		const s = this.#state;
+		if (s !== "trying" && s !== "proceeding")
+			return false;
+		const bytes = this.#build(status, options);
+		if (!bytes)
+			return false;
+		this.#lastStatus = status;
+		this.#send(bytes);
+		this.#enter("terminated");
+		return true;
+	}
+
+	#build(status: number, options: ResponseOptions): Uint8Array | undefined {
+		try {
+			const vias = this.#layer.transport.responseVias(this.request, this.source);
+			return createResponse(this.request, status, { ...options, vias });
+		}
+		catch (e) {
+			// a header the response must copy does not parse: nothing can be answered (§8.2.6.2)
+			this.#layer.unanswerable(this.request, this.source, e);
+			this.#enter("terminated");
+			return undefined;
+		}
+	}
+
 	#send(bytes: Uint8Array): void {
-		const { target, connection } = this.#layer.transport.responseTarget(this.request, this.source);
-		this.#layer.transport.send(bytes, target, undefined, connection);
+		this.#layer.sendResponse(bytes, this.request, this.source);
 	}
 
 	#onRetransmit(): void {
@@ -343,6 +425,19 @@ export class ServerTransaction {
 		this.#send(this.#last);
 		this.#interval = Math.min(this.#interval * 2, this.#layer.timers.T2);	// Timer G (§17.2.1)
 		this.#retransmit = this.#layer.clock.set(() => this.#onRetransmit(), this.#interval);
+	}
+
+	/**
+	 * @internal The TU took the request without answering it yet: if it has
+	 * still sent nothing after 64*T1, it is answered 500 and forgotten (a
+	 * non-INVITE server transaction in Trying has no timer of its own, §17.2.2).
+	 */
+	awaitAnswer(): void {
+		this.#timeout = this.#layer.clock.set(() => {
+			this.#timeout = undefined;
+			if (this.#lastStatus === 0 && !this.refuse(500))
+				this.#enter("terminated");
+		}, 64 * this.#layer.timers.T1);
 	}
 
 	/** The request came again: answer with the last response (§17.2.1, §17.2.2), absorb in Accepted (RFC 6026). */
@@ -403,15 +498,28 @@ function serverKey(request: SipMessage): string {
 	return "2543\n" + request.uriText + "\n" + (request.fromTag() ?? "") + "\n" + request.callId() + "\n" + request.cseq().seq + "\n" + via.toString() + "\n" + method;
 }
 
+/** A response kept for the retransmissions of its request (see the header). */
+interface Remembered {
+	bytes: Uint8Array;
+	target: Target;
+	connection: Connection | undefined;
+	until: number;
+}
+
 export class TransactionLayer {
 	readonly transport: SipTransport;
 	readonly clock: Clock;
 	readonly timers: Timers;
 	#clients = new Map<string, ClientTransaction>();
 	#servers = new Map<string, ServerTransaction>();
+	#cache = new Map<string, Remembered>();
 	#options: TransactionLayerOptions;
 	#log: Log;
 	#max: number;
+	#maxClients: number;
+	#maxCache: number;
+	/** Requests dropped by the admission check, and refused for a full table, since start. */
+	readonly counters = { dropped: 0, full: 0, unanswerable: 0 };
 
 	constructor(options: TransactionLayerOptions) {
 		this.#options = options;
@@ -419,20 +527,35 @@ export class TransactionLayer {
 		this.clock = options.clock;
 		this.timers = Object.freeze({ ...TIMER_DEFAULTS, ...options.timers });
 		this.#log = options.log ?? (() => {});
-		this.#max = options.maxTransactions ?? 64;
+		this.#max = options.maxTransactions ?? 16;
+		this.#maxClients = options.maxClientTransactions ?? 32;
+		this.#maxCache = options.retransmissionCache ?? 16;
 	}
 
+	/** Live transactions, client and server. */
 	get size(): number {
 		return this.#clients.size + this.#servers.size;
+	}
+	get clientCount(): number {
+		return this.#clients.size;
+	}
+	get serverCount(): number {
+		return this.#servers.size;
+	}
+	/** Responses remembered for retransmissions (expired ones are dropped first). */
+	get cacheSize(): number {
+		this.#expire();
+		return this.#cache.size;
 	}
 
 	/**
 	 * Start a client transaction. The request's top Via must carry `branch`.
-	 * Returns undefined (and sends nothing) when the transaction table is full.
+	 * Returns undefined (and sends nothing) when the client table is full:
+	 * only the station's own requests count against it.
 	 */
 	request(request: OutgoingRequest, branch: string, target: Target, user: ClientTransactionUser, connection?: Connection): ClientTransaction | undefined {
-		if (this.size >= this.#max) {
-			this.#log("sip: transaction table full, " + request.method + " not sent");
+		if (this.#clients.size >= this.#maxClients) {
+			this.#log("sip: client transaction table full, " + request.method + " not sent");
 			return undefined;
 		}
 		const tx = new ClientTransaction(this, request, branch, target, user, connection);
@@ -444,6 +567,17 @@ export class TransactionLayer {
 	/** Send a request outside any transaction (the ACK for a 2xx, §13.2.2.4). */
 	sendStateless(request: OutgoingRequest, target: Target, connection?: Connection): void {
 		this.transport.send(serializeRequest(request), target, undefined, connection);
+	}
+
+	/** Send a response where its request says (§18.2.2); never throws. */
+	sendResponse(bytes: Uint8Array, request: SipMessage, source: Source): void {
+		try {
+			const { target, connection } = this.transport.responseTarget(request, source);
+			this.transport.send(bytes, target, undefined, connection);
+		}
+		catch (e) {
+			this.unanswerable(request, source, e);
+		}
 	}
 
 	/** The INVITE server transaction a CANCEL refers to (§9.2: same branch, method INVITE). */
@@ -462,6 +596,7 @@ export class TransactionLayer {
 		let key: string;
 		try {
 			key = serverKey(request);
+			request.vias();	// every Via is copied into the response: one that does not parse is answered 400 here
 		}
 		catch {
 			// No usable Via, Call-ID or CSeq: only the UA's checks can answer (or drop) it.
@@ -478,19 +613,39 @@ export class TransactionLayer {
 				this.#options.onRequest(request, source, undefined);	// the ACK of a 2xx belongs to the dialog (RFC 2543 peers reuse the branch)
 			return;
 		}
+		const remembered = this.#remembered(key);
+		if (remembered) {
+			if (request.method !== "ACK")
+				this.transport.send(remembered.bytes, remembered.target, undefined, remembered.connection);
+			return;	// an ACK of a refusal kept only here is absorbed
+		}
 		if (request.method === "ACK") {
 			this.#options.onRequest(request, source, undefined);
 			return;
 		}
+		if (this.#options.onAdmit && !this.#options.onAdmit(request, source)) {
+			this.counters.dropped++;
+			return;
+		}
 		const tx = new ServerTransaction(this, request, source, key);
-		if (this.size >= this.#max) {
-			this.#log("sip: transaction table full, " + request.method + " refused");
-			tx.respond(503, { headers: [["Retry-After", "5"]] });
-			tx.terminate();
+		if (this.#servers.size >= this.#max) {
+			this.counters.full++;
+			tx.refuse(503, { headers: [["Retry-After", "5"]] });
 			return;
 		}
 		this.#servers.set(key, tx);
-		this.#options.onRequest(request, source, tx);
+		try {
+			this.#options.onRequest(request, source, tx);
+		}
+		catch (e) {
+			this.#log("sip: error handling " + request.method + ": " + String(e));
+			if (!tx.refuse(500))
+				tx.terminate();
+			return;
+		}
+		// a request the TU has not answered yet must not stay in the table for ever
+		if (tx.lastStatus === 0 && tx.state !== "terminated")
+			tx.awaitAnswer();
 	}
 
 	/** Entry point for the transport's responses (§17.1.3 matching). */
@@ -510,6 +665,49 @@ export class TransactionLayer {
 			this.#options.onStrayResponse?.(response, source);
 	}
 
+	/** @internal A final response to keep for its request's retransmissions. */
+	remember(key: string, bytes: Uint8Array, request: SipMessage, source: Source): void {
+		let where: { target: Target; connection?: Connection };
+		try {
+			where = this.transport.responseTarget(request, source);
+		}
+		catch {
+			return;
+		}
+		this.#expire();
+		this.#cache.delete(key);
+		while (this.#cache.size >= this.#maxCache) {
+			const oldest = this.#cache.keys().next().value as string;
+			this.#cache.delete(oldest);
+		}
+		this.#cache.set(key, { bytes, target: where.target, connection: where.connection, until: this.clock.now() + 64 * this.timers.T1 });
+	}
+
+	/** @internal No response could be built or sent for a request. */
+	unanswerable(request: SipMessage, _source: Source, error: unknown): void {
+		this.counters.unanswerable++;
+		this.#log("sip: cannot answer " + (request.method ?? "a request") + ": " + (error instanceof Error ? error.message : String(error)));
+	}
+
+	#remembered(key: string): Remembered | undefined {
+		const entry = this.#cache.get(key);
+		if (entry && entry.until <= this.clock.now()) {
+			this.#cache.delete(key);
+			return undefined;
+		}
+		return entry;
+	}
+
+	/** Oldest first (insertion order): drop the expired ones at the front. */
+	#expire(): void {
+		const now = this.clock.now();
+		for (const [key, entry] of this.#cache) {
+			if (entry.until > now)
+				break;
+			this.#cache.delete(key);
+		}
+	}
+
 	forget(key: string, tx: ClientTransaction | ServerTransaction): void {
 		if (tx instanceof ClientTransaction) {
 			if (this.#clients.get(key) === tx)
@@ -525,6 +723,6 @@ export class TransactionLayer {
 			tx.terminate();
 		for (const tx of Array.from(this.#servers.values()))
 			tx.terminate();
+		this.#cache.clear();
 	}
 }
-

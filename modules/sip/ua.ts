@@ -22,6 +22,8 @@ import { type UasCapabilities, checkRequest } from "./uas-checks.js";
 import { decodeText } from "./text.js";
 import { SipUri, parseUri } from "./uri.js";
 import type { DigestClient, DigestCredentials } from "./digest.js";
+import { SourceLimit, type SourceLimitOptions } from "./source-limit.js";
+import { LogLimit } from "../events/log-limit.js";
 
 export interface SessionTimerConfig {
 	enabled: boolean;
@@ -32,7 +34,7 @@ export interface SessionTimerConfig {
 	refresher: "uac" | "uas";
 }
 
-export interface UserAgentOptions extends Omit<StackOptions, "onRequest" | "onStrayResponse"> {
+export interface UserAgentOptions extends Omit<StackOptions, "onRequest" | "onStrayResponse" | "onAdmit"> {
 	accounts: AccountConfig[];
 	/** Local media for a new call: address, an RTP port, codecs. */
 	media: (callId: string) => LocalMedia;
@@ -49,7 +51,20 @@ export interface UserAgentOptions extends Omit<StackOptions, "onRequest" | "onSt
 	registrar?: Registrar;
 	/** Decide on an incoming request before anything rings ("Prevent SIP hacking"): return a status to refuse it. */
 	screen?(request: SipMessage, source: Source): number | undefined;
+	/**
+	 * Is a direct caller at this source one the installer allows (the
+	 * whitelist)? Calls through an account's server and from the built-in
+	 * server's units are trusted anyway. Untrusted callers get no reserved
+	 * call slot, their requests share a flood budget, and their media is
+	 * sent only where the signalling came from or after they sent RTP.
+	 */
+	trusted?(request: SipMessage, source: Source): boolean;
+	/** Budgets for new requests from untrusted addresses (see SourceLimit). */
+	limits?: Omit<SourceLimitOptions, "clock">;
 }
+
+/** Call slots kept for trusted calls (an account's server, a unit, a call out): untrusted callers never take them. */
+export const RESERVED_CALLS = 2;
 
 export type CallState = "calling" | "ringing" | "answered" | "ended";
 
@@ -116,6 +131,15 @@ export class Call {
 	/** @internal */ refresher: "local" | "remote" | "" = "";
 	/** @internal */ auth: { credentials: DigestCredentials; digest: DigestClient } | undefined;
 	/** @internal Where every request of this call goes (a unit of the built-in server). */ flow: Target | undefined;
+	/**
+	 * The caller is one the station trusts: an account's server, a unit of
+	 * the built-in server, an address the installer allowed; every call the
+	 * station places itself. Only trusted calls are auto-answered (direct IP)
+	 * and may open a door by DTMF.
+	 */
+	trusted = true;
+	/** Where an incoming call's signalling came from (RTP to anywhere else waits for RTP from there, RFC 4961). */
+	signalAddress = "";
 
 	constructor(ua: UserAgent, o: { id: string; direction: "incoming" | "outgoing"; remote: string; account?: string; local: LocalMedia; localTag: string }) {
 		this.ua = ua;
@@ -178,18 +202,24 @@ export class UserAgent {
 	#dialogs = new Map<string, Call>();	// by dialog key
 	#caps: UasCapabilities;
 	#maxCalls: number;
+	#limits: SourceLimit;
+	#logLimit: LogLimit;
 
 	constructor(options: UserAgentOptions) {
 		this.#options = options;
 		this.#maxCalls = options.maxCalls ?? 4;
 		this.#caps = capabilities(options.sessionTimer?.enabled ?? false, options.registrar !== undefined);
+		this.#limits = new SourceLimit({ clock: options.clock, ...options.limits });
+		const log = options.log ?? (() => {});
+		this.#logLimit = new LogLimit({ clock: options.clock, log });
 		this.stack = new SipStack({
 			...options,
 			onRequest: (request, source, tx) => this.#guard(() => this.#request(request, source, tx)),
+			onAdmit: (request, source) => this.#admit(request, source),
 			onMalformed: (error, _bytes, source) => this.#guard(() => {
 				// a request read far enough to be answered gets the status and the reason (400, 505)
 				const partial = error.partial as SipMessage | undefined;
-				if (partial?.isRequest && partial.method !== "ACK")
+				if (partial?.isRequest && partial.method !== "ACK" && this.#admitSource(source))
 					this.#stateless(partial, source, error.status, error.reason);
 			}),
 			onStrayResponse: (response) => this.#guard(() => this.#strayResponse(response)),
@@ -203,6 +233,16 @@ export class UserAgent {
 
 	get calls(): Call[] {
 		return Array.from(this.#calls.values());
+	}
+
+	/** Dialogs kept (calls, and ended ones absorbing late requests for 64*T1). */
+	get dialogCount(): number {
+		return this.#dialogs.size;
+	}
+
+	/** Addresses whose flood budget is being tracked. */
+	get trackedSources(): number {
+		return this.#limits.size;
 	}
 
 	get registrations(): readonly Registration[] {
@@ -262,6 +302,7 @@ export class UserAgent {
 		let pending = this.registrations.length;
 		const finish = () => {
 			this.stack.close();
+			this.#logLimit.close();
 			done?.();
 		};
 		if (pending === 0) {
@@ -296,8 +337,56 @@ export class UserAgent {
 			fn();
 		}
 		catch (e) {
-			this.stack.log("sip: ua error: " + (e instanceof Error ? e.stack ?? e.message : String(e)));
+			this.#logLimit.note("ua error", "sip: ua error: " + (e instanceof Error ? e.message : String(e)));
 		}
+	}
+
+	/* ---------- budgets ---------- */
+
+	/**
+	 * May a new request make state here? Always for an account's server, a
+	 * registered unit and requests within a dialog or cancelling a pending
+	 * INVITE (they must never be refused for lack of room); others spend
+	 * their source's budget and the shared one (SourceLimit).
+	 */
+	#admit(request: SipMessage, source: Source): boolean {
+		try {
+			if (this.#known(source))
+				return true;
+			const method = request.method;
+			if (method === "CANCEL")
+				return this.stack.transactions.findInvite(request) !== undefined || this.#admitSource(source);
+			const toTag = request.toTag();
+			if (toTag !== undefined && this.#dialogs.has(Dialog.key(request.callId(), toTag, request.fromTag() ?? "")))
+				return true;
+		}
+		catch {
+			// unreadable: it spends the budget like any stranger's request
+		}
+		return this.#admitSource(source);
+	}
+
+	#admitSource(source: Source): boolean {
+		if (this.#limits.take(source.address))
+			return true;
+		this.#logLimit.note("flood " + source.address, "sip: too many requests from " + source.address + ", dropping them");
+		return false;
+	}
+
+	/** An account's server (its registration target) or a unit registered from this address. */
+	#known(source: Source): boolean {
+		for (const r of this.#registrations) {
+			if (r.target?.address === source.address)
+				return true;
+		}
+		const registrar = this.#options.registrar;
+		if (registrar) {
+			for (const b of registrar.bindings) {
+				if (b.source.address === source.address)
+					return true;
+			}
+		}
+		return false;
 	}
 
 	/* ---------- outgoing calls ---------- */
@@ -570,7 +659,7 @@ export class UserAgent {
 		}
 		const refusal = checkRequest(request, this.#caps);
 		if (refusal) {
-			tx.respond(refusal.status, { reason: refusal.reason, headers: refusal.headers, toTag: this.stack.tag() });
+			tx.refuse(refusal.status, { reason: refusal.reason, headers: refusal.headers, toTag: this.stack.tag() });
 			return;
 		}
 		let subscriber: string | undefined;
@@ -578,7 +667,7 @@ export class UserAgent {
 			// a call placed by a unit of the built-in server: it authenticates like its REGISTER (§22.3)
 			const caller = this.#options.registrar.caller(request, source);
 			if (caller && "answer" in caller) {
-				tx.respond(caller.answer.status, { toTag: this.stack.tag(), reason: caller.answer.reason, headers: caller.answer.headers });
+				tx.refuse(caller.answer.status, { toTag: this.stack.tag(), reason: caller.answer.reason, headers: caller.answer.headers });
 				return;
 			}
 			subscriber = caller?.user;
@@ -586,7 +675,9 @@ export class UserAgent {
 		if (this.#options.screen && subscriber === undefined) {
 			const status = this.#options.screen(request, source);
 			if (status) {
-				tx.respond(status, { toTag: this.stack.tag() });
+				// refused before anything rings, and kept only in the retransmission cache
+				tx.refuse(status, { toTag: this.stack.tag() });
+				this.#logLimit.note("refused " + source.address, `sip: ${method} from ${source.address} refused (${status})`);
 				return;
 			}
 		}
@@ -598,7 +689,7 @@ export class UserAgent {
 				this.#incomingCancel(request, tx);
 				return;
 			case "OPTIONS":
-				tx.respond(200, { toTag: this.stack.tag(), headers: this.#capabilityHeaders() });
+				tx.respondStateless(200, { toTag: this.stack.tag(), headers: this.#capabilityHeaders() });	// needs no state (§11.2)
 				return;
 			case "REGISTER":
 				if (this.#options.registrar) {
@@ -609,18 +700,40 @@ export class UserAgent {
 				break;
 		}
 		// BYE, INFO, UPDATE need a dialog
-		tx.respond(481, { toTag: this.stack.tag() });
+		tx.refuse(481, { toTag: this.stack.tag() });
 	}
 
+	/**
+	 * Answer without a transaction (RFC 3261 §8.2.7): a request too broken to
+	 * match one. When a Via below the top one does not parse, the Vias are
+	 * copied as they came (without received/rport) and the answer goes back
+	 * to the source address and port.
+	 */
 	#stateless(request: SipMessage, source: Source, status: number, reason?: string): void {
+		const transport = this.stack.transport;
+		let bytes: Uint8Array;
 		try {
-			const transport = this.stack.transport;
-			const bytes = createResponse(request, status, { reason, vias: transport.responseVias(request, source), toTag: this.stack.tag() });
-			const { target, connection } = transport.responseTarget(request, source);
+			bytes = createResponse(request, status, { reason, vias: transport.responseVias(request, source), toTag: this.stack.tag() });
+		}
+		catch {
+			try {
+				bytes = createResponse(request, status, { reason, toTag: this.stack.tag() });
+			}
+			catch {
+				return;	// not even the raw headers can be copied: nothing to answer with
+			}
+		}
+		try {
+			let target: Target = { transport: source.transport, address: source.address, port: source.port };
+			let connection = source.connection;
+			try {
+				({ target, connection } = transport.responseTarget(request, source));
+			}
+			catch { /* no readable top Via: back where it came from */ }
 			transport.send(bytes, target, undefined, connection);
 		}
 		catch {
-			// without a readable Via there is nowhere to send an answer
+			// the transport refused it: nothing else to do
 		}
 	}
 
@@ -633,20 +746,24 @@ export class UserAgent {
 
 	#incomingInvite(request: SipMessage, source: Source, tx: ServerTransaction, subscriber: string | undefined): void {
 		const localTag = this.stack.tag();
-		if (this.#calls.size >= this.#maxCalls) {
-			tx.respond(486, { toTag: localTag });
+		const account = this.accountOf(source)?.config.id;
+		const trusted = account !== undefined || subscriber !== undefined || this.#options.trusted?.(request, source) === true;
+		if (!this.#slotFor(trusted, source.address)) {
+			tx.refuse(486, { toTag: localTag });
+			if (!trusted)
+				this.#logLimit.note("busy " + source.address, "sip: direct call from " + source.address + " refused: no call slot for untrusted callers");
 			return;
 		}
 		const callId = request.callId();
 		if (this.#calls.has(callId)) {
-			tx.respond(482, { toTag: localTag });	// a merged request (§8.2.2.2)
+			tx.refuse(482, { toTag: localTag });	// a merged request (§8.2.2.2)
 			return;
 		}
 		// RFC 4028 §8: refuse an interval below our minimum
 		const st = this.#options.sessionTimer;
 		const se = sessionExpiresOf(request);
 		if (st?.enabled && se && se.seconds < st.minSE) {
-			tx.respond(422, { toTag: localTag, headers: [["Min-SE", String(st.minSE)]] });
+			tx.refuse(422, { toTag: localTag, headers: [["Min-SE", String(st.minSE)]] });
 			return;
 		}
 		let offer: SessionDescription | undefined;
@@ -658,7 +775,7 @@ export class UserAgent {
 				offer = parseSdp(offerText);
 			}
 			catch {
-				tx.respond(400, { toTag: localTag, reason: "Bad SDP" });
+				tx.refuse(400, { toTag: localTag, reason: "Bad SDP" });
 				return;
 			}
 		}
@@ -667,8 +784,9 @@ export class UserAgent {
 			from = request.from().toString();
 		}
 		catch { /* checked by validate() already */ }
-		const account = this.accountOf(source)?.config.id;
 		const call = new Call(this, { id: callId, direction: "incoming", remote: from, account, local: this.#options.media(callId), localTag });
+		call.trusted = trusted;
+		call.signalAddress = source.address;
 		call.serverTx = tx;
 		call.offer = offer;
 		call.remoteSdp = offerText;
@@ -696,8 +814,39 @@ export class UserAgent {
 		tx.onTimeout = () => this.#end(call, "timeout");
 		tx.respond(100);
 		this.#ringLimit(call);
-		this.#state(call, "calling");
-		this.#options.onIncomingCall(call);
+		try {
+			this.#state(call, "calling");
+			this.#options.onIncomingCall(call);
+		}
+		catch (e) {
+			// whatever failed above us, the call does not stay behind
+			this.stack.log("sip: incoming call failed: " + String(e));
+			if (call.state === "calling" || call.state === "ringing")
+				this.reject(call, 500);
+			else
+				this.hangup(call, "error");
+		}
+	}
+
+	/**
+	 * Room for one more call: every slot for a trusted call; an untrusted
+	 * caller never takes the last RESERVED_CALLS slots, and holds at most one
+	 * call per address.
+	 */
+	#slotFor(trusted: boolean, address: string): boolean {
+		if (this.#calls.size >= this.#maxCalls)
+			return false;
+		if (trusted)
+			return true;
+		let untrusted = 0;
+		for (const call of this.#calls.values()) {
+			if (!call.trusted) {
+				untrusted++;
+				if (call.signalAddress === address)
+					return false;
+			}
+		}
+		return untrusted < Math.max(1, this.#maxCalls - RESERVED_CALLS);
 	}
 
 	#incomingCancel(request: SipMessage, tx: ServerTransaction): void {
@@ -816,13 +965,23 @@ export class UserAgent {
 	}
 
 	#ackReceived(call: Call, request: SipMessage): void {
+		const waiting = call.serverTx !== undefined;
 		this.#clearRetransmit(call);
+		if (!waiting || call.state !== "answered" || call.audio || call.sdp !== undefined || call.direction !== "incoming")
+			return;
 		// a late offer (INVITE without SDP) is answered in the ACK
-		if (request.body.length && !call.audio) {
+		if (request.body.length) {
 			try {
 				call.audio = acceptAnswer(parseSdp(decodeText(request.body, 0, request.body.length)), call.local);
 			}
-			catch { /* no media */ }
+			catch { /* no usable answer */ }
+		}
+		if (!call.audio) {
+			// RFC 3264 §4: the offer/answer exchange never completed (no SDP in the INVITE
+			// and none usable in the ACK): a session without media must not hold a call slot
+			this.stack.log("sip: call " + call.id + " has no answer in its ACK: ending it");
+			this.#bye(call.dialog!, call.auth);
+			this.#end(call, "no-answer-sdp");
 		}
 	}
 

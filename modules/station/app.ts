@@ -18,6 +18,7 @@ import type { Source } from "../sip/transport.js";
 import { SipUri } from "../sip/uri.js";
 import { type RelayDriver, Station, type StationEvent } from "./station.js";
 import { Hotspot, type HotspotConfig } from "./hotspot.js";
+import { allowedAddress } from "./trust.js";
 
 export interface StationHost {
 	udp: UDPClass;
@@ -81,6 +82,7 @@ class CallMedia implements MediaSessionOptions {
 	sink: ((frame: Int16Array) => void) | undefined;
 	timeout: number;
 	log: Log | undefined;
+	latch: boolean;
 	#station: Station;
 	#call: Call;
 
@@ -96,6 +98,8 @@ class CallMedia implements MediaSessionOptions {
 		this.sink = host.speaker?.(call.id);
 		this.timeout = config.rtpTimeout;
 		this.log = host.log;
+		// an untrusted caller's SDP may name anyone: send only where the signalling came from, or after its RTP (RFC 4961)
+		this.latch = !call.trusted && call.signalAddress !== "" && audio.remoteAddress !== call.signalAddress;
 		this.#station = app.station;
 		this.#call = call;
 	}
@@ -146,6 +150,7 @@ export class StationApp {
 					app.station.incomingCall(call);
 			},
 			screen: (request, source) => app.#screen(request, source),
+			trusted: (request, source) => allowedAddress(app.station.config.whitelist, source.address, fromUser(request)),
 			onCallState: (call) => app.#callState(call),
 			onDtmf: (call, key) => app.station.dtmf(call, key),
 			onRegistration: (status) => app.#emit({ type: "registration", status }),
@@ -257,21 +262,13 @@ export class StationApp {
 		const c = this.station.config;
 		if (!c.preventSipHacking || request.method !== "INVITE")
 			return undefined;
-		let user = "";
-		try {
-			const uri = request.from().uri;
-			if (uri instanceof SipUri)
-				user = uri.user ?? "";
-		}
-		catch {
-			return 403;
-		}
+		const user = fromUser(request);
 		const list = c.whitelist;
 		const viaAccount = this.ua.accountOf(source) !== undefined;
 		if (viaAccount)
 			return list.indexOf(user) >= 0 ? undefined : 403;
-		// a direct call: the sender's address (or its user at that address) must be listed
-		return list.indexOf(source.address) >= 0 || (user !== "" && list.indexOf(user + "@" + source.address) >= 0) ? undefined : 403;
+		// a direct call: the sender's address (or its user at that address, or its network) must be listed
+		return allowedAddress(list, source.address, user) ? undefined : 403;
 	}
 
 	/** An even RTP port not in use (RFC 3550 §11: RTP on even ports). */
@@ -327,5 +324,16 @@ export class StationApp {
 				this.#host.log?.("station: listener: " + String(err));
 			}
 		}
+	}
+}
+
+/** The user of a request's From URI ("" when it has none or cannot be read). */
+function fromUser(request: SipMessage): string {
+	try {
+		const uri = request.from().uri;
+		return uri instanceof SipUri ? uri.user ?? "" : "";
+	}
+	catch {
+		return "";
 	}
 }

@@ -11,7 +11,7 @@ export interface RelayConfig {
 	id: number;
 	/** Seconds the door stays released (1-60). */
 	holdTime: number;
-	/** DTMF code that opens it during a call ("#", "1234"...); empty: none. */
+	/** DTMF code that opens it during a call (4-8 keys, "1234#"); empty: none (the factory setting). */
 	dtmfCode: string;
 }
 
@@ -87,6 +87,8 @@ export interface StationConfig {
 	/** Pressing the call button during a call ends it, except in its first `holdTime` seconds. */
 	pushToHangUp: { enabled: boolean; holdTime: number };
 	relays: RelayConfig[];
+	/** Who may release a relay by DTMF: trusted callers only (default), or anyone in a call. */
+	dtmfFrom: "trusted" | "anyone";
 	/**
 	 * "Prevent SIP hacking": accept calls only from whitelisted callers (a user
 	 * name, a number or an IP address), and through a registered account only

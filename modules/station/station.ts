@@ -62,6 +62,8 @@ interface CallContext {
 	featureCode?: boolean;
 	/** A call to a unit of the built-in server (a refusal stops nothing). */
 	unit?: boolean;
+	/** Keys from an untrusted caller were ignored (logged once per call). */
+	untrustedKeys?: boolean;
 }
 
 interface Attempt {
@@ -141,9 +143,16 @@ export class Station {
 		const context = this.#context(call);
 		call.ring();
 		this.#emit({ type: "ringing", call });
+		// auto-answer opens the microphone: never for a caller the station does not trust
 		const auto = call.account === undefined ? c.autoAnswerIp : c.autoAnswerSip;
-		if (auto.enabled)
-			context.timers.push(this.#o.clock.set(() => this.#guard(() => call.answer()), auto.delay * 1000));
+		if (auto.enabled && call.trusted) {
+			if (auto.delay === 0)
+				call.answer();	// at once: no turn of the event loop between the 180 and the 200
+			else
+				context.timers.push(this.#o.clock.set(() => this.#guard(() => call.answer()), auto.delay * 1000));
+		}
+		else if (auto.enabled)
+			this.#o.log?.("station: call from " + call.signalAddress + " not auto-answered: not on the whitelist");
 		if (c.dialInTime > 0)
 			context.timers.push(this.#o.clock.set(() => this.#guard(() => {
 				if (call.state === "calling" || call.state === "ringing")
@@ -184,6 +193,13 @@ export class Station {
 		const context = this.#calls.get(call);
 		if (!context || call.state !== "answered" || context.wrongCodes >= this.#config.maxWrongCodes)
 			return;
+		if (!call.trusted && this.#config.dtmfFrom !== "anyone") {
+			if (!context.untrustedKeys) {
+				context.untrustedKeys = true;
+				this.#o.log?.("station: keys from " + (call.signalAddress || call.remote) + " ignored: an untrusted caller cannot open a door");
+			}
+			return;
+		}
 		context.digits = (context.digits + key).slice(-16);
 		let partial = false;
 		for (const relay of this.#config.relays) {

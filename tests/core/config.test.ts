@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok } from "../lib/assert.js";
-import { DEVICE_SCHEMA, type SchemaNode, STATION_SCHEMA } from "../../modules/config/schema.js";
+import { CONFIG_VERSION, DEVICE_SCHEMA, type SchemaNode, STATION_SCHEMA } from "../../modules/config/schema.js";
 import { type FieldError, allowedOf, defaultsOf, merge, redact, validate } from "../../modules/config/values.js";
 import { type DeviceConfig, accountsOf, deviceDefaults, validateDevice } from "../../modules/config/device.js";
 import { ConfigStore, type PreferenceStorage } from "../../modules/config/store.js";
@@ -200,29 +200,64 @@ describe("configuration store", () => {
 	it("migrates older versions, repairs what no longer fits, and ignores a newer firmware's copy", () => {
 		const storage = new MemoryStorage();
 		storage.set("portier", "current", "a");
-		const v1 = JSON.stringify({ version: 1, config: { station: { maxCallTime: 90, callTime: 5, relays: [{ id: 1, holdTime: 999, dtmfCode: "#" }], inputs: [{ id: 2, kind: "exit", activeLevel: 0, debounce: 50, relay: 3, template: "" }] } } });
-		const write = (slot: string, text: string) => {
-			storage.set("portier", slot + "0", text);
-			let h = 0x811c9dc5;
-			for (let i = 0; i < text.length; i++)
-				h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-			storage.set("portier", slot + "m", "1:" + text.length + ":" + h.toString(16));
-		};
-		write("a", v1);
-		// version 2 renamed maxCallTime to callLimit (a made-up change that exercises the mechanism)
-		const migrations = [(c: Record<string, unknown>) => {
+		const v1 = JSON.stringify({ version: 1, config: { station: { maxCallTime: 90, callTime: 5, relays: [{ id: 1, holdTime: 999, dtmfCode: "1234" }], inputs: [{ id: 2, kind: "exit", activeLevel: 0, debounce: 50, relay: 3, template: "" }] } } });
+		writeSlot(storage, "a", v1);
+		// version 2 doubles maxCallTime (a made-up change that exercises the mechanism)
+		const migrations = [(c: Record<string, unknown>, notes: string[]) => {
 			const station = { ...(c.station as Record<string, unknown>) };
 			station.maxCallTime = (station.maxCallTime as number) * 2;
+			notes.push("doubled");
 			return { ...c, station };
 		}];
 		const loaded = new ConfigStore({ storage, version: 2, migrations }).load();
 		equal(loaded.version, 1);
+		deepEqual(loaded.notes, ["doubled"]);
 		equal(loaded.config.station.maxCallTime, 180);
 		equal(loaded.config.station.relays[0].holdTime, 3, "an out-of-range value is reset");
 		equal(loaded.config.station.inputs[0].relay, 0, "an exit button naming a missing relay is reset");
 		deepEqual(loaded.reset, ["station.relays[0].holdTime", "station.inputs[0].relay"]);
 		deepEqual(validateDevice(loaded.config), []);
-		write("a", JSON.stringify({ version: 3, config: {} }));
+		writeSlot(storage, "a", JSON.stringify({ version: 3, config: {} }));
 		equal(new ConfigStore({ storage, version: 2, migrations }).load().source, "defaults");
 	});
+
+	it("version 2 (safe defaults): a one-key door code is removed and every change is told", () => {
+		const storage = new MemoryStorage();
+		storage.set("portier", "current", "a");
+		writeSlot(storage, "a", JSON.stringify({ version: 1, config: { station: {
+			relays: [{ id: 1, holdTime: 3, dtmfCode: "#" }, { id: 2, holdTime: 3, dtmfCode: "4711" }],
+			autoAnswerIp: { enabled: true, delay: 0, mode: "audio" }, maxCallTime: 120,
+		} } }));
+		const loaded = new ConfigStore({ storage }).load();
+		equal(loaded.version, 1);
+		equal(loaded.source, "stored");
+		equal(loaded.config.station.relays[0].dtmfCode, "", "the old factory code # is gone");
+		equal(loaded.config.station.relays[1].dtmfCode, "4711", "a real code is kept");
+		equal(loaded.config.station.autoAnswerIp.enabled, true, "the installer's choice is kept (it now applies to the whitelist)");
+		equal(loaded.config.station.dtmfFrom, "trusted");
+		equal(loaded.config.station.maxCallTime, 120);
+		deepEqual(loaded.reset, []);
+		equal(loaded.notes.length, 3);
+		equal(loaded.notes[0].indexOf("relay 1: door code \"#\" removed"), 0);
+		equal(loaded.notes[1].indexOf("which is empty") > 0, true);
+		const lines: string[] = [];
+		const settings = new Settings({ store: new ConfigStore({ storage }), log: (l) => lines.push(l) });
+		equal(lines.filter((l) => l.indexOf("config: updated from version 1: ") === 0).length, 3);
+		equal(settings.config.station.relays[0].dtmfCode, "");
+		// written back: the next start has nothing to migrate, and says nothing
+		equal(new ConfigStore({ storage }).load().version, CONFIG_VERSION);
+		const again: string[] = [];
+		new Settings({ store: new ConfigStore({ storage }), log: (l) => again.push(l) });
+		equal(again.some((l) => l.indexOf("updated from") >= 0), false);
+	});
+
 });
+
+/** Write one slot of the A/B store by hand, as an older firmware left it. */
+function writeSlot(storage: MemoryStorage, slot: string, text: string): void {
+	storage.set("portier", slot + "0", text);
+	let h = 0x811c9dc5;
+	for (let i = 0; i < text.length; i++)
+		h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+	storage.set("portier", slot + "m", "1:" + text.length + ":" + h.toString(16));
+}

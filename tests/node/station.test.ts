@@ -10,9 +10,17 @@ import type { SipMessage } from "../../modules/sip/message.js";
 import { Station, type StationEvent, inWindow } from "../../modules/station/station.js";
 import { STATION_DEFAULTS, type StationConfig } from "../../modules/station/config.js";
 import { FakeUDP, lines } from "./fakes.js";
+import { allowedAddress } from "../../modules/station/trust.js";
 
 const SDP = lines("v=0", "o=peer 1 1 IN IP4 192.0.2.1", "s=-", "c=IN IP4 192.0.2.1", "t=0 0", "m=audio 30000 RTP/AVP 0 101", "a=rtpmap:101 telephone-event/8000", "");
 let n = 0;
+
+/**
+ * The station as an installer opens it to the test's caller (192.0.2.1):
+ * that address on the whitelist, direct IP calls auto-answered at once, a
+ * door code on relay 1 (the factory settings have none and trust no one).
+ */
+const OPEN: StationConfig = { ...STATION_DEFAULTS, whitelist: ["192.0.2.1"], autoAnswerIp: { enabled: true, delay: 0, mode: "audio" }, relays: [{ id: 1, holdTime: 3, dtmfCode: "#" }] };
 
 function setup(config: Partial<StationConfig> = {}, httpGet?: (url: string) => void) {
 	const relayLog: string[] = [];
@@ -25,11 +33,13 @@ function setup(config: Partial<StationConfig> = {}, httpGet?: (url: string) => v
 		onIncomingCall: (call) => station.incomingCall(call),
 		onCallState: (call) => station.callState(call),
 		onDtmf: (call, key) => station.dtmf(call, key),
+		// as the station app wires it: the whitelist says which direct callers are trusted
+		trusted: (_request, source) => allowedAddress(station.config.whitelist, source.address, "1003"),
 	});
 	station = new Station({
 		dialer: ua, clock: nodeClock,
 		relays: { set: (id, active) => relayLog.push(`${Date.now()} relay ${id} ${active ? "on" : "off"}`) },
-		config: { ...STATION_DEFAULTS, ...config },
+		config: { ...OPEN, ...config },
 		onEvent: (e) => events.push(e),
 		httpGet,
 	});
@@ -295,5 +305,81 @@ describe("the door station (fake timers)", () => {
 		udp.deliver(invite("dnd2"));
 		assert.equal(udp.messages().at(-1)!.status, 486, "direct IP calls: the default code");
 		assert.ok(events.some((e) => e.type === "dnd"));
+	});
+});
+
+describe("safe by default: who the door answers and opens for (fake timers)", () => {
+	let clock: sinon.SinonFakeTimers;
+	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] }); });
+	afterEach(() => clock.restore());
+
+	function invitefrom(callId: string, address: string, sdp = true): string {
+		const body = sdp ? SDP : "";
+		return lines("INVITE sip:door@192.0.2.10 SIP/2.0", `Via: SIP/2.0/UDP ${address}:5060;branch=z9hG4bK${callId}`, "Max-Forwards: 70",
+			`From: <sip:scanner@${address}>;tag=caller`, "To: <sip:door@192.0.2.10>", `Call-ID: ${callId}`, "CSeq: 1 INVITE",
+			`Contact: <sip:scanner@${address}:5060>`, ...(sdp ? ["Content-Type: application/sdp"] : []), `Content-Length: ${body.length}`, "", body);
+	}
+
+	it("factory settings: a direct call rings, is never answered, and is refused at Dial In Time", () => {
+		const { udp, relayLog } = setup(STATION_DEFAULTS);
+		udp.deliver(invite("f1"));
+		clock.tick(59999);
+		assert.deepEqual(udp.messages().map((m) => m.status), [100, 180]);
+		clock.tick(1);
+		assert.deepEqual(udp.messages().map((m) => m.status), [100, 180, 480]);
+		assert.deepEqual(relayLog, []);
+		assert.equal(STATION_DEFAULTS.relays[0].dtmfCode, "", "no door code until the installer chooses one");
+		assert.equal(STATION_DEFAULTS.autoAnswerIp.enabled, false);
+		assert.equal(STATION_DEFAULTS.dtmfFrom, "trusted");
+	});
+
+	it("auto-answer of direct calls only answers the whitelist (an address, user@address or a network)", () => {
+		let i = 0;
+		for (const [whitelist, answers] of [[[], false], [["192.0.2.1"], true], [["192.0.2.0/24"], true], [["1003@192.0.2.1"], true], [["1003"], false], [["198.51.100.0/24"], false]] as const) {
+			const { udp } = setup({ whitelist: whitelist.slice() });
+			udp.deliver(invite("w" + i++));
+			assert.equal(udp.messages().some((m) => m.status === 200), answers, JSON.stringify(whitelist));
+		}
+	});
+
+	it("an untrusted caller's door code opens nothing, unless DTMF door release is open to anyone", () => {
+		for (const dtmfFrom of ["trusted", "anyone"] as const) {
+			const { udp, ua, relayLog } = setup({ whitelist: [], dtmfFrom });
+			udp.deliver(invite("u-" + dtmfFrom));
+			const call = ua.calls[0];
+			assert.equal(call.trusted, false);
+			call.answer();	// answered by hand (the API, a test): still untrusted
+			const ok = udp.messages().find((m) => m.status === 200)!;
+			udp.deliver(ack("u-" + dtmfFrom, ok.toTag()!));
+			udp.deliver(info("u-" + dtmfFrom, ok.toTag()!, 2, "#"));
+			assert.equal(relayLog.length, dtmfFrom === "anyone" ? 1 : 0, dtmfFrom);
+		}
+	});
+
+	it("untrusted callers never take the last two call slots, and hold one call per address", () => {
+		const { udp, ua } = setup({ whitelist: ["192.0.2.1"], autoAnswerIp: { enabled: false, delay: 0, mode: "audio" } });
+		udp.deliver(invitefrom("s1", "203.0.113.1"), "203.0.113.1");
+		udp.deliver(invitefrom("s2", "203.0.113.1"), "203.0.113.1");
+		udp.deliver(invitefrom("s3", "203.0.113.2"), "203.0.113.2");
+		udp.deliver(invitefrom("s4", "203.0.113.3"), "203.0.113.3");
+		const finals = (id: string) => udp.messages().filter((m) => m.callId() === id && m.status >= 200).map((m) => m.status);
+		assert.deepEqual([finals("s1"), finals("s2"), finals("s3"), finals("s4")], [[], [486], [], [486]]);
+		assert.equal(ua.calls.length, 2);
+		// the trusted caller still gets both remaining slots
+		udp.deliver(invite("t1"));
+		udp.deliver(lines(invite("t2").replace(/branch=z9hG4bKt2/, "branch=z9hG4bKt2b").replace("Call-ID: t2", "Call-ID: t2b")));
+		assert.equal(ua.calls.length, 4);
+		assert.equal(ua.calls.filter((c) => c.trusted).length, 2);
+	});
+
+	it("a call whose offer/answer never completes (no SDP in the INVITE nor in the ACK) ends with BYE at once", () => {
+		const { udp, ua } = setup();
+		udp.deliver(invitefrom("l1", "192.0.2.1", false));
+		const ok = udp.messages().find((m) => m.status === 200)!;
+		assert.ok(ok.body.length > 0, "our 200 carries the offer");
+		assert.equal(ua.calls.length, 1);
+		udp.deliver(ack("l1", ok.toTag()!));
+		assert.equal(sent(udp, "BYE").length, 1);
+		assert.equal(ua.calls.length, 0);
 	});
 });

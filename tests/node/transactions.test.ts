@@ -11,7 +11,7 @@ import { FakeUDP, lines } from "./fakes.js";
 
 const PEER = { transport: "UDP" as const, address: "192.0.2.1", port: 5060 };
 
-function setup(maxTransactions?: number) {
+function setup(maxTransactions?: number, onAdmit?: () => boolean, onRequest?: () => void) {
 	const requests: Array<{ request: SipMessage; source: Source; tx: ServerTransaction | undefined }> = [];
 	let layer!: TransactionLayer;
 	const transport = new SipTransport({
@@ -21,7 +21,7 @@ function setup(maxTransactions?: number) {
 		onRequest: (m, s) => layer.receiveRequest(m, s),
 		onResponse: (m, s) => layer.receiveResponse(m, s),
 	});
-	layer = new TransactionLayer({ transport, clock: nodeClock, maxTransactions, onRequest: (request, source, tx) => requests.push({ request, source, tx }) });
+	layer = new TransactionLayer({ transport, clock: nodeClock, maxTransactions, onAdmit, onRequest: onRequest ?? ((request, source, tx) => requests.push({ request, source, tx })) });
 	return { udp: FakeUDP.last!, layer, transport, requests };
 }
 
@@ -171,18 +171,87 @@ describe("transactions (RFC 3261 §17, RFC 6026) on fake timers", () => {
 		assert.deepEqual(udp.messages().map((m) => m.status), [180, 180]);
 	});
 
-	it("non-INVITE server: the final response is repeated for retransmissions; Timer J at 64*T1", () => {
-		const { udp, requests } = setup();
+	it("non-INVITE server: the final response leaves the table for the retransmission cache, which repeats it for 64*T1", () => {
+		const { udp, requests, layer } = setup();
 		udp.deliver(incoming("OPTIONS", "z9hG4bKn1"));
 		const tx = requests[0].tx!;
 		tx.respond(200);
+		assert.equal(tx.state, "terminated", "a completed UDP non-INVITE transaction does not count against the table");
+		assert.equal(layer.serverCount, 0);
+		assert.equal(layer.cacheSize, 1);
+		udp.deliver(incoming("OPTIONS", "z9hG4bKn1"));
+		clock.tick(31999);
 		udp.deliver(incoming("OPTIONS", "z9hG4bKn1"));
 		assert.equal(requests.length, 1);
-		assert.deepEqual(udp.messages().map((m) => m.status), [200, 200]);
-		clock.tick(31999);
-		assert.equal(tx.state, "completed");
+		assert.deepEqual(udp.messages().map((m) => m.status), [200, 200, 200]);
 		clock.tick(1);
-		assert.equal(tx.state, "terminated");
+		assert.equal(layer.cacheSize, 0, "Timer J's time is over");
+		udp.deliver(incoming("OPTIONS", "z9hG4bKn1"));
+		assert.equal(requests.length, 2, "now it is a new request");
+	});
+
+	it("the retransmission cache is bounded: the oldest answer goes first", () => {
+		const { udp, requests, layer } = setup();
+		for (let i = 0; i < 40; i++) {
+			udp.deliver(incoming("OPTIONS", "z9hG4bKc" + i));
+			requests[i].tx!.respond(200);
+		}
+		assert.equal(layer.cacheSize, 16);
+		udp.deliver(incoming("OPTIONS", "z9hG4bKc39"));
+		assert.equal(requests.length, 40, "a recent one is still answered from the cache");
+		udp.deliver(incoming("OPTIONS", "z9hG4bKc0"));
+		assert.equal(requests.length, 41, "the oldest was forgotten");
+	});
+
+	it("a refused INVITE keeps no transaction: its retransmissions get the refusal again, its ACK is absorbed", () => {
+		const { udp, requests, layer } = setup();
+		udp.deliver(incoming("INVITE", "z9hG4bKr9"));
+		requests[0].tx!.refuse(403, { toTag: "x" });
+		assert.equal(layer.serverCount, 0);
+		udp.deliver(incoming("INVITE", "z9hG4bKr9"));
+		udp.deliver(incoming("ACK", "z9hG4bKr9", "ACK"));
+		assert.equal(requests.length, 1, "neither reaches the TU");
+		assert.deepEqual(udp.messages().map((m) => m.status), [403, 403]);
+		clock.tick(60000);
+		assert.equal(udp.messages().length, 2, "and nothing is retransmitted by us (stateless, §8.2.7)");
+	});
+
+	it("new requests the admission check refuses are dropped before any state is made", () => {
+		let admit = false;
+		const { udp, requests, layer } = setup(undefined, () => admit);
+		udp.deliver(incoming("OPTIONS", "z9hG4bKa1"));
+		assert.equal(requests.length, 0);
+		assert.equal(udp.messages().length, 0, "dropped unanswered");
+		assert.equal(layer.counters.dropped, 1);
+		admit = true;
+		udp.deliver(incoming("OPTIONS", "z9hG4bKa2"));
+		assert.equal(requests.length, 1);
+	});
+
+	it("a request the TU leaves unanswered is answered 500 after 64*T1; one whose handling throws at once", () => {
+		const { udp, requests, layer } = setup();
+		udp.deliver(incoming("INFO", "z9hG4bKq1"));
+		assert.equal(layer.serverCount, 1);
+		clock.tick(31999);
+		assert.equal(udp.messages().length, 0);
+		clock.tick(1);
+		assert.deepEqual(udp.messages().map((m) => m.status), [500]);
+		assert.equal(layer.serverCount, 0);
+		assert.equal(requests.length, 1);
+		const thrower = setup(undefined, undefined, () => { throw new Error("boom"); });
+		thrower.udp.deliver(incoming("INVITE", "z9hG4bKq2"));
+		assert.deepEqual(thrower.udp.messages().map((m) => m.status), [500]);
+		assert.equal(thrower.layer.serverCount, 0);
+	});
+
+	it("client transactions have their own table: incoming load never refuses the station's own requests", () => {
+		const { udp, layer } = setup(2);
+		for (let i = 0; i < 5; i++)
+			udp.deliver(incoming("INFO", "z9hG4bKl" + i));
+		assert.equal(layer.serverCount, 2, "the server table is full");
+		const tx = layer.request(outgoing("REGISTER", "z9hG4bKown"), "z9hG4bKown", { transport: "UDP", address: "192.0.2.1", port: 5060 }, { onResponse() {} });
+		assert.ok(tx, "REGISTER still goes out");
+		assert.equal(layer.clientCount, 1);
 	});
 
 	it("matches RFC 2543 requests (no magic cookie) by their identity", () => {
