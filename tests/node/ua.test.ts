@@ -391,3 +391,55 @@ describe("user agent (fake timers)", () => {
 		assert.equal(directIp("300.1.1.1"), undefined);
 	});
 });
+
+describe("user agent budgets under a flood (fake timers)", () => {
+	let clock: sinon.SinonFakeTimers;
+	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] }); });
+	afterEach(() => clock.restore());
+
+	const options = (branch: string, from: string) => lines("OPTIONS sip:door@192.0.2.10 SIP/2.0", `Via: SIP/2.0/UDP ${from}:5060;branch=${branch}`, "Max-Forwards: 70",
+		`From: <sip:x@${from}>;tag=o`, "To: <sip:door@192.0.2.10>", `Call-ID: ${branch}`, "CSeq: 1 OPTIONS", "Content-Length: 0", "", "");
+
+	it("500 OPTIONS a second from one address: it gets its share, another address and a call's BYE get through, nothing is kept", () => {
+		const { ua, udp, calls } = makeUa({ trusted: (_r, s) => s.address === PEER });
+		udp.deliver(invite("z9hG4bKcall"), PEER);
+		calls[0].answer();
+		const tag = udp.messages().find((m) => m.status === 200)!.toTag()!;
+		udp.deliver(inDialog("ACK", "z9hG4bKack", tag, 10, "call-z9hG4bKcall"), PEER);
+		let answeredFlood = 0, answeredOther = 0;
+		for (let s = 0; s < 5; s++) {
+			for (let i = 0; i < 500; i++) {
+				const before = udp.sent.length;
+				udp.deliver(options(`z9hG4bKf${s}-${i}`, "203.0.113.66"), "203.0.113.66");
+				answeredFlood += udp.sent.length - before;
+				clock.tick(2);
+			}
+			const before = udp.sent.length;
+			udp.deliver(options(`z9hG4bKq${s}`, "198.51.100.5"), "198.51.100.5");
+			answeredOther += udp.sent.length - before;
+		}
+		assert.ok(answeredFlood >= 50 && answeredFlood <= 80, "the flooder got its rate of 10/s plus a burst: " + answeredFlood);
+		assert.equal(answeredOther, 5, "the quiet address was answered every time");
+		assert.equal(ua.stack.transactions.size, 1, "OPTIONS keep nothing: only the call's INVITE is there, Accepted (RFC 6026)");
+		assert.equal(ua.stack.transactions.cacheSize, 0, "not even in the retransmission cache");
+		assert.equal(ua.stack.transactions.counters.dropped, 2500 - answeredFlood);
+		// the call's BYE is never refused for lack of room
+		udp.deliver(inDialog("BYE", "z9hG4bKbye", tag, 11, "call-z9hG4bKcall"), PEER);
+		assert.equal(udp.messages().at(-1)!.status, 200);
+		assert.equal(calls[0].state, "ended");
+	});
+
+	it("an OPTIONS whose second Via does not parse is answered 400 and leaves nothing behind", () => {
+		const { ua, udp } = makeUa();
+		for (let i = 0; i < 100; i++)
+			udp.deliver(lines("OPTIONS sip:door@192.0.2.10 SIP/2.0", `Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKv${i}`, "Via: SIP/2.0/UDP ;;;",
+				"Max-Forwards: 70", "From: <sip:x@192.0.2.1>;tag=o", "To: <sip:door@192.0.2.10>", `Call-ID: v${i}`, "CSeq: 1 OPTIONS", "Content-Length: 0", "", ""), PEER);
+		const answers = udp.messages();
+		assert.equal(answers.length, 100);
+		assert.ok(answers.every((m) => m.status === 400), answers.map((m) => m.status).join());
+		assert.equal(ua.stack.transactions.size, 0);
+		// and SIP still works
+		udp.deliver(options("z9hG4bKok", PEER), PEER);
+		assert.equal(udp.messages().at(-1)!.status, 200);
+	});
+});
