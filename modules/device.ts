@@ -58,10 +58,13 @@ export class Device {
 		const hostLog = host.log;
 		const clock = host.clock;
 		this.#started = clock.now();
-		const log = (line: string) => {
-			this.#recent.add(Math.round((clock.now() - this.#started) / 1000) + " s " + line);
+		const write = (line: string, event: boolean) => {
+			this.#recent.add(Math.round((clock.now() - this.#started) / 1000) + " s " + line, event);
 			hostLog?.(line);
 		};
+		const log = (line: string) => write(line, false);
+		/** A door or call event: it stays on the status page when other lines pile up. */
+		const event = (line: string) => write(line, true);
 		this.settings = new Settings({ store: new ConfigStore({ storage: host.storage }), log });
 		const c = this.settings.config;
 		this.app = new StationApp({ ...host, log }, {
@@ -90,11 +93,11 @@ export class Device {
 		// what happens goes to the log (and the status page's recent lines)
 		this.app.on((e) => {
 			if (e.type === "call")
-				log(`portier: call ${e.call.direction} ${e.call.remote} ${e.call.state}${e.call.endReason ? " (" + e.call.endReason + ")" : ""}`);
+				event(`portier: call ${e.call.direction} ${e.call.remote} ${e.call.state}${e.call.endReason ? " (" + e.call.endReason + ")" : ""}`);
 			else if (e.type === "registration")
 				log(`portier: account ${e.status.id} ${e.status.registered ? "registered" : "not registered"} (${e.status.lastStatus} ${e.status.lastReason})`);
 			else if (e.type === "door-opened")
-				log(`portier: door ${e.relay} opened by ${e.by}`);
+				event(`portier: door ${e.relay} opened by ${e.by}`);
 		});
 		// DND switched by the API or a feature code is a setting: it survives a reboot
 		this.app.on((e) => {

@@ -25,3 +25,22 @@ describe("recent log", () => {
 		equal(lines[10].length, 4 + 150);
 	});
 });
+
+describe("recent log: door and call events stay visible", () => {
+	it("a burst of other lines does not push the last events off", () => {
+		const log = new RecentLog({ limit: 5, events: 2 });
+		log.add("door 1 opened by dtmf", true);
+		log.add("call incoming ended", true);
+		for (let i = 0; i < 50; i++)
+			log.add("refused " + i);
+		deepEqual(log.lines(), ["door 1 opened by dtmf", "call incoming ended", "refused 47", "refused 48", "refused 49"]);
+	});
+
+	it("beyond their share the oldest event goes", () => {
+		const log = new RecentLog({ limit: 4, events: 2 });
+		for (let i = 0; i < 5; i++)
+			log.add("event " + i, true);
+		log.add("other");
+		deepEqual(log.lines(), ["event 2", "event 3", "event 4", "other"], "over their share, events go oldest first");
+	});
+});
