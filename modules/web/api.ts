@@ -338,6 +338,20 @@ function status(o: ApiOptions): unknown {
 			bridged: app.hotspot.bridges.filter((b) => b.winner).map((b) => ({ caller: b.caller.remote, callee: b.winner!.remote })),
 		} : null,
 		dnd: app.station.config.dnd,
+		sip: sipTables(app),
 		log: o.recentLog ? o.recentLog() : [],
+	};
+}
+
+/** The SIP layer's bounded tables, and what its budgets refused: an installer (and a flood test) sees them come back to idle. */
+function sipTables(app: ApiOptions["app"]): unknown {
+	const tx = app.ua.stack.transactions;
+	return {
+		transactions: { client: tx.clientCount, server: tx.serverCount, cached: tx.cacheSize },
+		dialogs: app.ua.dialogCount,
+		calls: app.ua.calls.length,
+		trackedSources: app.ua.trackedSources,
+		dropped: tx.counters.dropped,
+		refusedFull: tx.counters.full,
 	};
 }
