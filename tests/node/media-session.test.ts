@@ -166,6 +166,23 @@ describe("RTP media session (fake timers)", () => {
 		s.stop();
 	});
 
+	it("latched (symmetric RTP, RFC 4961): sends nothing until the SDP's address sends RTP, then answers where it came from", () => {
+		const { s, udp } = session({ latch: true, remote: { address: "198.51.100.77", port: 30000 } });
+		s.start();
+		clock.tick(2000);
+		assert.equal(udp.sent.length, 0, "no audio aimed at the address an unauthenticated SDP named");
+		const p = new Uint8Array(12 + 160);
+		writeRtpHeader(p, false, 0, 1, 160, 7);
+		udp.deliver(p, "203.0.113.9", 30000);
+		clock.tick(100);
+		assert.equal(udp.sent.length, 0, "RTP from another address does not open it");
+		udp.deliver(p, "198.51.100.77", 31234);
+		clock.tick(100);
+		assert.equal(udp.sent.length, 5);
+		assert.ok(udp.sent.every((x) => x.address === "198.51.100.77" && x.port === 31234), "sent where the peer's RTP came from");
+		s.stop();
+	});
+
 	it("receives RFC 4733 keys once each", () => {
 		const keys: string[] = [];
 		const { s, udp } = session({ onDtmf: (k) => keys.push(k) });
