@@ -15,7 +15,10 @@
  * none), the address (host; by default the board's: its DHCP address on a
  * panel) and audio (1, the default; 0: none); account1Server=... (with
  * account1User, account1Password, account1Port, account1Transport,
- * account1Expires) provisions Account 1 at start, for test benches.
+ * account1Expires) provisions Account 1 at start, for test benches; so do
+ * trust=ADDRESS (that address or network on the whitelist, its direct calls
+ * auto-answered at once) and doorCode=KEYS (relay 1's door code): the factory
+ * settings trust no caller and have no door code.
  */
 /// <reference path="./tls.d.ts" />
 import UDP from "embedded:io/socket/udp";
@@ -182,6 +185,17 @@ function boot(panel: Panel): void {
 		});
 		if (result.errors.length)
 			log("portier: account1 settings refused: " + result.errors.map((e) => e.field + ": " + e.message).join("; "));
+	}
+	if (settings.trust || settings.doorCode) {
+		const station = device.settings.config.station;
+		const result = device.settings.update({
+			station: {
+				...(settings.trust ? { whitelist: [String(settings.trust)], autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } } : {}),
+				...(settings.doorCode ? { relays: station.relays.map((r) => r.id === 1 ? { ...r, dtmfCode: String(settings.doorCode) } : r) } : {}),
+			},
+		});
+		if (result.errors.length)
+			log("portier: trust/doorCode settings refused: " + result.errors.map((e) => e.field + ": " + e.message).join("; "));
 	}
 	if (audio) {
 		device.app.on((e) => {

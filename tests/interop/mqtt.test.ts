@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import mqtt from "mqtt";
 import { makeCertificates } from "./kamailio.js";
-import { type AdminClient, admin, freePort, startStation } from "../node/helpers.js";
+import { type AdminClient, admin, freePort, openToLocalCallers, startStation } from "../node/helpers.js";
 import { type Running, installed, mosquitto, scenarioWith, sipp } from "./peers.js";
 import { until } from "./station.js";
 
@@ -44,6 +44,7 @@ describe("MQTT events and commands (mosquitto)", function () {
 		await connectWatcher();
 		station = await startStation();
 		api = await admin(station.base);
+		await openToLocalCallers(api);
 		const set = await api.request("PUT", "/api/config", { mqtt: { enabled: true, host: "127.0.0.1", port: brokerPort, clientId: "door1" } });
 		assert.equal(set.status, 200, JSON.stringify(set.data));
 		await until(() => seen.some((s) => s.topic === "portier/availability" && s.text === "online"), 10000, () => station.output());

@@ -18,6 +18,9 @@ import { scenarioWith, sipp, withPeers } from "./peers.js";
 
 let echoSink: ((frame: Int16Array) => void) | undefined;
 
+/** The station trusts this machine's callers (the factory settings trust no one). */
+const OPEN = { ...STATION_DEFAULTS, whitelist: ["127.0.0.1"] };
+
 
 async function stationApp(overrides: Partial<StationAppConfig> = {}) {
 	const relays: string[] = [];
@@ -33,7 +36,7 @@ async function stationApp(overrides: Partial<StationAppConfig> = {}) {
 		},
 	}, {
 		sipPort, bind: "127.0.0.1", host: "127.0.0.1", rtpPorts: { first: rtp - (rtp & 1), last: rtp + 20 }, rtpTimeout: 3000, accounts: [],
-		station: { ...STATION_DEFAULTS, relays: [{ id: 1, holdTime: 1, dtmfCode: "1" }], autoAnswerIp: { enabled: true, delay: 0.5, mode: "audio" } },
+		station: { ...OPEN, relays: [{ id: 1, holdTime: 1, dtmfCode: "1" }], autoAnswerIp: { enabled: true, delay: 0.5, mode: "audio" } },
 		...overrides,
 	});
 	const calls: Call[] = [];
@@ -61,7 +64,7 @@ describe("the station with real peers", function () {
 	});
 
 	it("a wrong code opens nothing; the door code opens relay 1 and the station hangs up after the configured time", async () => {
-		const { app, sipPort, relays, calls } = await stationApp({ station: { ...STATION_DEFAULTS, relays: [{ id: 1, holdTime: 1, dtmfCode: "#" }], hangUpAfterOpen: 1, autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } } });
+		const { app, sipPort, relays, calls } = await stationApp({ station: { ...OPEN, relays: [{ id: 1, holdTime: 1, dtmfCode: "#" }], hangUpAfterOpen: 1, autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } } });
 		apps.push(app);
 		const wrong: number[] = [];
 		app.on((e) => { if (e.type === "wrong-code") wrong.push(e.count); });
@@ -75,7 +78,7 @@ describe("the station with real peers", function () {
 	});
 
 	it("Max Call Time ends a call with BYE", async () => {
-		const { app, sipPort, calls } = await stationApp({ station: { ...STATION_DEFAULTS, maxCallTime: 2, autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } } });
+		const { app, sipPort, calls } = await stationApp({ station: { ...OPEN, maxCallTime: 2, autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } } });
 		apps.push(app);
 		const peer = sipp("uac-codes-wait-bye.xml", await freePort(), "127.0.0.1:" + sipPort, ["-s", "door"]);
 		running.push(peer);
@@ -126,7 +129,7 @@ describe("prevent SIP hacking", function () {
 	const { running, started: apps } = withPeers<StationApp>((a) => a.stop());
 
 	it("with the whitelist on, an INVITE from an unknown source is refused 403 and nothing rings", async () => {
-		const { app, sipPort, relays, calls } = await stationApp({ station: { ...STATION_DEFAULTS, preventSipHacking: true, whitelist: ["192.0.2.99"] } });
+		const { app, sipPort, relays, calls } = await stationApp({ station: { ...OPEN, preventSipHacking: true, whitelist: ["192.0.2.99"] } });
 		apps.push(app);
 		const events: string[] = [];
 		app.on((e) => events.push(e.type));
@@ -141,7 +144,7 @@ describe("prevent SIP hacking", function () {
 	});
 
 	it("a whitelisted address gets through", async () => {
-		const { app, sipPort, calls } = await stationApp({ station: { ...STATION_DEFAULTS, preventSipHacking: true, whitelist: ["127.0.0.1"] } });
+		const { app, sipPort, calls } = await stationApp({ station: { ...OPEN, preventSipHacking: true, whitelist: ["127.0.0.1"], autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } } });
 		apps.push(app);
 		const peer = sipp("uac", await freePort(), "127.0.0.1:" + sipPort, ["-s", "door", "-d", "300"]);
 		running.push(peer);
@@ -195,7 +198,7 @@ describe("the call button with SIPp callees", function () {
 			sipp(scenarioWith("uas-answer-after.xml", { RING_MS: "8000" }), ports[2]),
 		];
 		running.push(...peers);
-		const { app, calls } = await stationApp({ station: { ...STATION_DEFAULTS, contacts: ports.map((p) => "127.0.0.1:" + p), callMode: "group" } });
+		const { app, calls } = await stationApp({ station: { ...OPEN, contacts: ports.map((p) => "127.0.0.1:" + p), callMode: "group" } });
 		apps.push(app);
 		await new Promise((r) => setTimeout(r, 300));
 		app.station.pressInput(1);
@@ -217,7 +220,7 @@ describe("the call button with SIPp callees", function () {
 			sipp(scenarioWith("uas-answer-after.xml", { RING_MS: "500" }), ports[1]),
 		];
 		running.push(...peers);
-		const { app, calls } = await stationApp({ station: { ...STATION_DEFAULTS, contacts: ports.map((p) => "127.0.0.1:" + p), callMode: "sequence", sequenceTimeout: 2 } });
+		const { app, calls } = await stationApp({ station: { ...OPEN, contacts: ports.map((p) => "127.0.0.1:" + p), callMode: "sequence", sequenceTimeout: 2 } });
 		apps.push(app);
 		await new Promise((r) => setTimeout(r, 300));
 		const pressed = Date.now();

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WavRecorder, loop, readWav, tone } from "../../hosts/node/audio.js";
-import { freePort, startStation } from "./helpers.js";
+import { admin, freePort, openToLocalCallers, startStation } from "./helpers.js";
 import { installed, sipp, toneWav } from "../interop/peers.js";
 
 
@@ -45,6 +45,7 @@ describe("PC station audio", function () {
 		const sipPort = await freePort();
 		const station = await startStation({ sipPort, args: ["--mic", "1000", "--record", dir] });
 		try {
+			await openToLocalCallers(await admin(station.base));
 			const peer = sipp("uac", await freePort(), "127.0.0.1:" + sipPort, ["-s", "door", "-d", "2000", "-mp", String(await freePort()), "-rtp_echo"]);
 			assert.equal(await peer.exited, 0, peer.output());
 			const deadline = Date.now() + 3000;

@@ -109,3 +109,19 @@ export async function admin(base: string, password = "door-admin-1"): Promise<Ad
 	};
 	return client;
 }
+
+/**
+ * The one setting of the README's first try: callers from this machine are
+ * trusted (whitelist 127.0.0.1), auto-answered at once, and relay 1 opens for
+ * the code 1234 (the factory settings trust no one and have no door code).
+ */
+export const OPEN_TO_LOCAL_CALLERS = Object.freeze({
+	station: { whitelist: ["127.0.0.1"], autoAnswerIp: { enabled: true, delay: 0, mode: "audio" }, relays: [{ id: 1, holdTime: 3, dtmfCode: "1234" }] },
+});
+
+/** Apply OPEN_TO_LOCAL_CALLERS through the API. */
+export async function openToLocalCallers(client: AdminClient): Promise<void> {
+	const r = await client.request("PUT", "/api/config", OPEN_TO_LOCAL_CALLERS);
+	if (r.status !== 200)
+		throw new Error("configuration refused: " + JSON.stringify(r.data));
+}

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import net from "node:net";
-import { type AdminClient, admin, freePort, startStation } from "./helpers.js";
+import { type AdminClient, admin, freePort, openToLocalCallers, startStation } from "./helpers.js";
 import { installed, scenarioWith, sipp } from "../interop/peers.js";
 import { parseMessage } from "../../modules/sip/message.js";
 
@@ -39,6 +39,7 @@ describe("npm start: the station on Node", function () {
 		station = await startStation();
 		port = station.sipPort;
 		api = await admin(station.base);
+		await openToLocalCallers(api);
 	});
 	after(async () => {
 		await station?.stop();

@@ -59,7 +59,7 @@ describe("the panel's audio in the simulator", function () {
 		dir = mkdtempSync(join(tmpdir(), "portier-sim-audio-"));
 		execFileSync("mkfifo", [join(dir, "microphone.fifo")]);
 		sipPort = await freePort();
-		const so = buildStation(sdk, { sipPort, httpPort: 0 });
+		const so = buildStation(sdk, { sipPort, httpPort: 0, trust: "127.0.0.1" });
 		sim = await runSimulator(sdk, so, await freePort(), "portier: SIP on", { ".asoundrc": asoundrc(dir) });
 	});
 	after(async () => {

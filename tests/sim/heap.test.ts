@@ -58,7 +58,7 @@ describe("XS heap of the station in the simulator", function () {
 		controlPort = await freePort();
 		const udpPort = await freePort();
 		kamailio = await startKamailio({ udpPort, tcpPort: await freePort() });
-		const so = buildStation(sdk, { sipPort, controlPort, httpPort: await freePort(), account1Server: "127.0.0.1", account1Port: udpPort, account1User: "door", account1Password: USERS.door, account1Transport: "udp", account1Expires: 3600 });
+		const so = buildStation(sdk, { sipPort, controlPort, httpPort: await freePort(), trust: "127.0.0.1", account1Server: "127.0.0.1", account1Port: udpPort, account1User: "door", account1Password: USERS.door, account1Transport: "udp", account1Expires: 3600 });
 		sim = await runSimulator(sdk, so, await freePort(), "portier: SIP on");
 		await until(() => /portier: account 1 registered \(200 OK\)/.test(sim!.output()), 15000, () => sim!.output());
 	});

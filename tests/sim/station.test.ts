@@ -37,7 +37,7 @@ describe("the station in the Moddable simulator", function () {
 		port = await freePort();
 		control = await freePort();
 		http = await freePort();
-		const config: Record<string, string | number> = { sipPort: port, controlPort: control, httpPort: http };
+		const config: Record<string, string | number> = { sipPort: port, controlPort: control, httpPort: http, trust: "127.0.0.1", doorCode: "1234" };
 		if (kamailioInstalled()) {
 			const udpPort = await freePort();
 			kamailio = await startKamailio({ udpPort, tcpPort: await freePort() });
