@@ -20,7 +20,8 @@
  * own, so no incoming load can refuse them. A server transaction answered
  * with a final non-2xx response over UDP leaves the live table at once: its
  * response waits in a small retransmission cache (key, bytes, destination;
- * no timer, expired lazily after 64*T1), which answers a retransmitted
+ * one timer for the whole cache drops each entry 64*T1 after it was
+ * answered, so an idle station holds none), which answers a retransmitted
  * request and absorbs the ACK of a refused INVITE (RFC 3261 §17.2.1 and
  * §17.2.2 say what the transaction would have done; a refusal kept only in
  * the cache is not retransmitted by us, as a stateless UAS's is not, §8.2.7).
@@ -513,6 +514,11 @@ export class TransactionLayer {
 	#clients = new Map<string, ClientTransaction>();
 	#servers = new Map<string, ServerTransaction>();
 	#cache = new Map<string, Remembered>();
+	#sweep: unknown;
+	#onSweep = () => {
+		this.#sweep = undefined;
+		this.#expire();
+	};
 	#options: TransactionLayerOptions;
 	#log: Log;
 	#max: number;
@@ -681,6 +687,8 @@ export class TransactionLayer {
 			this.#cache.delete(oldest);
 		}
 		this.#cache.set(key, { bytes, target: where.target, connection: where.connection, until: this.clock.now() + 64 * this.timers.T1 });
+		if (this.#sweep === undefined)
+			this.#expire();	// arms the sweep for the oldest entry
 	}
 
 	/** @internal No response could be built or sent for a request. */
@@ -698,12 +706,15 @@ export class TransactionLayer {
 		return entry;
 	}
 
-	/** Oldest first (insertion order): drop the expired ones at the front. */
+	/** Oldest first (insertion order): drop the expired ones at the front, and sweep again when the next one is due. */
 	#expire(): void {
 		const now = this.clock.now();
 		for (const [key, entry] of this.#cache) {
-			if (entry.until > now)
-				break;
+			if (entry.until > now) {
+				if (this.#sweep === undefined)
+					this.#sweep = this.clock.set(this.#onSweep, entry.until - now);
+				return;
+			}
 			this.#cache.delete(key);
 		}
 	}
@@ -724,5 +735,8 @@ export class TransactionLayer {
 		for (const tx of Array.from(this.#servers.values()))
 			tx.terminate();
 		this.#cache.clear();
+		if (this.#sweep !== undefined)
+			this.clock.clear(this.#sweep);
+		this.#sweep = undefined;
 	}
 }

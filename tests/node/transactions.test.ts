@@ -173,9 +173,11 @@ describe("transactions (RFC 3261 §17, RFC 6026) on fake timers", () => {
 
 	it("non-INVITE server: the final response leaves the table for the retransmission cache, which repeats it for 64*T1", () => {
 		const { udp, requests, layer } = setup();
+		const idleTimers = clock.countTimers();
 		udp.deliver(incoming("OPTIONS", "z9hG4bKn1"));
 		const tx = requests[0].tx!;
 		tx.respond(200);
+		assert.equal(clock.countTimers(), idleTimers + 1, "one sweep timer for the cache");
 		assert.equal(tx.state, "terminated", "a completed UDP non-INVITE transaction does not count against the table");
 		assert.equal(layer.serverCount, 0);
 		assert.equal(layer.cacheSize, 1);
@@ -185,6 +187,7 @@ describe("transactions (RFC 3261 §17, RFC 6026) on fake timers", () => {
 		assert.equal(requests.length, 1);
 		assert.deepEqual(udp.messages().map((m) => m.status), [200, 200, 200]);
 		clock.tick(1);
+		assert.equal(clock.countTimers(), idleTimers, "the cache's sweep has run: no timer left for it");
 		assert.equal(layer.cacheSize, 0, "Timer J's time is over");
 		udp.deliver(incoming("OPTIONS", "z9hG4bKn1"));
 		assert.equal(requests.length, 2, "now it is a new request");
