@@ -188,4 +188,37 @@ describe("fuzz: thousands of mutated requests leave nothing behind (fake timers)
 		assert.ok(answers.indexOf("SIP/2.0 200 OK", 1) > 0, "the call is answered: " + answers.join(" | "));
 		app.stop();
 	});
+
+	it("20,000 datagrams of garbage: no handler error, nothing kept, SIP still answers", () => {
+		const log: string[] = [];
+		FakeUDP.all = [];
+		const app = new StationApp({
+			udp: FakeUDP, clock: nodeClock, hash: nodeHash, random: () => Math.random().toString(16).slice(2, 18).padEnd(16, "0"),
+			relays: { set: () => {} }, log: (l) => log.push(l),
+		}, { sipPort: 5060, host: "192.0.2.10", rtpPorts: { first: 40000, last: 40100 }, rtpTimeout: 5000, accounts: [], station: STATION_DEFAULTS });
+		const sip = FakeUDP.all[0];
+		app.start();
+		const random = prng(5118);
+		const starts = ["INVITE sip:a@b SIP/2.0\r\n", "SIP/2.0 200 OK\r\n", "OPTIONS ", "\r\n\r\n", "", "REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\n"];
+		for (let i = 0; i < 20000; i++) {
+			const length = Math.floor(random() * 600);
+			const bytes = new Uint8Array(length);
+			for (let j = 0; j < length; j++)
+				bytes[j] = Math.floor(random() * 256);
+			const head = new TextEncoder().encode(starts[i % starts.length]);
+			const datagram = new Uint8Array(head.length + length);
+			datagram.set(head);
+			datagram.set(bytes, head.length);
+			sip.deliver(datagram, "203.0.113." + (i % 200), 5060);
+			if (i % 200 === 0)
+				clock.tick(1000);
+		}
+		clock.tick(10 * 60 * 1000);
+		assert.deepEqual(log.filter((l) => /error|Error|    at /.test(l)), []);
+		assert.equal(app.ua.stack.transactions.size + app.ua.stack.transactions.cacheSize + app.ua.dialogCount + app.ua.calls.length, 0);
+		const before = sip.sent.length;
+		sip.deliver(request(TEMPLATES[2], "after", "192.0.2.1", undefined).join("\r\n"), "192.0.2.1", 5060);
+		assert.equal(new TextDecoder().decode(sip.sent[before].bytes).split("\r\n")[0], "SIP/2.0 200 OK");
+		app.stop();
+	});
 });
