@@ -605,7 +605,12 @@ export class TransactionLayer {
 			request.vias();	// every Via is copied into the response: one that does not parse is answered 400 here
 		}
 		catch {
-			// No usable Via, Call-ID or CSeq: only the UA's checks can answer (or drop) it.
+			// No usable Via, Call-ID or CSeq: only the UA's checks can answer (or drop) it,
+			// and only within the source's budget (a flood of broken requests is a flood)
+			if (this.#options.onAdmit && !this.#options.onAdmit(request, source)) {
+				this.counters.dropped++;
+				return;
+			}
 			this.#options.onRequest(request, source, undefined);
 			return;
 		}
