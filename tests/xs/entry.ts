@@ -15,6 +15,7 @@ import "../core/config.test.js";
 import "../core/pem.test.js";
 import "../core/recent-log.test.js";
 import "../core/log-limit.test.js";
+import "../core/admin-login.test.js";
 import "../core/ring.test.js";
 import "../core/panel-pins.test.js";
 import "../core/panel-audio.test.js";
