@@ -14,7 +14,7 @@ import type { FieldError } from "../config/values.js";
 import { copyJson, redact } from "../config/values.js";
 import type { StationApp } from "../station/app.js";
 import { LogLimit } from "../events/log-limit.js";
-import { AdminAuth, type Session } from "./auth.js";
+import { AdminAuth, type LoginFailure, type Session } from "./auth.js";
 import type { WebAnswer, WebRequest } from "./server.js";
 
 export interface ApiOptions {
@@ -285,6 +285,37 @@ function setup(o: ApiOptions, request: WebRequest): WebAnswer {
 	return json(200, { authenticated: true, csrf: opened.csrf }, [sessionCookie(opened)]);
 }
 
+/**
+ * The answer to a password the login's limits refused (a login, or the current
+ * password of a change), and its log line, written once and then counted.
+ */
+function refusal(o: ApiOptions, request: WebRequest, result: LoginFailure, change: boolean): WebAnswer {
+	const address = from(request);
+	// the ceiling comes on at most once a minute: its line is written as it is
+	if (result.slows)
+		o.log?.("web: many failed logins: every address is slowed to one login a second");
+	const retry: Array<[string, string]> = [["retry-after", String(result.retryAfter)]];
+	switch (result.error) {
+		case "no-password":
+			return error(409, "set the administrator password first");
+		case "busy":
+			note(o, "login busy", "web: login from " + address + " waited (logins slowed)");
+			return { ...error(429, "too many failed logins overall: try again in " + result.retryAfter + " s"), headers: retry };
+		case "locked":
+			if (result.locks)
+				note(o, "login locked " + address, "web: logins from " + address + " locked for " + result.retryAfter + " s after repeated wrong passwords");
+			else
+				note(o, "login refused " + address, "web: login from " + address + " refused: locked");
+			return { ...error(429, "too many failed logins: try again in " + result.retryAfter + " s"), headers: retry };
+	}
+	if (change) {
+		note(o, "login wrong " + address, "web: wrong current password (password change) from " + address);
+		return error(403, "current password is wrong");
+	}
+	note(o, "login wrong " + address, "web: wrong administrator password from " + address);
+	return error(401, "wrong password");
+}
+
 function sessionRoute(o: ApiOptions, request: WebRequest, session: Session | undefined): WebAnswer {
 	const auth = o.auth;
 	if (request.method === "GET")
@@ -298,25 +329,7 @@ function sessionRoute(o: ApiOptions, request: WebRequest, session: Session | und
 			o.log?.("web: administrator logged in from " + from(request));
 			return json(200, { authenticated: true, csrf: result.session.csrf }, [sessionCookie(result.session)]);
 		}
-		const address = from(request);
-		// the ceiling comes on at most once a minute: its line is written as it is
-		if (result.slows)
-			o.log?.("web: many failed logins: every address is slowed to one login a second");
-		switch (result.error) {
-			case "no-password":
-				return error(409, "set the administrator password first");
-			case "busy":
-				note(o, "login busy", "web: login from " + address + " waited (logins slowed)");
-				return { ...error(429, "too many failed logins overall: try again in " + result.retryAfter + " s"), headers: [["retry-after", String(result.retryAfter)]] };
-			case "locked":
-				if (result.locks)
-					note(o, "login locked " + address, "web: logins from " + address + " locked for " + result.retryAfter + " s after repeated wrong passwords");
-				else
-					note(o, "login refused " + address, "web: login from " + address + " refused: locked");
-				return { ...error(429, "too many failed logins: try again in " + result.retryAfter + " s"), headers: [["retry-after", String(result.retryAfter)]] };
-		}
-		note(o, "login wrong " + address, "web: wrong administrator password from " + address);
-		return error(401, "wrong password");
+		return refusal(o, request, result, false);
 	}
 	if (request.method === "DELETE") {
 		if (session) {
@@ -360,8 +373,12 @@ function protectedRoute(o: ApiOptions, request: WebRequest): WebAnswer {
 			const fields = parseObject(request.body);
 			if (isAnswer(fields))
 				return fields;
-			if (typeof fields.current !== "string" || !o.auth.verify(fields.current))
+			if (typeof fields.current !== "string")
 				return error(403, "current password is wrong");
+			// the current password is guessed under the login's limits
+			const checked = o.auth.attempt(fields.current, request.remote);
+			if (checked !== true)
+				return refusal(o, request, checked, true);
 			const bad = AdminAuth.check(fields.password);
 			if (bad)
 				return error(400, bad);

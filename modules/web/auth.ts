@@ -67,18 +67,19 @@ interface Source {
 	lastTry: number;
 }
 
-export type LoginResult =
-	| { session: Session }
-	| {
-		/** wrong password; locked: this source failed too often; busy: too many failures overall, wait a second; no-password: none set yet. */
-		error: "wrong" | "locked" | "busy" | "no-password";
-		/** Seconds to wait before the next attempt (0: at once). */
-		retryAfter: number;
-		/** This failure locked its source (first lock or a longer one). */
-		locks?: boolean;
-		/** This failure brought the global ceiling on. */
-		slows?: boolean;
-	};
+/** Why a password was not taken. */
+export interface LoginFailure {
+	/** wrong password; locked: this source failed too often; busy: too many failures overall, wait a second; no-password: none set yet. */
+	error: "wrong" | "locked" | "busy" | "no-password";
+	/** Seconds to wait before the next attempt (0: at once). */
+	retryAfter: number;
+	/** This failure locked its source (first lock or a longer one). */
+	locks?: boolean;
+	/** This failure brought the global ceiling on. */
+	slows?: boolean;
+}
+
+export type LoginResult = { session: Session } | LoginFailure;
 
 /**
  * The key a source is counted under: an IPv4 address as it is, an IPv6
@@ -224,10 +225,20 @@ export class AdminAuth {
 	}
 
 	/**
-	 * Try a password from a source address (the host's; undefined when it
-	 * cannot tell: such requests share one key). Never throws.
+	 * Log in with a password from a source address (the host's; undefined when
+	 * it cannot tell: such requests share one key). Never throws.
 	 */
 	login(password: string, remote?: string): LoginResult {
+		const result = this.attempt(password, remote);
+		return result === true ? { session: this.open() } : result;
+	}
+
+	/**
+	 * Check a password under the limits of a login (a login, or the current
+	 * password of a change): true, or why not. A wrong one counts against its
+	 * source; a right one clears the source's count.
+	 */
+	attempt(password: string, remote?: string): true | LoginFailure {
 		const now = this.#o.clock.now();
 		const key = sourceKey(remote);
 		const known = this.#sources.get(key);
@@ -238,7 +249,6 @@ export class AdminAuth {
 		if (!this.hasPassword)
 			return { error: "no-password", retryAfter: 0 };
 		const slowed = this.slowed;
-		let source = known;
 		if (slowed) {
 			if (known && now - known.lastTry < SLOW_SPACING)
 				return { error: "busy", retryAfter: 1 };
@@ -249,14 +259,12 @@ export class AdminAuth {
 			if (this.#slotCount >= SLOW_PER_SECOND)
 				return { error: "busy", retryAfter: 1 };
 			this.#slotCount++;
-			source = this.#source(key, now, true)!;
-			source.lastTry = now;
 		}
 		if (this.verify(password)) {
 			this.#sources.delete(key);
-			return { session: this.open() };
+			return true;
 		}
-		source = this.#source(key, now, true)!;
+		const source = this.#source(key, now, true)!;
 		source.lastTry = now;
 		this.#windowFailures++;
 		const slows = !slowed && this.slowed;

@@ -144,8 +144,8 @@ function makeApi() {
 		},
 	};
 	const o: ApiOptions = { app: { clock } as unknown as StationApp, settings: settings as unknown as Settings, auth, log: (l) => lines.push(l) };
-	const request = (path: string, body: string, remote = "10.0.0.9"): WebAnswer & { data: any } => {
-		const answer = handleRequest(o, { method: "POST", path, query: "", headers: new Map([["host", "door"]]), body, remote });
+	const request = (path: string, body: string, remote = "10.0.0.9", headers: Array<[string, string]> = []): WebAnswer & { data: any } => {
+		const answer = handleRequest(o, { method: "POST", path, query: "", headers: new Map([["host", "door"], ...headers]), body, remote });
 		return { ...answer, data: JSON.parse(answer.body as string) };
 	};
 	return { clock, auth, lines, request, updates, relays: () => relays, refuse: () => void (refuse = true) };
@@ -207,6 +207,29 @@ describe("administrator login over the API", () => {
 		for (const body of ["", "{}", "{\"password\": 12345678}", "{\"password\": [\"x\"]}", "{\"password\": \"a\", \"password\": \"b\"}", "{\"password\": \"correct-horse\", \"x\": \"1\"}", "{\"password\": \"correct-horse\"", "{\"password\": \"correct-horse\"} x", "{\"password\": \"" + "x".repeat(2000) + "\"}", "[\"correct-horse\"]", "{\"password\": \"bad \\q escape\"}"])
 			equal(request("/api/session", body).status, 400, body.slice(0, 60));
 		equal(request("/api/session", " { \"pass\\u0077ord\" :\n\"correct-\\u0068orse\" } ").status, 200, "any JSON spelling");
+	});
+});
+
+describe("password change", () => {
+	it("guesses of the current password count like failed logins, per address; the change is logged", () => {
+		const { request, auth, lines } = makeApi();
+		auth.setPassword(PASSWORD);
+		const session = auth.open();
+		const headers: Array<[string, string]> = [["cookie", "portier_session=" + session.token], ["x-csrf-token", session.csrf]];
+		const change = (current: string, remote: string) => request("/api/password", JSON.stringify({ current, password: "another-one-2" }), remote, headers);
+		for (let i = 0; i < 4; i++)
+			equal(change("guess" + i, "10.0.0.9").status, 403);
+		equal(change("guess", "10.0.0.9").status, 429);
+		equal(change(PASSWORD, "10.0.0.9").status, 429, "locked there, even with the right one");
+		const done = change(PASSWORD, "10.0.0.20");
+		equal(done.status, 200);
+		ok(auth.verify("another-one-2"));
+		deepEqual(lines, [
+			"web: wrong current password (password change) from 10.0.0.9",
+			"web: logins from 10.0.0.9 locked for 30 s after repeated wrong passwords",
+			"web: login from 10.0.0.9 refused: locked",
+			"web: administrator password changed from 10.0.0.20",
+		]);
 	});
 });
 
