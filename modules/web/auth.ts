@@ -43,13 +43,14 @@ const LOCK_FIRST = 30000;
 const LOCK_MAX = 300000;
 /**
  * Sources remembered at once: 16 entries of about 150 bytes (a key of at most
- * 40 characters and five numbers), some 2.4 KB on an ESP32. When the table is
+ * 24 characters for an IPv4 address or an IPv6 /64, and four numbers), some
+ * 2.4 KB on an ESP32. When the table is
  * full, the least recently seen source that is not locked makes room; when
  * every one is locked, the least recently seen one does (17 addresses are
  * needed for that, and the global ceiling still slows them).
  */
 const MAX_SOURCES = 16;
-/** Failures overall in a minute (this one or the last) above which every login slows down. */
+/** Failures overall in a minute (this one or the last) from which on every login slows down. */
 const CEILING = 20;
 const CEILING_WINDOW = 60000;
 /** While slowed: one attempt per source a second, and this many in all a second. */
