@@ -33,7 +33,7 @@ import HTTPServer from "embedded:network/http/server";
 import Resource from "Resource";
 import SdkMQTTClient from "embedded:network/mqtt/client";
 import Resolver from "embedded:network/dns/resolver/udp";
-import type { AudioInClass, AudioOutClass, Clock, HTTPServerClass, ListenerClass, MQTTClientClass, MQTTClientOptions, TCPClass, TLSClass, TLSOptions, UDPClass } from "io/types";
+import type { AudioInClass, AudioOutClass, Clock, HTTPConnection, HTTPServerClass, HTTPServerOptions, ListenerClass, MQTTClientClass, MQTTClientOptions, TCPClass, TLSClass, TLSOptions, UDPClass } from "io/types";
 import { certificatesOf } from "io/pem";
 import type { DigestAlgorithm } from "sip/digest";
 import type { PreferenceStorage } from "config/store";
@@ -141,6 +141,57 @@ class MQTTClient extends SdkMQTTClient {
 	}
 }
 
+/**
+ * The SDK's HTTP server, telling each connection's client address (the
+ * login's lock-out is per address). Its Connection keeps the socket private,
+ * so the listener notes the address of each socket it hands over, and
+ * onConnect, which the server calls right after taking that socket in the
+ * same turn, passes it on as the connection's remoteAddress. Without one, the
+ * web server counts the client with the others whose address is unknown.
+ */
+class AddressedHTTPServer {
+	#server: HTTPServer;
+
+	constructor(options: HTTPServerOptions) {
+		let accepted: string | undefined;
+		class AddressedListener extends Listener {
+			override read(): TCP | undefined {
+				const socket = super.read();
+				accepted = undefined;
+				try {
+					accepted = socket?.remoteAddress;
+				}
+				catch {
+					// no address: counted with the unknown ones
+				}
+				return socket;
+			}
+		}
+		const onConnect = options.onConnect;
+		const serverOptions: HTTPServerOptions = {
+			...options,
+			io: AddressedListener as unknown as ListenerClass,
+			onConnect(this: unknown, connection: HTTPConnection) {
+				const remote = accepted;
+				accepted = undefined;
+				if (remote)
+					(connection as HTTPConnection & { remoteAddress?: string }).remoteAddress = remote;
+				onConnect.call(this, connection);
+			},
+		};
+		// the SDK's own declaration of its server differs from the typings package's
+		this.#server = new HTTPServer(serverOptions as unknown as ConstructorParameters<typeof HTTPServer>[0]);
+	}
+
+	get port(): number {
+		return this.#server.port;
+	}
+
+	close(): void {
+		this.#server.close();
+	}
+}
+
 function boot(panel: Panel): void {
 	const { board, host, page, audio } = panel;
 	const device: Device = new Device({
@@ -153,7 +204,7 @@ function boot(panel: Panel): void {
 		random,
 		token,
 		storage: Preference as unknown as PreferenceStorage,
-		http: httpPort ? { io: HTTPServer as unknown as HTTPServerClass, port: httpPort, listener: Listener as unknown as ListenerClass } : undefined,
+		http: httpPort ? { io: AddressedHTTPServer as unknown as HTTPServerClass, port: httpPort } : undefined,
 		page,
 		mqtt: { io: MQTTClient as unknown as MQTTClientClass },
 		// a soft restart: everything stops and starts again from the stored configuration

@@ -3,8 +3,14 @@
  * (`embedded:network/http/server`), so the station's web code is the same on
  * a PC and on the device: onConnect gets a connection, accept() takes the
  * route callbacks, which run with `this` the connection.
+ *
+ * Bounded like the device: a panel has about ten sockets, so the server holds
+ * at most 8 connections (more are closed as they arrive) and closes idle ones
+ * soon: a connection that sends nothing for 10 s, a kept-alive one after 5 s,
+ * one whose headers take more than 5 s or whose request takes more than 10 s.
  */
 import http from "node:http";
+import type { Socket } from "node:net";
 import type { HTTPConnection, HTTPResponse, HTTPRoute, HTTPServerOptions } from "../../modules/io/types.js";
 
 const WINDOW = 16384;
@@ -13,6 +19,8 @@ class NodeConnection implements HTTPConnection {
 	#req: http.IncomingMessage;
 	#res: http.ServerResponse;
 	#route: HTTPRoute = {};
+	/** The client's address (IPv4-mapped IPv6 addresses as IPv4). */
+	readonly remoteAddress: string;
 	#chunks: Buffer[] = [];
 	#remaining = -1;
 	#ended = false;
@@ -20,6 +28,8 @@ class NodeConnection implements HTTPConnection {
 	constructor(req: http.IncomingMessage, res: http.ServerResponse) {
 		this.#req = req;
 		this.#res = res;
+		const address = req.socket.remoteAddress ?? "";
+		this.remoteAddress = address.startsWith("::ffff:") && address.indexOf(".") > 0 ? address.slice(7) : address;
 	}
 
 	accept(route: HTTPRoute): void {
@@ -129,13 +139,34 @@ class NodeConnection implements HTTPConnection {
 	}
 }
 
+/** The limits of the Node host's HTTP server (tests make the timeouts short). */
+export interface HTTPLimits {
+	/** Connections held at once; more are closed as they arrive. */
+	maxConnections?: number;
+	/** A connection that sends and receives nothing for this long (ms) is closed. */
+	idle?: number;
+	/** A kept-alive connection waits this long (ms) for its next request. */
+	keepAlive?: number;
+	/** The headers of a request must arrive within this (ms). */
+	headers?: number;
+	/** A whole request must arrive within this (ms). */
+	request?: number;
+}
+
+const LIMITS: Required<HTTPLimits> = Object.freeze({ maxConnections: 8, idle: 10000, keepAlive: 5000, headers: 5000, request: 10000 });
+
 export class HTTPServer {
 	#server: http.Server;
+	#open = new Set<Socket>();
+	#peak = 0;
 	/** Resolves once listening (Node binds asynchronously). */
 	readonly ready: Promise<void>;
 
-	constructor(options: HTTPServerOptions) {
-		this.#server = http.createServer((req, res) => {
+	constructor(options: HTTPServerOptions & { limits?: HTTPLimits }) {
+		const limits = { ...LIMITS, ...options.limits };
+		// Node checks the headers and request timeouts at this interval
+		const checking = Math.max(10, Math.min(1000, limits.headers, limits.request));
+		this.#server = http.createServer({ connectionsCheckingInterval: checking }, (req, res) => {
 			const connection = new NodeConnection(req, res);
 			try {
 				options.onConnect.call(this, connection);
@@ -144,12 +175,26 @@ export class HTTPServer {
 				connection.close();
 			}
 		});
-		this.#server.headersTimeout = 10000;
-		this.#server.requestTimeout = 20000;
+		this.#server.maxConnections = limits.maxConnections;
+		this.#server.keepAliveTimeout = limits.keepAlive;
+		this.#server.headersTimeout = limits.headers;
+		this.#server.requestTimeout = limits.request;
+		// with no 'timeout' listener, Node destroys a socket idle this long
+		this.#server.setTimeout(limits.idle);
+		this.#server.on("connection", (socket) => {
+			this.#open.add(socket);
+			this.#peak = Math.max(this.#peak, this.#open.size);
+			socket.once("close", () => this.#open.delete(socket));
+		});
 		this.ready = new Promise((resolve, reject) => {
 			this.#server.once("error", reject);
 			this.#server.listen(options.port, options.address ?? "0.0.0.0", () => resolve());
 		});
+	}
+
+	/** Connections held now, and the most held at once since the start. */
+	get connections(): { open: number; peak: number } {
+		return { open: this.#open.size, peak: this.#peak };
 	}
 
 	get port(): number {

@@ -13,7 +13,8 @@ import { DEVICE_SCHEMA } from "../config/schema.js";
 import type { FieldError } from "../config/values.js";
 import { copyJson, redact } from "../config/values.js";
 import type { StationApp } from "../station/app.js";
-import { AdminAuth, type Session } from "./auth.js";
+import { LogLimit } from "../events/log-limit.js";
+import { AdminAuth, type LoginFailure, type Session } from "./auth.js";
 import type { WebAnswer, WebRequest } from "./server.js";
 
 export interface ApiOptions {
@@ -29,6 +30,8 @@ export interface ApiOptions {
 	/** Uptime in seconds. */
 	uptime?: () => number;
 	log?: (line: string) => void;
+	/** Counts the log lines a client can cause (failed logins, lock-outs); made on first use when absent. */
+	logLimit?: LogLimit;
 	version?: string;
 }
 
@@ -67,20 +70,121 @@ function isAnswer(v: unknown): v is WebAnswer {
 	return typeof v === "object" && v !== null && "status" in v && "body" in v && typeof (v as WebAnswer).status === "number";
 }
 
-/**
- * The password of a login body, read without building an object from it: no
- * property name of an unauthenticated request reaches the engine's key table.
- */
-function passwordOf(body: string): string | undefined {
-	const m = /^\s*\{\s*"password"\s*:\s*("(?:[^"\\\x00-\x1f]|\\.){0,256}")\s*\}\s*$/.exec(body);
-	if (!m)
-		return undefined;
+/** The largest login or first-start body read (characters). */
+const MAX_LOGIN_BODY = 1024;
+const LOGIN_FIELDS = Object.freeze(["password"]);
+const SETUP_FIELDS = Object.freeze(["password", "doorCode"]);
+
+function skipSpace(text: string, i: number): number {
+	for (; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d)
+			break;
+	}
+	return i;
+}
+
+/** The end (after the closing quote) of the JSON string at i, or -1. */
+function stringEnd(text: string, i: number): number {
+	if (text.charCodeAt(i) !== 0x22)
+		return -1;
+	for (let j = i + 1; j < text.length; j++) {
+		const c = text.charCodeAt(j);
+		if (c === 0x22)
+			return j + 1;
+		if (c === 0x5c)
+			j++;
+		else if (c < 0x20)
+			return -1;
+	}
+	return -1;
+}
+
+/** The JSON string at text[start, end), decoded (the engine checks its escapes). */
+function jsonString(text: string, start: number, end: number): string | undefined {
 	try {
-		return JSON.parse(m[1]) as string;
+		const value = JSON.parse(text.slice(start, end)) as unknown;
+		return typeof value === "string" ? value : undefined;
 	}
 	catch {
 		return undefined;
 	}
+}
+
+/**
+ * The fields of a login or first-start body: a flat JSON object whose values
+ * are strings and whose names are among `names`, each at most once. It is
+ * read without building an object from it: no property name of an
+ * unauthenticated request reaches the engine's key table. Undefined for
+ * anything else (another name, a number, a nested object, too long).
+ */
+function stringFields(body: string, names: readonly string[]): Map<string, string> | undefined {
+	if (body.length > MAX_LOGIN_BODY)
+		return undefined;
+	const fields = new Map<string, string>();
+	let i = skipSpace(body, 0);
+	if (body.charCodeAt(i) !== 0x7b)
+		return undefined;
+	i = skipSpace(body, i + 1);
+	if (body.charCodeAt(i) !== 0x7d) {
+		for (;;) {
+			const nameEnd = stringEnd(body, i);
+			const name = nameEnd < 0 ? undefined : jsonString(body, i, nameEnd);
+			if (name === undefined || names.indexOf(name) < 0 || fields.has(name))
+				return undefined;
+			i = skipSpace(body, nameEnd);
+			if (body.charCodeAt(i) !== 0x3a)
+				return undefined;
+			i = skipSpace(body, i + 1);
+			const valueEnd = stringEnd(body, i);
+			const value = valueEnd < 0 ? undefined : jsonString(body, i, valueEnd);
+			if (value === undefined)
+				return undefined;
+			fields.set(name, value);
+			i = skipSpace(body, valueEnd);
+			if (body.charCodeAt(i) !== 0x2c)
+				break;
+			i = skipSpace(body, i + 1);
+		}
+		if (body.charCodeAt(i) !== 0x7d)
+			return undefined;
+	}
+	return skipSpace(body, i + 1) === body.length ? fields : undefined;
+}
+
+/** The rule of a door code (DTMF) that releases relay 1. */
+const DOOR_CODE_RULE = "4-8 of 0-9 * # A-D";
+
+/**
+ * A door code as the first start takes it: none (""), or 4-8 of 0-9 * # A-D
+ * (a single "#" would open the door to anyone who calls). Checked here, before
+ * anything is set, whatever the configuration's own rule is.
+ */
+function doorCodeOk(code: string): boolean {
+	if (code === "")
+		return true;
+	if (code.length < 4 || code.length > 8)
+		return false;
+	for (let i = 0; i < code.length; i++) {
+		const c = code.charCodeAt(i);
+		if (!((c >= 0x30 && c <= 0x39) || c === 0x2a || c === 0x23 || (c >= 0x41 && c <= 0x44)))
+			return false;
+	}
+	return true;
+}
+
+/** Note a line a client can cause: written once, then counted (events/log-limit). */
+function note(o: ApiOptions, key: string, line: string): void {
+	const log = o.log;
+	if (!log)
+		return;
+	o.logLimit ??= new LogLimit({ clock: o.app.clock, log });
+	o.logLimit.note(key, line);
+}
+
+/** A client's address for the log. */
+function from(request: WebRequest): string {
+	return request.remote ? request.remote.slice(0, 64) : "an unknown address";
 }
 
 /** A browser's request from another site: refused before anything else (CSRF, SPEC §5). */
@@ -136,14 +240,7 @@ function route(o: ApiOptions, request: WebRequest): WebAnswer {
 			return error(405, "use POST");
 		if (auth.hasPassword)
 			return error(409, "the administrator password is already set: log in");
-		const password = passwordOf(request.body);
-		const bad = AdminAuth.check(password);
-		if (bad || password === undefined)
-			return error(400, bad ?? "body must be {\"password\": \"...\"}");
-		auth.setPassword(password);
-		const opened = auth.open();
-		o.log?.("web: administrator password set");
-		return json(200, { authenticated: true, csrf: opened.csrf }, [sessionCookie(opened)]);
+		return setup(o, request);
 	}
 	if (!session)
 		return error(401, auth.hasPassword ? "log in first" : "set the administrator password first");
@@ -152,24 +249,87 @@ function route(o: ApiOptions, request: WebRequest): WebAnswer {
 	return protectedRoute(o, request);
 }
 
+/**
+ * The first start: the administrator password and, optionally, the door code
+ * of relay 1 ("" or absent: no door code). The door code is checked first and
+ * saved before the password is set, so that a refused one sets nothing.
+ */
+function setup(o: ApiOptions, request: WebRequest): WebAnswer {
+	const fields = stringFields(request.body, SETUP_FIELDS);
+	if (!fields)
+		return error(400, "body must be {\"password\": \"...\", \"doorCode\": \"...\"} (the door code is optional)");
+	const password = fields.get("password");
+	const doorCode = fields.get("doorCode");
+	const refused = error(400, "doorCode: " + DOOR_CODE_RULE, [{ field: "doorCode", message: DOOR_CODE_RULE }]);
+	if (doorCode !== undefined && !doorCodeOk(doorCode))
+		return refused;
+	const bad = AdminAuth.check(password);
+	if (bad || password === undefined)
+		return error(400, bad ?? "password must be 8-64 characters");
+	if (doorCode !== undefined) {
+		const relays = o.settings.config.station.relays;
+		let index = relays.findIndex((r) => r.id === 1);
+		if (index < 0)
+			index = 0;
+		if (relays.length && relays[index].dtmfCode !== doorCode) {
+			const result = o.settings.update({ station: { relays: relays.map((r, i) => (i === index ? { ...r, dtmfCode: doorCode } : r)) } });
+			if (result.errors.length)
+				return refused;
+			if (result.failure)
+				return error(500, "cannot save the door code: " + result.failure);
+		}
+	}
+	o.auth.setPassword(password);
+	const opened = o.auth.open();
+	note(o, "password", "web: administrator password set from " + from(request) + (doorCode ? "; relay 1 has a door code" : "; no door code"));
+	return json(200, { authenticated: true, csrf: opened.csrf }, [sessionCookie(opened)]);
+}
+
+/**
+ * The answer to a password the login's limits refused (a login, or the current
+ * password of a change), and its log line, written once and then counted.
+ */
+function refusal(o: ApiOptions, request: WebRequest, result: LoginFailure, change: boolean): WebAnswer {
+	const address = from(request);
+	// the ceiling comes on at most once a minute: its line is written as it is
+	if (result.slows)
+		o.log?.("web: many failed logins: every address is slowed to one login a second");
+	const retry: Array<[string, string]> = [["retry-after", String(result.retryAfter)]];
+	switch (result.error) {
+		case "no-password":
+			return error(409, "set the administrator password first");
+		case "busy":
+			note(o, "login busy", "web: login from " + address + " waited (logins slowed)");
+			return { ...error(429, "too many failed logins overall: try again in " + result.retryAfter + " s"), headers: retry };
+		case "locked":
+			if (result.locks)
+				note(o, "login locked " + address, "web: logins from " + address + " locked for " + result.retryAfter + " s after repeated wrong passwords");
+			else
+				note(o, "login refused " + address, "web: login from " + address + " refused: locked");
+			return { ...error(429, "too many failed logins: try again in " + result.retryAfter + " s"), headers: retry };
+	}
+	if (change) {
+		note(o, "login wrong " + address, "web: wrong current password (password change) from " + address);
+		return error(403, "current password is wrong");
+	}
+	note(o, "login wrong " + address, "web: wrong administrator password from " + address);
+	return error(401, "wrong password");
+}
+
 function sessionRoute(o: ApiOptions, request: WebRequest, session: Session | undefined): WebAnswer {
 	const auth = o.auth;
 	if (request.method === "GET")
 		return json(200, { authenticated: session !== undefined, setup: !auth.hasPassword, csrf: session?.csrf ?? null });
 	if (request.method === "POST") {
-		const password = passwordOf(request.body);
+		const password = stringFields(request.body, LOGIN_FIELDS)?.get("password");
 		if (password === undefined)
 			return error(400, "body must be {\"password\": \"...\"}");
-		const result = auth.login(password);
+		const result = auth.login(password, request.remote);
 		if ("session" in result) {
-			o.log?.("web: administrator logged in");
+			o.log?.("web: administrator logged in from " + from(request));
 			return json(200, { authenticated: true, csrf: result.session.csrf }, [sessionCookie(result.session)]);
 		}
-		if (result.error === "no-password")
-			return error(409, "set the administrator password first");
-		if (result.error === "locked")
-			return { ...error(429, "too many failed logins: try again in " + result.retryAfter + " s"), headers: [["retry-after", String(result.retryAfter)]] };
-		return error(401, "wrong password");
+		return refusal(o, request, result, false);
 	}
 	if (request.method === "DELETE") {
 		if (session) {
@@ -213,13 +373,18 @@ function protectedRoute(o: ApiOptions, request: WebRequest): WebAnswer {
 			const fields = parseObject(request.body);
 			if (isAnswer(fields))
 				return fields;
-			if (typeof fields.current !== "string" || !o.auth.verify(fields.current))
+			if (typeof fields.current !== "string")
 				return error(403, "current password is wrong");
+			// the current password is guessed under the login's limits
+			const checked = o.auth.attempt(fields.current, request.remote);
+			if (checked !== true)
+				return refusal(o, request, checked, true);
 			const bad = AdminAuth.check(fields.password);
 			if (bad)
 				return error(400, bad);
 			o.auth.setPassword(fields.password as string);
 			const fresh = o.auth.open();
+			note(o, "password", "web: administrator password changed from " + from(request));
 			return json(200, { changed: true, csrf: fresh.csrf }, [sessionCookie(fresh)]);
 		}
 		case "config/reset": {

@@ -4,6 +4,10 @@
  * node:http in development. It reads a bounded request body, asks the
  * handler for the answer (synchronously: the API never waits), and writes the
  * answer as the connection becomes writable.
+ *
+ * The client's address comes from the connection's `remoteAddress` when the
+ * host's server gives one (the Node host does, and the firmware adds it to the
+ * SDK's server); otherwise it is "" and the login counts such clients together.
  */
 import type { HTTPConnection, HTTPRequest, HTTPResponse, HTTPServerClass, ListenerClass, Log } from "../io/types.js";
 import { decodeText, encodeText } from "../sip/text.js";
@@ -16,6 +20,8 @@ export interface WebRequest {
 	/** Header names in lower case. */
 	headers: Map<string, string>;
 	body: string;
+	/** The client's address as the host tells it (IPv4 dotted, IPv6 without the IPv4-mapped prefix); "" when the host cannot tell. */
+	remote: string;
 }
 
 export interface WebAnswer {
@@ -43,6 +49,19 @@ interface Exchange {
 	sent: number;
 }
 
+/** The connection's remote address, if the host gives one (an IPv4-mapped IPv6 address as IPv4). */
+function remoteOf(connection: HTTPConnection): string {
+	try {
+		const address = (connection as { readonly remoteAddress?: unknown }).remoteAddress;
+		if (typeof address !== "string" || address.length > 64)
+			return "";
+		return address.slice(0, 7).toLowerCase() === "::ffff:" && address.indexOf(".") > 0 ? address.slice(7) : address;
+	}
+	catch {
+		return "";
+	}
+}
+
 export class WebServer {
 	#server: { close(): void; readonly port?: number; readonly ready?: Promise<void> };
 
@@ -54,12 +73,13 @@ export class WebServer {
 			port: options.http.port,
 			address: options.http.address,
 			onConnect(connection: HTTPConnection) {
-				const x: Exchange = { request: { method: "", path: "", query: "", headers: new Map(), body: "" }, body: new Uint8Array(0), received: 0, tooLarge: false, answer: undefined, sent: 0 };
+				const remote = remoteOf(connection);
+				const x: Exchange = { request: { method: "", path: "", query: "", headers: new Map(), body: "", remote }, body: new Uint8Array(0), received: 0, tooLarge: false, answer: undefined, sent: 0 };
 				try {
 					connection.accept({
 						onRequest(request: HTTPRequest) {
 							const q = request.path.indexOf("?");
-							x.request = { method: request.method.toUpperCase(), path: q < 0 ? request.path : request.path.slice(0, q), query: q < 0 ? "" : request.path.slice(q + 1), headers: request.headers, body: "" };
+							x.request = { method: request.method.toUpperCase(), path: q < 0 ? request.path : request.path.slice(0, q), query: q < 0 ? "" : request.path.slice(q + 1), headers: request.headers, body: "", remote };
 							const length = Number(request.headers.get("content-length") ?? 0);
 							if (!(length >= 0) || length > maxBody)
 								x.tooLarge = true;

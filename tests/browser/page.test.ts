@@ -70,12 +70,26 @@ describe("configuration page (Chromium)", function () {
 		await page.waitForSelector("nav [data-tab=status]");
 	}
 
-	it("sets the administrator password at the first visit and logs in", async () => {
+	it("sets the administrator password and the door code at the first visit (a door code of \"#\" is refused) and logs in", async () => {
 		await page.goto(station.base + "/");
 		await page.waitForSelector("#login-again");
+		assert.match(await page.textContent("#door-code-hint") ?? "", /4-8 keys of 0-9 \* # A-D/);
+		await page.fill("#login-password", PASSWORD);
+		await page.fill("#login-again", PASSWORD);
+		await page.fill("#login-door-code", "#");
+		await page.click("#login-button");
+		await page.waitForFunction("document.querySelector('#message')?.textContent !== ''");
+		assert.equal(await page.textContent("#message"), "Door code: 4-8 of 0-9 * # A-D");
+		assert.ok(await page.$eval("#login-door-code", (e) => e.classList.contains("changed")), "the refused field is marked");
+		assert.equal((await page.evaluate(async () => (await fetch("/api/session")).json()) as { setup: boolean }).setup, true, "nothing was set");
+		await page.fill("#login-door-code", "2580");
 		await page.screenshot({ path: join(ARTIFACTS, "page-setup.png"), fullPage: true });
-		await login(true);
+		await page.click("#login-button");
+		await page.waitForSelector("nav [data-tab=status]");
 		await page.waitForSelector("#status-registrations");
+		await tab("relay");
+		assert.equal(await page.inputValue('[data-path="station.relays[0].dtmfCode"]'), "2580", "relay 1 has the door code");
+		await tab("status");
 	});
 
 	it("sets Account 1 to Kamailio; the status turns to registered", async () => {

@@ -2,6 +2,7 @@
 // invalid value of the schema refused with the stored configuration
 // unchanged, secrets never sent back, settings kept across a restart.
 import assert from "node:assert/strict";
+import http from "node:http";
 import sinon from "sinon";
 import { DEVICE_SCHEMA, type SchemaNode } from "../../modules/config/schema.js";
 import { allowedOf, defaultsOf } from "../../modules/config/values.js";
@@ -20,6 +21,20 @@ function bad(node: SchemaNode): unknown[] {
 		case "list": return [Array.from({ length: node.max + 1 }, () => defaultsOf(node.of)), "not a list"];
 		default: return [42];
 	}
+}
+
+/** A POST from another loopback address (the station sees it as that client's address). */
+function postFrom(localAddress: string, url: string, body: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+	return new Promise((resolve, reject) => {
+		const req = http.request(url, { method: "POST", localAddress, headers: { "content-type": "application/json", connection: "close" } }, (res) => {
+			let text = "";
+			res.setEncoding("utf8");
+			res.on("data", (d: string) => text += d);
+			res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+		});
+		req.on("error", reject);
+		req.end(body);
+	});
 }
 
 function patchAt(path: string, value: unknown): Record<string, unknown> {
@@ -54,13 +69,44 @@ describe("configuration API (npm start)", function () {
 		const short = await fetch(base + "/api/session/setup", { method: "POST", body: JSON.stringify({ password: "short" }) });
 		assert.equal(short.status, 400);
 		assert.deepEqual(await short.json(), { error: "password must be 8-64 characters" });
-		const odd = await fetch(base + "/api/session/setup", { method: "POST", body: JSON.stringify({ password: "long enough", more: 1 }) });
-		assert.equal(odd.status, 400, "only {password} is read before login");
+		const odd = await fetch(base + "/api/session/setup", { method: "POST", body: JSON.stringify({ password: "long enough", more: "1" }) });
+		assert.equal(odd.status, 400, "only {password, doorCode} is read before login");
+		// the door code of relay 1 is asked at the first start: a refused one sets nothing
+		for (const doorCode of ["#", "123", "123456789", "12x4", 1234]) {
+			const r = await fetch(base + "/api/session/setup", { method: "POST", body: JSON.stringify({ password: "door-admin-1", doorCode }) });
+			assert.equal(r.status, 400, String(doorCode));
+			if (typeof doorCode === "string")
+				assert.deepEqual(await r.json(), { error: "doorCode: 4-8 of 0-9 * # A-D", errors: [{ field: "doorCode", message: "4-8 of 0-9 * # A-D" }] });
+			assert.equal(((await (await fetch(base + "/api/session")).json()) as { setup: boolean }).setup, true, "no password set either");
+		}
+		const first = await fetch(base + "/api/session/setup", { method: "POST", body: JSON.stringify({ password: "door-admin-1", doorCode: "4711#" }) });
+		assert.equal(first.status, 200);
+		assert.match(station.output(), /web: administrator password set from 127\.0\.0\.1; relay 1 has a door code/);
 		api = await admin(base);
+		assert.equal((await api.request("GET", "/api/config")).data.station.relays[0].dtmfCode, "4711#");
 		const cookie = (await fetch(base + "/api/session", { method: "POST", body: JSON.stringify({ password: "door-admin-1" }) })).headers.get("set-cookie") ?? "";
 		assert.match(cookie, /^portier_session=[0-9a-f]{32}; Path=\/; HttpOnly; SameSite=Strict$/);
 		const again = await fetch(base + "/api/session/setup", { method: "POST", body: JSON.stringify({ password: "someone-else-1" }) });
 		assert.equal(again.status, 409, "the first password cannot be replaced without logging in");
+	});
+
+	it("locks the login of the address that guessed, not the administrator's; the log gets one line per kind", async () => {
+		const base = station.base;
+		const guesses: number[] = [];
+		for (let i = 0; i < 8; i++)
+			guesses.push((await postFrom("127.0.0.2", base + "/api/session", JSON.stringify({ password: "guess-" + i }))).status);
+		assert.deepEqual(guesses, [401, 401, 401, 401, 429, 429, 429, 429]);
+		const locked = await postFrom("127.0.0.2", base + "/api/session", JSON.stringify({ password: "door-admin-1" }));
+		assert.equal(locked.status, 429, "even the right password waits there");
+		assert.ok(Number(locked.headers["retry-after"]) > 0 && Number(locked.headers["retry-after"]) <= 30, String(locked.headers["retry-after"]));
+		assert.match(JSON.parse(locked.text).error, /^too many failed logins: try again in \d+ s$/);
+		const other = await postFrom("127.0.0.1", base + "/api/session", JSON.stringify({ password: "door-admin-1" }));
+		assert.equal(other.status, 200, "the administrator elsewhere gets in");
+		const output = station.output();
+		assert.equal(output.match(/wrong administrator password from 127\.0\.0\.2/g)?.length, 1, "written once, then counted");
+		assert.match(output, /web: logins from 127\.0\.0\.2 locked for 30 s/);
+		assert.equal(output.match(/refused: locked/g)?.length, 1);
+		assert.match(output, /web: administrator logged in from 127\.0\.0\.1/);
 	});
 
 	it("refuses changes without the CSRF token or from another site", async () => {
@@ -166,19 +212,20 @@ describe("administrator login (fake clock)", () => {
 		});
 	}
 
-	it("locks logins after five failures, for 30 s, then twice as long", () => {
+	it("locks the logins of an address after five failures, for 30 s, then twice as long; other addresses get in", () => {
 		const a = auth();
 		a.setPassword("correct-horse");
 		for (let i = 0; i < 4; i++)
-			assert.deepEqual(a.login("wrong"), { error: "wrong", retryAfter: 0 });
-		assert.deepEqual(a.login("wrong"), { error: "locked", retryAfter: 30 });
-		assert.deepEqual(a.login("correct-horse"), { error: "locked", retryAfter: 30 }, "even the right password waits");
+			assert.deepEqual(a.login("wrong", "10.0.0.9"), { error: "wrong", retryAfter: 0 });
+		assert.deepEqual(a.login("wrong", "10.0.0.9"), { error: "locked", retryAfter: 30, locks: true });
+		assert.deepEqual(a.login("correct-horse", "10.0.0.9"), { error: "locked", retryAfter: 30 }, "even the right password waits");
+		assert.ok("session" in a.login("correct-horse", "10.0.0.10"), "another address is not locked");
 		clock.tick(30000);
 		for (let i = 0; i < 4; i++)
-			a.login("wrong");
-		assert.deepEqual(a.login("wrong"), { error: "locked", retryAfter: 60 });
+			a.login("wrong", "10.0.0.9");
+		assert.deepEqual(a.login("wrong", "10.0.0.9"), { error: "locked", retryAfter: 60, locks: true });
 		clock.tick(60000);
-		assert.ok("session" in a.login("correct-horse"));
+		assert.ok("session" in a.login("correct-horse", "10.0.0.9"));
 	});
 
 	it("ends idle sessions after 30 minutes, keeps at most four, and forgets them on a password change", () => {

@@ -17,6 +17,7 @@ import "../core/recent-log.test.js";
 import "../core/log-limit.test.js";
 import "../core/trust.test.js";
 import "../core/source-limit.test.js";
+import "../core/admin-login.test.js";
 import "../core/ring.test.js";
 import "../core/panel-pins.test.js";
 import "../core/panel-audio.test.js";
