@@ -146,10 +146,10 @@ export class Station {
 		// auto-answer opens the microphone: never for a caller the station does not trust
 		const auto = call.account === undefined ? c.autoAnswerIp : c.autoAnswerSip;
 		if (auto.enabled && call.trusted) {
-			if (auto.delay === 0)
-				call.answer();	// at once: no turn of the event loop between the 180 and the 200
-			else
-				context.timers.push(this.#o.clock.set(() => this.#guard(() => call.answer()), auto.delay * 1000));
+			// delay 0 still answers on the next turn: answering from here, at the bottom of the
+			// receive path, with the media and every listener on top, overflowed the 512-slot XS
+			// stack of a panel (measured in the simulator); the host's clock makes that turn short
+			context.timers.push(this.#o.clock.set(() => this.#guard(() => call.answer()), auto.delay * 1000));
 		}
 		else if (auto.enabled)
 			this.#o.log?.("station: call from " + call.signalAddress + " not auto-answered: not on the whitelist");

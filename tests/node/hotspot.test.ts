@@ -78,7 +78,7 @@ const callsTo = (udp: FakeUDP, port: number) => new Set(sentTo(udp, port, "INVIT
 
 describe("built-in server calls (fake timers)", () => {
 	let clock: sinon.SinonFakeTimers;
-	beforeEach(() => { clock = sinon.useFakeTimers({ now: 1000000, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] }); });
+	beforeEach(() => { clock = sinon.useFakeTimers({ now: 1000000, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate", "Date"] }); });
 	afterEach(() => clock.restore());
 
 	it("the call button rings every registered unit at the contact it registered; the first 200 wins and the others get CANCEL", () => {

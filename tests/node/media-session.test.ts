@@ -36,7 +36,7 @@ function session(overrides: Partial<MediaSessionOptions> = {}) {
 
 describe("RTP media session (fake timers)", () => {
 	let clock: sinon.SinonFakeTimers;
-	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] }); });
+	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate", "Date"] }); });
 	afterEach(() => clock.restore());
 
 	it("sends a packet every 20 ms with consecutive sequence numbers and timestamps +160 (wrapping)", () => {

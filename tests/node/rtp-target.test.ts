@@ -18,7 +18,7 @@ function invite(callId: string, from: string, media: string): string {
 
 describe("where RTP goes (fake timers)", () => {
 	let clock: sinon.SinonFakeTimers;
-	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] }); });
+	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate", "Date"] }); });
 	afterEach(() => clock.restore());
 
 	function station() {
@@ -51,6 +51,7 @@ describe("where RTP goes (fake timers)", () => {
 		a.app.stop();
 		const b = station();
 		b.sip.deliver(invite("t1", "192.0.2.5", "192.0.2.77"), "192.0.2.5");
+		clock.tick(0);
 		assert.equal(b.app.ua.calls[0].state, "answered", "auto-answered: on the whitelist");
 		clock.tick(1000);
 		assert.equal(rtpTo("192.0.2.77"), 50);

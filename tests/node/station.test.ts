@@ -85,7 +85,7 @@ const sent = (udp: FakeUDP, method: string) => udp.messages().filter((m) => m.me
 
 describe("the door station (fake timers)", () => {
 	let clock: sinon.SinonFakeTimers;
-	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] }); });
+	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate", "Date"] }); });
 	afterEach(() => clock.restore());
 
 	it("auto-answers a direct IP call after the configured delay", () => {
@@ -310,7 +310,7 @@ describe("the door station (fake timers)", () => {
 
 describe("safe by default: who the door answers and opens for (fake timers)", () => {
 	let clock: sinon.SinonFakeTimers;
-	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] }); });
+	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate", "Date"] }); });
 	afterEach(() => clock.restore());
 
 	function invitefrom(callId: string, address: string, sdp = true): string {
@@ -338,6 +338,7 @@ describe("safe by default: who the door answers and opens for (fake timers)", ()
 		for (const [whitelist, answers] of [[[], false], [["192.0.2.1"], true], [["192.0.2.0/24"], true], [["1003@192.0.2.1"], true], [["1003"], false], [["198.51.100.0/24"], false]] as const) {
 			const { udp } = setup({ whitelist: whitelist.slice() });
 			udp.deliver(invite("w" + i++));
+			clock.tick(0);
 			assert.equal(udp.messages().some((m) => m.status === 200), answers, JSON.stringify(whitelist));
 		}
 	});
@@ -375,6 +376,7 @@ describe("safe by default: who the door answers and opens for (fake timers)", ()
 	it("a call whose offer/answer never completes (no SDP in the INVITE nor in the ACK) ends with BYE at once", () => {
 		const { udp, ua } = setup();
 		udp.deliver(invitefrom("l1", "192.0.2.1", false));
+		clock.tick(0);
 		const ok = udp.messages().find((m) => m.status === 200)!;
 		assert.ok(ok.body.length > 0, "our 200 carries the offer");
 		assert.equal(ua.calls.length, 1);

@@ -52,7 +52,7 @@ function incoming(method: string, branch: string, cseqMethod = method): string {
 
 describe("transactions (RFC 3261 §17, RFC 6026) on fake timers", () => {
 	let clock: sinon.SinonFakeTimers;
-	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] }); });
+	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate", "Date"] }); });
 	afterEach(() => clock.restore());
 
 	it("INVITE client over UDP: Timer A doubles with no cap (0, 500, 1500 ... 31500 ms), Timer B times out at 64*T1", () => {

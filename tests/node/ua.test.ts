@@ -60,7 +60,7 @@ function sentMessages(udp: FakeUDP, what: (m: SipMessage) => boolean): SipMessag
 
 describe("user agent (fake timers)", () => {
 	let clock: sinon.SinonFakeTimers;
-	beforeEach(() => { clock = sinon.useFakeTimers({ now: 1000, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] }); });
+	beforeEach(() => { clock = sinon.useFakeTimers({ now: 1000, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate", "Date"] }); });
 	afterEach(() => clock.restore());
 
 	it("answers an INVITE: 100, 180, 200 with an SDP answer; retransmits the 200 until the ACK", () => {
@@ -394,7 +394,7 @@ describe("user agent (fake timers)", () => {
 
 describe("user agent budgets under a flood (fake timers)", () => {
 	let clock: sinon.SinonFakeTimers;
-	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] }); });
+	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate", "Date"] }); });
 	afterEach(() => clock.restore());
 
 	const options = (branch: string, from: string) => lines("OPTIONS sip:door@192.0.2.10 SIP/2.0", `Via: SIP/2.0/UDP ${from}:5060;branch=${branch}`, "Max-Forwards: 70",
