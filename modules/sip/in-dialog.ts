@@ -19,20 +19,14 @@ import type { RequestSpec } from "./stack.js";
 import type { ServerTransaction } from "./transactions.js";
 import { checkRequest } from "./uas-checks.js";
 import { decodeText } from "./text.js";
-import type { UaCore } from "./ua-core.js";
+import { UaRole } from "./ua-core.js";
 
 /** @internal The in-dialog role of the user agent core. */
-export class InDialog {
-	readonly #core: UaCore;
-
-	constructor(core: UaCore) {
-		this.#core = core;
-	}
-
+export class InDialog extends UaRole {
 	/* ---------- UAS: a request with a To tag (§12.2.2) ---------- */
 
 	receive(request: SipMessage, tx: ServerTransaction | undefined, toTag: string): void {
-		const core = this.#core;
+		const core = this.core;
 		const method = request.method!;
 		let key: string;
 		try {
@@ -86,7 +80,7 @@ export class InDialog {
 
 	/** A re-INVITE or UPDATE: answer any offer, refresh the target and the session timer. */
 	#refresh(call: Call, request: SipMessage, tx: ServerTransaction): void {
-		const core = this.#core;
+		const core = this.core;
 		call.dialog!.updateTarget(request);
 		const headers: HeaderList = [["Contact", "<" + core.stack.contactUri("door", call.dialog!.transport) + ">"]];
 		let body: string | undefined;
@@ -133,7 +127,7 @@ export class InDialog {
 			digit = dtmfDigit(text.trim());
 		tx.respond(200);
 		if (digit)
-			this.#core.options.onDtmf?.(call, digit, "info");
+			this.core.options.onDtmf?.(call, digit, "info");
 	}
 
 	/* ---------- UAC: requests we send in a dialog (§12.2.1) ---------- */
@@ -159,7 +153,7 @@ export class InDialog {
 	/** BYE with the call's credentials, and the call is over. */
 	byeAndEnd(call: Call, reason: string): void {
 		this.bye(call.dialog!, call.auth);
-		this.#core.end(call, reason);
+		this.core.end(call, reason);
 	}
 
 	/** Send a request in a dialog to its next hop; ACK goes outside any transaction (§17.1.1.3). */
@@ -167,10 +161,10 @@ export class InDialog {
 		const hop = dialog.nextHop();
 		if (!hop.host)
 			return;
-		this.#core.stack.resolve(hop.host, hop.port, hop.transport, (target) => this.#core.guard(() => {
+		this.core.stack.resolve(hop.host, hop.port, hop.transport, (target) => this.core.guard(() => {
 			if (!target)
 				return;
-			const stack = this.#core.stack;
+			const stack = this.core.stack;
 			if (spec.method === "ACK") {
 				const branch = stack.branch();
 				stack.transactions.sendStateless(stack.build(spec, target.transport, branch), target);

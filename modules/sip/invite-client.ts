@@ -23,23 +23,17 @@ import type { RequestSpec } from "./stack.js";
 import type { ClientTransaction } from "./transactions.js";
 import type { Target, TransportName } from "./transport.js";
 import { decodeText } from "./text.js";
-import { STATION_METHODS, type UaCore, unitFlow } from "./ua-core.js";
+import { STATION_METHODS, UaRole, unitFlow } from "./ua-core.js";
 
 /** @internal The INVITE client role of the user agent core. */
-export class InviteClient {
-	readonly #core: UaCore;
-
-	constructor(core: UaCore) {
-		this.#core = core;
-	}
-
+export class InviteClient extends UaRole {
 	/**
 	 * Call a number, a SIP URI or an IP address (direct IP call, `192*168*1*5`
 	 * keypad form too). The account is the one named, else the default one;
 	 * IP addresses go direct when no account is named.
 	 */
 	call(destination: string, options: CallOptions): Call | undefined {
-		const core = this.#core;
+		const core = this.core;
 		if (core.calls.size >= core.maxCalls)
 			return undefined;
 		// a unit registered to the built-in server: straight to its binding
@@ -75,9 +69,9 @@ export class InviteClient {
 			call.auth = { credentials: { username: registration.config.authUser || registration.config.user, password: registration.config.password }, digest: stack.newDigestClient() };
 			Object.assign(spec, call.auth);
 		}
-		stack.resolve(next.host, next.port, transport, (target) => this.#core.guard(() => {
+		stack.resolve(next.host, next.port, transport, (target) => this.core.guard(() => {
 			if (!target) {
-				this.#core.end(call, "503");
+				this.core.end(call, "503");
 				return;
 			}
 			if (transport === "TLS" && registration)
@@ -91,7 +85,7 @@ export class InviteClient {
 
 	/** A new outgoing call and its INVITE: our offer, or the SDP passed through. */
 	#outgoing(uri: string, fromAor: string, display: string | undefined, contactUser: string, transport: TransportName, account: string | undefined, sdp: string | undefined): { call: Call; spec: RequestSpec } {
-		const core = this.#core;
+		const core = this.core;
 		const stack = core.stack;
 		const callId = stack.callId();
 		const localTag = stack.tag();
@@ -118,7 +112,7 @@ export class InviteClient {
 
 	/** Call a unit registered to the built-in server, on its flow (see unitFlow). */
 	#callBinding(binding: Binding, options: CallOptions): Call {
-		const core = this.#core;
+		const core = this.core;
 		const flow = unitFlow(binding.contact, binding.source);
 		const host = core.options.registrar!.hostExtension;
 		const { call, spec } = this.#outgoing(binding.contact, "sip:" + (options.fromUser ?? host) + "@" + core.stack.host, options.displayName, options.fromUser ?? host, flow.transport, undefined, options.sdp);
@@ -131,17 +125,17 @@ export class InviteClient {
 	}
 
 	#invite(call: Call, spec: RequestSpec, target: Target): void {
-		this.#core.stack.send(spec, target, {
-			onResponse: (response, request, tx) => this.#core.guard(() => this.#response(call, response, request, tx, target)),
-			onFailure: (status) => this.#core.guard(() => {
+		this.core.stack.send(spec, target, {
+			onResponse: (response, request, tx) => this.core.guard(() => this.#response(call, response, request, tx, target)),
+			onFailure: (status) => this.core.guard(() => {
 				if (call.state !== "ended" && call.state !== "answered")
-					this.#core.end(call, String(status), status);
+					this.core.end(call, String(status), status);
 			}),
 		});
 	}
 
 	#response(call: Call, response: SipMessage, request: OutgoingRequest, tx: ClientTransaction, target: Target): void {
-		const core = this.#core;
+		const core = this.core;
 		call.inviteTx = tx;
 		const status = response.status;
 		if (status < 200) {
@@ -239,7 +233,7 @@ export class InviteClient {
 		const seq = Number(String(headerOf(invite, "CSeq")).split(" ")[0]);
 		headers.push(["CSeq", seq + " CANCEL"]);
 		// CANCEL is its own non-INVITE transaction with the INVITE's branch (§9.1)
-		this.#core.stack.transactions.request({ method: "CANCEL", uri: invite.uri, headers }, tx.branch, tx.target, { onResponse() {} });
+		this.core.stack.transactions.request({ method: "CANCEL", uri: invite.uri, headers }, tx.branch, tx.target, { onResponse() {} });
 	}
 
 	/** A 2xx to an INVITE after its transaction ended: our ACK was lost, send it again (§13.2.2.4). */
@@ -250,13 +244,13 @@ export class InviteClient {
 		try {
 			if (response.cseq().method !== "INVITE")
 				return;
-			call = this.#core.dialogs.get(Dialog.key(response.callId(), response.fromTag() ?? "", response.toTag() ?? ""));
+			call = this.core.dialogs.get(Dialog.key(response.callId(), response.fromTag() ?? "", response.toTag() ?? ""));
 		}
 		catch {
 			return;
 		}
 		if (call?.dialog)
-			this.#core.inDialog.ack(call.dialog, response.cseq().seq);
+			this.core.inDialog.ack(call.dialog, response.cseq().seq);
 	}
 }
 

@@ -21,23 +21,17 @@ import { sessionExpiresOf } from "./session-timer.js";
 import type { ServerTransaction } from "./transactions.js";
 import type { Source } from "./transport.js";
 import { decodeText } from "./text.js";
-import { STATION_METHODS, type UaCore, unitFlow } from "./ua-core.js";
+import { STATION_METHODS, UaRole, unitFlow } from "./ua-core.js";
 import { SipUri } from "./uri.js";
 
 /** Call slots kept for trusted calls (an account's server, a unit, a call out): untrusted callers never take them. */
 export const RESERVED_CALLS = 2;
 
 /** @internal The INVITE server role of the user agent core. */
-export class InviteServer {
-	readonly #core: UaCore;
-
-	constructor(core: UaCore) {
-		this.#core = core;
-	}
-
+export class InviteServer extends UaRole {
 	/** A new INVITE (no To tag) that passed the checks and the screening. */
 	invite(request: SipMessage, source: Source, tx: ServerTransaction, subscriber: string | undefined): void {
-		const core = this.#core;
+		const core = this.core;
 		const localTag = core.stack.tag();
 		const account = core.ua.accountOf(source)?.config.id;
 		const trusted = account !== undefined || subscriber !== undefined || core.options.trusted?.(request, source) === true;
@@ -104,7 +98,7 @@ export class InviteServer {
 			call.flow = call.dialog.flow = unitFlow(target, source);
 		core.calls.set(callId, call);
 		core.dialogs.set(call.dialog.key, call);
-		tx.onTimeout = () => this.#core.end(call, "timeout");
+		tx.onTimeout = () => this.core.end(call, "timeout");
 		tx.respond(100);
 		core.ringLimit(call);
 		try {
@@ -127,7 +121,7 @@ export class InviteServer {
 	 * call per address.
 	 */
 	#slotFor(trusted: boolean, address: string): boolean {
-		const core = this.#core;
+		const core = this.core;
 		if (core.calls.size >= core.maxCalls)
 			return false;
 		if (trusted)
@@ -145,7 +139,7 @@ export class InviteServer {
 
 	/** CANCEL of a pending INVITE (§9.2): 200 to the CANCEL, 487 to the INVITE. */
 	cancel(request: SipMessage, tx: ServerTransaction): void {
-		const core = this.#core;
+		const core = this.core;
 		const invite = core.stack.transactions.findInvite(request);
 		const call = invite ? core.calls.get(invite.request.callId()) : undefined;
 		if (!invite || !call || call.state === "answered" || call.state === "ended") {
@@ -173,8 +167,8 @@ export class InviteServer {
 		if (!call.audio) {
 			// RFC 3264 §4: the offer/answer exchange never completed (no SDP in the INVITE
 			// and none usable in the ACK): a session without media must not hold a call slot
-			this.#core.stack.log("sip: call " + call.id + " has no answer in its ACK: ending it");
-			this.#core.inDialog.byeAndEnd(call, "no-answer-sdp");
+			this.core.stack.log("sip: call " + call.id + " has no answer in its ACK: ending it");
+			this.core.inDialog.byeAndEnd(call, "no-answer-sdp");
 		}
 	}
 
@@ -183,8 +177,8 @@ export class InviteServer {
 	ring(call: Call): void {
 		if (call.direction !== "incoming" || call.state !== "calling")
 			return;
-		call.serverTx?.respond(180, { toTag: call.localTag, headers: [["Contact", "<" + this.#core.stack.contactUri("door", call.dialog!.transport) + ">"]] });
-		this.#core.state(call, "ringing");
+		call.serverTx?.respond(180, { toTag: call.localTag, headers: [["Contact", "<" + this.core.stack.contactUri("door", call.dialog!.transport) + ">"]] });
+		this.core.state(call, "ringing");
 	}
 
 	answer(call: Call): void {
@@ -198,7 +192,7 @@ export class InviteServer {
 			const answer = createAnswer(call.offer, call.local);
 			if (!answer) {
 				tx.respond(488, { toTag: call.localTag, headers: [["Accept", "application/sdp"]] });
-				this.#core.end(call, "488");
+				this.core.end(call, "488");
 				return;
 			}
 			call.audio = answer.audio;
@@ -207,19 +201,19 @@ export class InviteServer {
 		else
 			body = createOffer(call.local);	// late offer: the answer comes in the ACK
 		const headers: HeaderList = [
-			["Contact", "<" + this.#core.stack.contactUri("door", call.dialog!.transport) + ">"],
+			["Contact", "<" + this.core.stack.contactUri("door", call.dialog!.transport) + ">"],
 			["Allow", STATION_METHODS.join(", ")],
 			["Content-Type", "application/sdp"],
 		];
-		const se = this.#core.sessionTimer.forRequest(call, tx.request);
+		const se = this.core.sessionTimer.forRequest(call, tx.request);
 		if (se)
 			headers.push(...se);
 		tx.respond(200, { toTag: call.localTag, headers, body });
-		call.answeredAt = this.#core.stack.clock.now();
-		this.#core.state(call, "answered");
+		call.answeredAt = this.core.stack.clock.now();
+		this.core.state(call, "answered");
 		call.settled();
 		// §13.3.1.4: retransmit the 2xx from T1, doubling to T2, until the ACK; give up after 64*T1 and hang up.
-		const timers = this.#core.stack.transactions.timers;
+		const timers = this.core.stack.transactions.timers;
 		if (tx.source.transport === "UDP") {
 			let interval = timers.T1;
 			const resend = () => {
@@ -227,18 +221,18 @@ export class InviteServer {
 					return;
 				call.serverTx.respond(200, { toTag: call.localTag, headers, body });
 				interval = Math.min(interval * 2, timers.T2);
-				call.timers[0] = this.#core.stack.clock.set(resend, interval);
+				call.timers[0] = this.core.stack.clock.set(resend, interval);
 			};
-			call.timers[0] = this.#core.stack.clock.set(resend, interval);
+			call.timers[0] = this.core.stack.clock.set(resend, interval);
 		}
-		call.timers[1] = this.#core.stack.clock.set(() => this.#core.guard(() => {
+		call.timers[1] = this.core.stack.clock.set(() => this.core.guard(() => {
 			if (call.timers[1] === undefined)
 				return;
 			call.timers[1] = undefined;
 			if (call.state === "answered" && call.serverTx && call.timers[0] !== undefined) {
 				this.#clearRetransmit(call);
-				this.#core.inDialog.bye(call.dialog!);
-				this.#core.end(call, "no ACK");
+				this.core.inDialog.bye(call.dialog!);
+				this.core.end(call, "no ACK");
 			}
 		}), 64 * timers.T1);
 	}
@@ -246,7 +240,7 @@ export class InviteServer {
 	#clearRetransmit(call: Call): void {
 		for (const i of [0, 1]) {
 			if (call.timers[i] !== undefined)
-				this.#core.stack.clock.clear(call.timers[i]);
+				this.core.stack.clock.clear(call.timers[i]);
 			call.timers[i] = undefined;
 		}
 		call.serverTx = undefined;
@@ -256,6 +250,6 @@ export class InviteServer {
 		if (call.direction !== "incoming" || (call.state !== "calling" && call.state !== "ringing"))
 			return;
 		call.serverTx?.respond(status, { toTag: call.localTag, reason });
-		this.#core.end(call, String(status), status);
+		this.core.end(call, String(status), status);
 	}
 }

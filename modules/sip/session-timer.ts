@@ -13,7 +13,7 @@ import type { Call } from "./call.js";
 import type { SipMessage } from "./message.js";
 import { createOffer } from "./sdp.js";
 import type { HeaderList } from "./serialize.js";
-import type { UaCore } from "./ua-core.js";
+import { UaRole } from "./ua-core.js";
 
 export interface SessionTimerConfig {
 	enabled: boolean;
@@ -25,16 +25,10 @@ export interface SessionTimerConfig {
 }
 
 /** @internal The session timer role of the user agent core. */
-export class SessionTimers {
-	readonly #core: UaCore;
-
-	constructor(core: UaCore) {
-		this.#core = core;
-	}
-
+export class SessionTimers extends UaRole {
 	/** The Session-Expires/Require headers for our 2xx, and the timers they imply. */
 	forRequest(call: Call, request: SipMessage): HeaderList | undefined {
-		const st = this.#core.options.sessionTimer;
+		const st = this.core.options.sessionTimer;
 		if (!st?.enabled)
 			return undefined;
 		const asked = sessionExpiresOf(request);
@@ -55,7 +49,7 @@ export class SessionTimers {
 
 	/** A 2xx to our INVITE: the interval and refresher it names (§7.2). */
 	fromResponse(call: Call, response: SipMessage): void {
-		const st = this.#core.options.sessionTimer;
+		const st = this.core.options.sessionTimer;
 		const se = sessionExpiresOf(response);
 		if (!st?.enabled || !se)
 			return;
@@ -66,19 +60,19 @@ export class SessionTimers {
 
 	#arm(call: Call): void {
 		// the closures below reach the core through this (no extra captured variable per call)
-		const clock = this.#core.stack.clock;
+		const clock = this.core.stack.clock;
 		if (call.timers[2] !== undefined)
 			clock.clear(call.timers[2]);
 		const se = call.sessionExpires * 1000;
 		if (call.refresher === "local") {
 			// refresh at half the interval with a re-INVITE carrying the same session (RFC 4028 §10)
-			call.timers[2] = clock.set(() => this.#core.guard(() => this.#refresh(call)), se / 2);
+			call.timers[2] = clock.set(() => this.core.guard(() => this.#refresh(call)), se / 2);
 		}
 		else {
 			// the peer refreshes; without a refresh by SE - min(32, SE/3) the session is over (§10)
-			call.timers[2] = clock.set(() => this.#core.guard(() => {
+			call.timers[2] = clock.set(() => this.core.guard(() => {
 				if (call.state === "answered")
-					this.#core.inDialog.byeAndEnd(call, "session-expired");
+					this.core.inDialog.byeAndEnd(call, "session-expired");
 			}), se - Math.min(32000, se / 3));
 		}
 	}
@@ -86,7 +80,7 @@ export class SessionTimers {
 	#refresh(call: Call): void {
 		if (call.state !== "answered" || !call.dialog)
 			return;
-		const stack = this.#core.stack;
+		const stack = this.core.stack;
 		call.local = { ...call.local, version: call.local.version + 1 };
 		const role = call.direction === "outgoing" ? "uac" : "uas";
 		const spec = call.dialog.request("INVITE", [
@@ -96,14 +90,14 @@ export class SessionTimers {
 		], call.sdp ?? createOffer(call.local));
 		if (call.auth)
 			Object.assign(spec, call.auth);
-		this.#core.inDialog.send(call.dialog, spec, (response) => this.#core.guard(() => {
+		this.core.inDialog.send(call.dialog, spec, (response) => this.core.guard(() => {
 			if (!response || (response.status >= 300 && response.status !== 491)) {
 				// the refresh failed: the session is over (RFC 4028 §10)
-				this.#core.inDialog.byeAndEnd(call, "session-refresh-failed");
+				this.core.inDialog.byeAndEnd(call, "session-refresh-failed");
 				return;
 			}
 			if (response.status < 300) {
-				this.#core.inDialog.ack(call.dialog!, response.cseq().seq);
+				this.core.inDialog.ack(call.dialog!, response.cseq().seq);
 				this.#arm(call);
 			}
 		}));

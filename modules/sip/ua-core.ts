@@ -167,3 +167,12 @@ export class UaCore {
 		this.state(call, "ended");
 	}
 }
+
+/** @internal A role of the user agent core (invite-client, invite-server, in-dialog, session-timer): made once per UserAgent; it reaches the tables and the other roles through core. */
+export class UaRole {
+	protected readonly core: UaCore;
+
+	constructor(core: UaCore) {
+		this.core = core;
+	}
+}
