@@ -43,6 +43,12 @@ export class InDialog extends UaRole {
 		}
 		if (!tx)
 			return;
+		// a request that cannot be read (a CSeq that does not parse...) is refused as outside a dialog
+		const refusal = checkRequest(request, core.caps);
+		if (refusal) {
+			tx.respond(refusal.status, { reason: refusal.reason, headers: refusal.headers });
+			return;
+		}
 		if (!call) {
 			tx.respond(481);	// §12.2.2
 			return;
@@ -54,11 +60,6 @@ export class InDialog extends UaRole {
 			return;
 		}
 		dialog.remoteSeq = seq;
-		const refusal = checkRequest(request, core.caps);
-		if (refusal) {
-			tx.respond(refusal.status, { reason: refusal.reason, headers: refusal.headers });
-			return;
-		}
 		switch (method) {
 			case "BYE":
 				tx.respond(200);

@@ -250,18 +250,19 @@ export class UserAgent {
 		catch {
 			toTag = undefined;
 		}
-		if (toTag !== undefined && method !== "CANCEL") {
-			core.inDialog.receive(request, tx, toTag);
-			return;
-		}
-		if (method === "ACK")
-			return;	// an ACK outside any dialog: nothing to answer
-		if (!tx) {
-			// too broken to match a transaction (no usable Call-ID, CSeq...): answer statelessly if it can be routed
+		if (!tx && method !== "ACK") {
+			// too broken to match a transaction (no usable Via, Call-ID, CSeq...), within a dialog
+			// or not: answer statelessly if it can be routed
 			const refusal = checkRequest(request, core.caps);
 			this.#stateless(request, source, refusal?.status ?? 400, refusal?.reason);
 			return;
 		}
+		if (toTag !== undefined && method !== "CANCEL") {
+			core.inDialog.receive(request, tx, toTag);
+			return;
+		}
+		if (method === "ACK" || !tx)
+			return;	// an ACK outside any dialog: nothing to answer
 		const refusal = checkRequest(request, core.caps);
 		if (refusal) {
 			tx.refuse(refusal.status, { reason: refusal.reason, headers: refusal.headers, toTag: this.stack.tag() });

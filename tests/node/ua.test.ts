@@ -429,6 +429,20 @@ describe("user agent budgets under a flood (fake timers)", () => {
 		assert.equal(calls[0].state, "ended");
 	});
 
+	it("a request within a call whose CSeq does not parse gets 400, as outside a call", () => {
+		const { ua, udp, calls } = makeUa();
+		udp.deliver(invite("z9hG4bKbc"), PEER);
+		calls[0].answer();
+		const tag = udp.messages().find((m) => m.status === 200)!.toTag()!;
+		udp.deliver(inDialog("ACK", "z9hG4bKbca", tag, 10, "call-z9hG4bKbc"), PEER);
+		udp.deliver(inDialog("INFO", "z9hG4bKbci", tag, 11, "call-z9hG4bKbc").replace("CSeq: 11 INFO", "CSeq: eleven INFO"), PEER);
+		const answer = udp.messages().at(-1)!;
+		assert.equal(answer.status, 400);
+		assert.match(answer.reason!, /CSeq/);
+		assert.equal(calls[0].state, "answered", "the call goes on");
+		assert.equal(ua.stack.transactions.serverCount, 1, "only the call's INVITE (Accepted)");
+	});
+
 	it("an OPTIONS whose second Via does not parse is answered 400 and leaves nothing behind", () => {
 		const { ua, udp } = makeUa();
 		// from an address the station does not know: 100 at once spend its budget (burst 20)
