@@ -308,6 +308,7 @@ describe("a bounded flood (loopback, 20 s) against npm start registered to Kamai
 			`call through Kamailio answered; logins ${logins.length} (${logins.map((l) => l.status).join(",")}) in ${Math.min(...latency)}-${Math.max(...latency)} ms; ` +
 			`status ${Math.max(...watch.statusMs)} ms at most; idle ${(idleAfter / 1000).toFixed(1)} s after; flood log lines ${floodLines.length}`;
 		console.log("      " + summary);
+		console.log("      the flood's log lines: " + floodLines.map((l) => l.replace(/^\S+Z /, "")).join(" | "));
 		console.log("      not checked: transaction, retransmission-cache, dialog and source tables (GET /api/status does not show their sizes)");
 
 		// registered the whole time, in both views, and refreshed during the flood
