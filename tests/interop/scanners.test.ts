@@ -258,6 +258,47 @@ describe("SIP scanners against npm start", function () {
 		assert.equal(seen.relayActive, true, "relay 1 was seen active in /api/status");
 		assert.equal(seen.answered, 1);
 	});
+
+	// a fuzzer's malformed request within an answered call: outside a call the same request gets "400 Bad CSeq"
+	it("a request within a call whose CSeq does not parse is answered 400, like outside a call; the call goes on and ends with a good BYE", async () => {
+		await startWith({ whitelist: ["127.0.0.1"], autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } });
+		const socket = dgram.createSocket("udp4");
+		await new Promise<void>((r) => socket.bind(0, "127.0.0.1", () => r()));
+		const got: string[] = [];
+		socket.on("message", (m) => got.push(m.toString("latin1")));
+		const port = socket.address().port;
+		const callId = `bad-cseq-${Date.now()}@127.0.0.1`;
+		const send = (method: string, cseq: string, toTag: string, body = "") => socket.send(Buffer.from([`${method} sip:door@127.0.0.1:${station!.sipPort} SIP/2.0`,
+			`Via: SIP/2.0/UDP 127.0.0.1:${port};rport;branch=z9hG4bK-${method}-${Math.random().toString(16).slice(2)}`, "Max-Forwards: 70", "From: <sip:fuzz@127.0.0.1>;tag=fz1",
+			`To: <sip:door@127.0.0.1>${toTag ? ";tag=" + toTag : ""}`, `Call-ID: ${callId}`, `CSeq: ${cseq}`, `Contact: <sip:fuzz@127.0.0.1:${port}>`,
+			...(body ? ["Content-Type: application/sdp"] : []), `Content-Length: ${body.length}`, "", body].join("\r\n")), station!.sipPort, "127.0.0.1");
+		const answer = async (pattern: RegExp, ms = 2000) => {
+			const deadline = Date.now() + ms;
+			for (;;) {
+				const found = got.find((m) => pattern.test(m));
+				if (found || Date.now() > deadline)
+					return found;
+				await new Promise((r) => setTimeout(r, 20));
+			}
+		};
+		try {
+			send("INVITE", "1 INVITE", "", ["v=0", "o=fuzz 1 1 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1", "t=0 0", "m=audio 9 RTP/AVP 0", "a=rtpmap:0 PCMU/8000", ""].join("\r\n"));
+			const ok = await answer(/^SIP\/2\.0 200 [^]*CSeq: 1 INVITE/);
+			assert.ok(ok, "answered: " + got.map((m) => m.split("\r\n")[0]).join(", "));
+			const toTag = /\r\nTo:[^\r]*;tag=([^;\r]+)/i.exec(ok)![1];
+			send("ACK", "1 ACK", toTag);
+			got.length = 0;
+			send("BYE", "x BYE", toTag);
+			const refused = await answer(/^SIP\/2\.0 /);
+			const errors = linesOf(station!, /ua error/);
+			assert.match(refused?.split("\r\n")[0] ?? "no answer at all", /^SIP\/2\.0 400 /, "a clear 400 to the BYE with CSeq \"x BYE\" (station log: " + errors.join(" | ") + ")");
+			send("BYE", "2 BYE", toTag);
+			assert.ok(await answer(/^SIP\/2\.0 200 [^]*CSeq: 2 BYE/), "the good BYE ends the call");
+		}
+		finally {
+			socket.close();
+		}
+	});
 });
 
 /** Responses to INVITE by status, e.g. {"100": 3, "403": 3}. */
