@@ -82,6 +82,7 @@ class StatusWatch {
 	ringing = 0;
 	relayActive = false;
 	polls = 0;
+	error: unknown;
 	#stop = false;
 	#done: Promise<void>;
 	constructor(api: AdminClient) {
@@ -95,11 +96,14 @@ class StatusWatch {
 					this.relayActive = true;
 				await new Promise((r) => setTimeout(r, 200));
 			}
-		})();
+		})().catch((e: unknown) => { this.error = e; });
 	}
+	/** Stop watching; throws if the status could not be read. */
 	async stop(): Promise<this> {
 		this.#stop = true;
 		await this.#done;
+		if (this.error)
+			throw this.error;
 		return this;
 	}
 }
@@ -144,6 +148,7 @@ describe("SIP scanners against npm start", function () {
 	let station: Station | undefined;
 	let api: AdminClient;
 	const running: Running[] = [];
+	const watches: StatusWatch[] = [];
 
 	before(function () {
 		for (const tool of ["sipp", "svmap", "svwar"]) {
@@ -154,6 +159,8 @@ describe("SIP scanners against npm start", function () {
 		}
 	});
 	afterEach(async () => {
+		for (const w of watches.splice(0))
+			await w.stop().catch(() => undefined);
 		for (const r of running.splice(0))
 			await r.stop();
 		await station?.stop();
@@ -181,6 +188,7 @@ describe("SIP scanners against npm start", function () {
 		// only the administrator password and the installer's door code on relay 1
 		await startWith({ relays: [{ id: 1, holdTime: 3, dtmfCode: "1234" }] });
 		const watch = new StatusWatch(api);
+		watches.push(watch);
 		const options = await sipvicious("svmap", station!, []);
 		const info = await caller("uac-door-code-info.xml");
 		const keys = await caller("uac-door-code-keys.xml");
@@ -210,9 +218,32 @@ describe("SIP scanners against npm start", function () {
 		assert.ok(callLines.length <= 12, "at most a few calls rang (one call slot per stranger's address):\n" + callLines.join("\n"));
 	});
 
+	it("direct IP auto-answer switched on (no whitelist): strangers still ring unanswered and open no door", async () => {
+		await startWith({ relays: [{ id: 1, holdTime: 3, dtmfCode: "1234" }], autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } });
+		const watch = new StatusWatch(api);
+		watches.push(watch);
+		const info = await caller("uac-door-code-info.xml");
+		const keys = await caller("uac-door-code-keys.xml");
+		const invite = await sipvicious("svmap", station!, ["-m", "INVITE"]);
+		const seen = await watch.stop();
+		const all = [...info.responses, ...keys.responses, ...invite.responses];
+		assert.equal(count(all, 200), 0, "no 200 to any INVITE: " + JSON.stringify(summary(all)));
+		assert.ok(count(all, 180) >= 1, "they rang: " + JSON.stringify(summary(all)));
+		assert.equal(info.code, 0, info.peer.output().slice(-1500));
+		assert.equal(keys.code, 0, keys.peer.output().slice(-1500));
+		assert.equal(sentRequests(info.peer, "INFO"), 0);
+		assert.equal(seen.answered, 0);
+		assert.equal(seen.relayActive, false);
+		assert.deepEqual(linesOf(station!, /door 1 opened|relay 1 released| answered/), []);
+		const notAnswered = linesOf(station!, /not auto-answered/);
+		assert.ok(notAnswered.length >= 1 && notAnswered.length <= 3, "said why, once per call that rang:\n" + notAnswered.join("\n"));
+		process.stdout.write(`      auto-answer without whitelist: INVITE answers ${JSON.stringify(summary(all))}, log: ${notAnswered.map((l) => l.replace(/^\S+Z /, "")).join(" | ")}\n`);
+	});
+
 	it("Prevent SIP hacking: every stranger's INVITE (svmap, svwar, 30 SIPp calls) gets 403 before anything rings; the door stays shut", async () => {
 		await startWith({ relays: [{ id: 1, holdTime: 3, dtmfCode: "1234" }], preventSipHacking: true, whitelist: ["10.9.9.9"] });
 		const watch = new StatusWatch(api);
+		watches.push(watch);
 		const invite = await sipvicious("svmap", station!, ["-m", "INVITE"]);
 		const war = await sipvicious("svwar", station!, ["-m", "INVITE", "-e100-199", "--maximumtime", "5"]);
 		// within one address's budget (10/s): every call gets its answer
@@ -244,6 +275,7 @@ describe("SIP scanners against npm start", function () {
 	it("the control: a whitelisted caller with direct IP auto-answer is answered, and the door code opens relay 1 by INFO and by RFC 4733 keys", async () => {
 		await startWith({ relays: [{ id: 1, holdTime: 1, dtmfCode: "1234" }], whitelist: ["127.0.0.1"], autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } });
 		const watch = new StatusWatch(api);
+		watches.push(watch);
 		const info = await caller("uac-door-code-info.xml");
 		assert.equal(info.code, 0, info.peer.output().slice(-1500));
 		assert.equal(count(info.responses, 200), 1, "answered: " + JSON.stringify(summary(info.responses)));
