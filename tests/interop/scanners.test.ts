@@ -213,7 +213,7 @@ describe("SIP scanners against npm start", function () {
 		assert.equal(await optionsAnswered(station!), 200, "the station still answers OPTIONS");
 		const refusals = linesOf(station!, REFUSAL);
 		const callLines = linesOf(station!, /portier: call incoming/);
-		process.stdout.write(`      factory defaults: INVITE answers ${JSON.stringify(summary(all))}, log: ${refusals.length} refusal lines, ${callLines.length} call lines, ${station!.output().split("\n").length} in all: ${refusals.map((l) => l.replace(/^\S+Z /, "")).join(" | ")}\n`);
+		process.stdout.write(`      factory defaults: INVITE answers svmap ${JSON.stringify(summary(invite.responses))}, svwar ${JSON.stringify(summary(war.responses))}, SIPp INFO ${JSON.stringify(summary(info.responses))}, SIPp keys ${JSON.stringify(summary(keys.responses))}, log: ${refusals.length} refusal lines, ${callLines.length} call lines, ${station!.output().split("\n").length} in all: ${refusals.map((l) => l.replace(/^\S+Z /, "")).join(" | ")}\n`);
 		assert.ok(refusals.length <= 6, "refusals are counted, not logged one per packet:\n" + refusals.join("\n"));
 		assert.ok(callLines.length <= 12, "at most a few calls rang (one call slot per stranger's address):\n" + callLines.join("\n"));
 	});
@@ -268,7 +268,7 @@ describe("SIP scanners against npm start", function () {
 		assert.deepEqual(linesOf(station!, /ringing|answered|door 1 opened|relay 1 released/), [], "nothing rang, nothing opened");
 		assert.equal(await optionsAnswered(station!), 200, "the station still answers OPTIONS");
 		const refusals = linesOf(station!, REFUSAL);
-		process.stdout.write(`      prevent SIP hacking: INVITE answers ${summaryText}, SIPp sent ${invitesSent} INVITEs, log: ${refusals.length} refusal lines: ${refusals.map((l) => l.replace(/^\S+Z /, "")).join(" | ")}\n`);
+		process.stdout.write(`      prevent SIP hacking: INVITE answers svmap ${JSON.stringify(summary(invite.responses))}, svwar ${JSON.stringify(summary(war.responses))}, SIPp ${JSON.stringify(summary(calls.responses))}, SIPp sent ${invitesSent} INVITEs, log: ${refusals.length} refusal lines: ${refusals.map((l) => l.replace(/^\S+Z /, "")).join(" | ")}\n`);
 		assert.ok(refusals.length >= 1 && refusals.length <= 4, "one refusal line, then a count:\n" + refusals.join("\n"));
 	});
 
@@ -289,6 +289,19 @@ describe("SIP scanners against npm start", function () {
 		const seen = await watch.stop();
 		assert.equal(seen.relayActive, true, "relay 1 was seen active in /api/status");
 		assert.equal(seen.answered, 1);
+	});
+
+	// the recent log keeps door and call events ahead of other lines; a stranger's unanswered calls are call events too
+	it("a stranger's unanswered calls (8, ringing and cancelled) do not push the last door opening off the status page", async () => {
+		await startWith({});
+		assert.equal((await api.request("POST", "/api/relays/1/open")).status, 200);
+		const before = ((await api.request("GET", "/api/status")).data as { log: string[] }).log;
+		assert.ok(before.some((l) => /door 1 opened/.test(l)), before.join("\n"));
+		const calls = await caller("uac-door-code-keys.xml", { calls: 8, rate: 2, ringMs: 300 });
+		assert.equal(calls.code, 0, calls.peer.output().slice(-1500));
+		assert.equal(count(calls.responses, 200), 0);
+		const after = ((await api.request("GET", "/api/status")).data as { log: string[] }).log;
+		assert.ok(after.some((l) => /door 1 opened/.test(l)), "the door opening is still on the status page; it shows:\n" + after.join("\n"));
 	});
 
 	// a fuzzer's malformed request within an answered call: outside a call the same request gets "400 Bad CSeq"
