@@ -193,7 +193,7 @@ describe("SIP scanners against npm start", function () {
 		const info = await caller("uac-door-code-info.xml");
 		const keys = await caller("uac-door-code-keys.xml");
 		const invite = await sipvicious("svmap", station!, ["-m", "INVITE"]);
-		const war = await sipvicious("svwar", station!, ["-m", "INVITE", "-e100-199", "--maximumtime", "5"]);
+		const war = await sipvicious("svwar", station!, ["-m", "INVITE", "-e100-199", "--maximumtime", "5", "--force"]);
 		const seen = await watch.stop();
 
 		assert.equal(count(options.responses, 200, "OPTIONS"), 1, "svmap found the station: " + options.peer.output().slice(-800));
@@ -245,7 +245,7 @@ describe("SIP scanners against npm start", function () {
 		const watch = new StatusWatch(api);
 		watches.push(watch);
 		const invite = await sipvicious("svmap", station!, ["-m", "INVITE"]);
-		const war = await sipvicious("svwar", station!, ["-m", "INVITE", "-e100-199", "--maximumtime", "5"]);
+		const war = await sipvicious("svwar", station!, ["-m", "INVITE", "-e100-199", "--maximumtime", "5", "--force"]);
 		// within one address's budget (10/s): every call gets its answer
 		const calls = await caller("uac-door-code-info.xml", { calls: 30, rate: 8 });
 		const seen = await watch.stop();
