@@ -243,6 +243,7 @@ export class InviteServer extends UaRole {
 				this.core.stack.clock.clear(call.timers[i]);
 			call.timers[i] = undefined;
 		}
+		call.serverTx?.release();	// nothing more is sent through it: Accepted shrinks to a cache entry
 		call.serverTx = undefined;
 	}
 
