@@ -202,6 +202,7 @@ async function xsFigures() {
 	}
 }
 results.xs = await xsFigures();
+if (process.env.MODDABLE) results.xst = await (await import("./bench-xs.js")).run({ print: !json });	// XS 17 in the SDK's xst, when there is one
 
 /* ---------- report ---------- */
 
