@@ -76,8 +76,9 @@ async function bundles(dir) {
 		import { SipParser } from ${JSON.stringify(root + "build/modules/sip/message.js")};
 		import { formatRequest, formatResponse } from ${JSON.stringify(root + "build/modules/sip/serialize.js")};
 		import { parsedValue } from ${JSON.stringify(root + "build/modules/sip/describe.js")};
-		import { decodeText } from ${JSON.stringify(root + "build/modules/sip/text.js")};
-		globalThis.portier = { SipParser, formatRequest, formatResponse, parsedValue, decodeText };
+		import { decodeText, setTextHelpers } from ${JSON.stringify(root + "build/modules/sip/text.js")};
+		import { moddableTextHelpers } from ${JSON.stringify(root + "hosts/moddable/text-helpers.ts")};
+		globalThis.portier = { SipParser, formatRequest, formatResponse, parsedValue, decodeText, setTextHelpers, moddableTextHelpers };
 	`);
 	const sipEntry = dir + "/sip.js";
 	writeFileSync(sipEntry, `
@@ -97,6 +98,12 @@ function latin1(bytes) { var s = ""; for (var i = 0; i < bytes.length; i++) s +=
 var corpusText = corpusBytes.map(latin1);	// kirm's parse takes text (it reads it as 'binary'); the corpus is ASCII
 `;
 }
+
+// The firmware's native helpers (hosts/moddable/text-helpers.ts over the SDK's
+// TextDecoder, which xst has as a global); "portier-js" runs without them.
+const HELPERS = `
+if (typeof TextDecoder === "function") portier.setTextHelpers(portier.moddableTextHelpers(new TextDecoder()));
+`;
 
 const PORTIER_PATHS = `
 var parser = new portier.SipParser();
@@ -192,8 +199,14 @@ const MODES = ["parse", "parseUa", "serialize"];
 async function xstFigures(xst, dir, sources, corpus) {
 	const shim = buildShim(dir);
 	// contender x footing; "fair" runs under the shim (where it could be built)
-	const runs = [["portier", "fair"], ["sip", "fair"], ["sip", "raw"], ["portier", "raw"]].filter(([, f]) => f === "raw" || shim);
-	const body = { portier: sources.portier + prelude(corpus) + PORTIER_PATHS, sip: sources.sip + prelude(corpus) + SIP_PATHS };
+	const runs = shim
+		? [["portier", "fair"], ["sip", "fair"], ["portier-js", "fair"], ["sip", "raw"]]
+		: [["portier", "raw"], ["sip", "raw"], ["portier-js", "raw"]];
+	const body = {
+		"portier": sources.portier + HELPERS + prelude(corpus) + PORTIER_PATHS,
+		"portier-js": sources.portier + prelude(corpus) + PORTIER_PATHS,
+		"sip": sources.sip + prelude(corpus) + SIP_PATHS,
+	};
 	const script = (c, mode, count) => {
 		const file = `${dir}/run-${c}-${mode}-${count}.js`;
 		if (!existsSync(file))
@@ -248,6 +261,7 @@ async function xstFigures(xst, dir, sources, corpus) {
 	};
 	if (shim)
 		out.ratios.parseUaRaw = +(out.usPerMessage["sip raw"].parseUa.median / P.parseUa.median).toFixed(2);
+	// without a C compiler there is no fair run: portier's own figures need none (it compiles no RegExp)
 	return out;
 }
 
@@ -257,7 +271,8 @@ async function xsnapFigures(sources, corpus) {
 	const { Xsnap } = await import(root + "tests/xs/xsnap.js");
 	const N = 300;
 	const out = {};
-	for (const [name, source, paths] of [["portier", sources.portier, PORTIER_PATHS], ["sip", sources.sip, SIP_PATHS]]) {
+	// xsnap has no native helpers to give: the JavaScript fallback (as in npm run test:xs)
+	for (const [name, source, paths] of [["portier-js", sources.portier, PORTIER_PATHS], ["sip", sources.sip, SIP_PATHS]]) {
 		const xs = new Xsnap();
 		try {
 			await xs.evaluate("globalThis.$262 = { agent: { monotonicNow: Date.now } }; globalThis.print = function () {}; 0");
@@ -302,7 +317,7 @@ function report(r) {
 	const x = r.xst.ratios;
 	lines.push(`  sip / portier (${x.footing}): lazy ${x.parse}x, parse + UA reads ${x.parseUa}x, serialize ${x.serialize}x` + (x.parseUaRaw ? `; parse + UA reads against sip raw ${x.parseUaRaw}x` : ""));
 	lines.push(r.xst.shim
-		? "  fair: xst with tools/xst-stack-cache.c preloaded (RegExp compiles without Linux's /proc/self/maps re-read); raw: plain xst"
+		? "  fair: xst with tools/xst-stack-cache.c preloaded (RegExp compiles without Linux's /proc/self/maps re-read); raw: plain xst\n  portier: with the firmware's native text helpers (SDK TextDecoder); portier-js: the JavaScript fallback"
 		: "  (no C compiler: only raw figures; kirm's include Linux's per-RegExp /proc/self/maps re-read)");
 	if (r.xsnap) {
 		lines.push("");

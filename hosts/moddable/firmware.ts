@@ -42,6 +42,9 @@ import { Board } from "host/board";
 import AudioIn from "embedded:io/audio/in";
 import AudioOut from "embedded:io/audio/out";
 import { PanelAudio } from "media/panel-audio";
+import TextDecoder from "text/decoder";
+import { setTextHelpers } from "sip/text";
+import { moddableTextHelpers } from "text-helpers";
 
 const settings = config as unknown as Record<string, string | number | undefined>;
 
@@ -260,6 +263,7 @@ function boot(panel: Panel): void {
 }
 /** Power-on: the panel's parts, then the station. */
 export function start(): void {
+	setTextHelpers(moddableTextHelpers(new TextDecoder()));
 	const board = new Board(clock);
 	boot({
 		board,

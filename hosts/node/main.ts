@@ -17,6 +17,8 @@ import { MQTTClient } from "./mqtt.js";
 import { NodeStorage } from "./storage.js";
 import { Listener, TCP, TLS, UDP } from "./io.js";
 import { nodeDns, nodeHash, nodeRandom } from "./platform.js";
+import { nodeTextHelpers } from "./text.js";
+import { setTextHelpers } from "../../modules/sip/text.js";
 import { WavRecorder, loop, readWav, tone } from "./audio.js";
 
 interface Flags {
@@ -116,6 +118,8 @@ function httpGet(url: string): void {
 		return log(`portier: push button URL ignored (not http): ${url}`);
 	fetch(url, { signal: AbortSignal.timeout(5000) }).then((r) => log(`portier: GET ${url} -> ${r.status}`), (e: Error) => log(`portier: GET ${url} failed: ${e.message}`));
 }
+
+setTextHelpers(nodeTextHelpers);
 
 /** Start the device: at launch, and again after a reboot from the page (settings re-read from the state directory). */
 async function boot(): Promise<Device> {

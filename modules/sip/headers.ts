@@ -5,7 +5,7 @@
  */
 import { fail } from "./errors.js";
 import { methodOf } from "./names.js";
-import { decodeText, equalsLower, isDigit, isLws, isTokenChar } from "./text.js";
+import { CHAR_CLASS, C_LWS, C_PARAM_END, C_TOKEN, C_WORD, CR, HT, LF, SP, decodeText, equalsLower, isDigit, isLws, isTokenChar } from "./text.js";
 import { type Params, type Uri, isIPv4, isIPv6, paramsText, parsePort, parseUriBytes, scanHost } from "./uri.js";
 
 /** A cursor over bytes[p, e) of one header value. */
@@ -19,9 +19,11 @@ export class Cursor {
 		this.e = end;
 	}
 	lws(): void {
-		const b = this.b;
-		while (this.p < this.e && isLws(b[this.p]))
-			this.p++;
+		const b = this.b, e = this.e;
+		let p = this.p;
+		while (p < e && (CHAR_CLASS[b[p]] & C_LWS) !== 0)
+			p++;
+		this.p = p;
 	}
 	/** Next octet after LWS, or -1 at the end. */
 	peek(): number {
@@ -47,8 +49,9 @@ export class Cursor {
 	/** End offset of the token starting at p (after LWS). */
 	tokenEnd(): number {
 		this.lws();
+		const b = this.b, e = this.e;
 		let i = this.p;
-		while (i < this.e && isTokenChar(this.b[i]))
+		while (i < e && (CHAR_CLASS[b[i]] & C_TOKEN) !== 0)
 			i++;
 		return i;
 	}
@@ -452,31 +455,23 @@ export function parseInteger(bytes: Uint8Array, start: number, end: number, max:
 
 /* ---------- Call-ID (§20.8): word [ "@" word ] ---------- */
 
-function isWordChar(c: number): boolean {
-	if (isTokenChar(c))
-		return true;
-	switch (c) {	// ( ) < > : \ " / [ ] ? { }
-		case 40: case 41: case 60: case 62: case 58: case 92: case 34: case 47: case 91: case 93: case 63: case 123: case 125:
-			return true;
-	}
-	return false;
-}
-
 export function parseCallId(bytes: Uint8Array, start: number, end: number): string {
 	const c = new Cursor(bytes, start, end);
 	const s = c.skipLws();
 	let i = s;
 	let at = false;
-	while (i < end && !isLws(bytes[i])) {
+	for (; i < end; i++) {
 		const k = bytes[i];
+		const cls = CHAR_CLASS[k];
+		if ((cls & C_LWS) !== 0)
+			break;
 		if (k === 64) {
 			if (at || i === s)
 				fail("Bad Call-ID");
 			at = true;
 		}
-		else if (!isWordChar(k))
+		else if ((cls & C_WORD) === 0)
 			fail("Bad Call-ID");
-		i++;
 	}
 	if (i === s || bytes[i - 1] === 64)
 		fail("Bad Call-ID");
@@ -612,37 +607,29 @@ export function parseAuth(bytes: Uint8Array, start: number, end: number, what: s
  */
 export function nameAddrParam(bytes: Uint8Array, start: number, end: number, lowerName: string): string | null | undefined {
 	let i = start;
-	while (i < end && isLws(bytes[i]))
+	while (i < end && (CHAR_CLASS[bytes[i]] & C_LWS) !== 0)
 		i++;
 	if (i < end && bytes[i] === 34)
 		i = skipQuoted(bytes, i, end);
-	let angle = -1;
-	for (let j = i; j < end; j++) {
-		const c = bytes[j];
-		if (c === 60) {
-			angle = j;
-			break;
-		}
-		if (c === 59 || c === 44)
-			break;
-	}
-	if (angle >= 0) {
-		const close = bytes.indexOf(62, angle);
-		if (close < 0 || close >= end)
+	// up to "<" (a name-addr: the URI's own ";" do not count), or to ";" or "," (an addr-spec)
+	let j = i;
+	for (let c; j < end && (c = bytes[j]) !== 60 && c !== 59 && c !== 44;)
+		j++;
+	if (j < end && bytes[j] === 60) {
+		let close = j + 1;
+		while (close < end && bytes[close] !== 62)
+			close++;
+		if (close >= end)
 			return undefined;
-		i = close + 1;
+		j = close + 1;
 	}
-	else {
-		while (i < end && bytes[i] !== 59 && bytes[i] !== 44)
-			i++;
-	}
-	return scanParams(bytes, i, end, lowerName);
+	return scanParams(bytes, j, end, lowerName);
 }
 
 /** One parameter of the first Via value in bytes[start, end) (the top Via's branch). */
 export function viaParam(bytes: Uint8Array, start: number, end: number, lowerName: string): string | null | undefined {
 	let i = start;
-	while (i < end && bytes[i] !== 59 && bytes[i] !== 44)
+	for (let c; i < end && (c = bytes[i]) !== 59 && c !== 44;)
 		i++;
 	return scanParams(bytes, i, end, lowerName);
 }
@@ -659,35 +646,38 @@ function skipQuoted(bytes: Uint8Array, i: number, end: number): number {
 
 /** Scan `*( SEMI generic-param )` from i, stopping at "," or the end, for one parameter. */
 function scanParams(bytes: Uint8Array, i: number, end: number, lowerName: string): string | null | undefined {
+	const n = lowerName.length;
 	for (;;) {
-		while (i < end && isLws(bytes[i]))
-			i++;
-		if (i >= end || bytes[i] !== 59)
+		// one octet read per position: c is bytes[i], or -1 at the end (CHAR_CLASS[-1] is undefined: no class)
+		let c = i < end ? bytes[i] : -1;
+		while (c === SP || c === HT || c === CR || c === LF)
+			c = ++i < end ? bytes[i] : -1;
+		if (c !== 59)
 			return undefined;
-		i++;
-		while (i < end && isLws(bytes[i]))
-			i++;
+		c = ++i < end ? bytes[i] : -1;
+		while (c === SP || c === HT || c === CR || c === LF)
+			c = ++i < end ? bytes[i] : -1;
 		const ns = i;
-		while (i < end && isTokenChar(bytes[i]))
-			i++;
+		while ((CHAR_CLASS[c] & C_TOKEN) !== 0)
+			c = ++i < end ? bytes[i] : -1;
 		const ne = i;
-		while (i < end && isLws(bytes[i]))
-			i++;
+		while (c === SP || c === HT || c === CR || c === LF)
+			c = ++i < end ? bytes[i] : -1;
 		let vs = -1, ve = -1;
-		if (i < end && bytes[i] === 61) {
-			i++;
-			while (i < end && isLws(bytes[i]))
-				i++;
+		if (c === 61) {
+			c = ++i < end ? bytes[i] : -1;
+			while (c === SP || c === HT || c === CR || c === LF)
+				c = ++i < end ? bytes[i] : -1;
 			vs = i;
-			if (i < end && bytes[i] === 34)
+			if (c === 34)
 				i = skipQuoted(bytes, i, end);
 			else {
-				while (i < end && !isLws(bytes[i]) && bytes[i] !== 59 && bytes[i] !== 44)
-					i++;
+				while (c >= 0 && (CHAR_CLASS[c] & C_PARAM_END) === 0)
+					c = ++i < end ? bytes[i] : -1;
 			}
 			ve = i;
 		}
-		if (equalsLower(bytes, ns, ne, lowerName))
+		if (ne - ns === n && equalsLower(bytes, ns, ne, lowerName))
 			return vs < 0 ? null : decodeText(bytes, vs, ve);
 	}
 }

@@ -17,11 +17,19 @@ import {
 	parseAuth, parseCSeq, parseCallId, parseInteger, parseMediaType, parseMediaTypes,
 	nameAddrParam, parseNameAddr, parseNameAddrs, parseTokens, parseVias, viaParam,
 } from "./headers.js";
-import { H, HEADER_NAMES, headerIdOf, headerIdOfBytes, methodOf } from "./names.js";
-import { CR, HT, LF, SP, decodeFolded, decodeText, equalsLower, isDigit, isTokenChar } from "./text.js";
+import { H, HEADER_NAMES, KEY1, KEY1_OCTETS, KEY2, KEY_ID, NAME_CODE, headerIdOf, headerIdOfBytes, methodOf } from "./names.js";
+import { CHAR_CLASS, C_LWS, C_TOKEN, CR, HT, LF, SP, decodeFolded, decodeText, equalsLower, isDigit, isTokenChar, searchTextOf } from "./text.js";
 import { type Uri, parseUriBytes } from "./uri.js";
 
 const FIELDS = 5;	// per header: id, name start, name end, value start, value end
+/*
+ * The index starts with HEAD numbers: the Request-URI's or reason phrase's
+ * start and end, then 1 + the position of the first Via, From, To, Call-ID
+ * and CSeq (0: none), which every UA reads (one element read, not a walk).
+ * Keeping them in the index rather than in fields saves the message two slots.
+ */
+const HEAD = 7;
+const FIRST = 2;	// index[FIRST + id - H.VIA] for Via (1) ... CSeq (5)
 const MAX_OFFSET = 65535;
 
 /** Largest number a SIP delta-seconds may carry (2**32 - 1). */
@@ -45,16 +53,12 @@ export class SipMessage {
 	readonly status: number;
 	readonly bodyStart: number;
 	readonly bodyEnd: number;
-	#a: number;	// Request-URI or reason phrase start
-	#b: number;	// ... and end
 	#index: Uint16Array;
 
-	constructor(bytes: Uint8Array, method: string | undefined, status: number, a: number, b: number, index: Uint16Array, bodyStart: number, bodyEnd: number) {
+	constructor(bytes: Uint8Array, method: string | undefined, status: number, index: Uint16Array, bodyStart: number, bodyEnd: number) {
 		this.bytes = bytes;
 		this.method = method;
 		this.status = status;
-		this.#a = a;
-		this.#b = b;
 		this.#index = index;
 		this.bodyStart = bodyStart;
 		this.bodyEnd = bodyEnd;
@@ -67,61 +71,63 @@ export class SipMessage {
 	get uri(): Uri {
 		if (this.method === undefined)
 			fail("Not a request");
-		return parseUriBytes(this.bytes, this.#a, this.#b, false);
+		return parseUriBytes(this.bytes, this.#index[0], this.#index[1], false);
 	}
 	get uriText(): string {
-		return this.method === undefined ? "" : decodeText(this.bytes, this.#a, this.#b);
+		return this.method === undefined ? "" : decodeText(this.bytes, this.#index[0], this.#index[1]);
 	}
 	get reason(): string {
-		return this.method === undefined ? decodeText(this.bytes, this.#a, this.#b) : "";
+		return this.method === undefined ? decodeText(this.bytes, this.#index[0], this.#index[1]) : "";
 	}
 	/** The body as a view over the received bytes (no copy). */
 	get body(): Uint8Array {
 		return this.bytes.subarray(this.bodyStart, this.bodyEnd);
 	}
 	get headerCount(): number {
-		return this.#index.length / FIELDS;
+		return (this.#index.length - HEAD) / FIELDS;
 	}
 
 	/* ----- access by position ----- */
 	headerIdAt(i: number): number {
-		return this.#index[i * FIELDS];
+		return this.#index[HEAD + i * FIELDS];
 	}
 	/** The name as written (compact or long form). */
 	headerNameAt(i: number): string {
-		const x = i * FIELDS;
+		const x = HEAD + i * FIELDS;
 		return decodeText(this.bytes, this.#index[x + 1], this.#index[x + 2]);
 	}
 	/** The canonical name for known headers, the name as written otherwise. */
 	canonicalNameAt(i: number): string {
-		const id = this.#index[i * FIELDS];
+		const id = this.#index[HEAD + i * FIELDS];
 		return id ? HEADER_NAMES[id] : this.headerNameAt(i);
 	}
 	headerValueAt(i: number): string {
-		const x = i * FIELDS;
+		const x = HEAD + i * FIELDS;
 		return decodeFolded(this.bytes, this.#index[x + 3], this.#index[x + 4]);
 	}
 	valueStartAt(i: number): number {
-		return this.#index[i * FIELDS + 3];
+		return this.#index[HEAD + i * FIELDS + 3];
 	}
 	valueEndAt(i: number): number {
-		return this.#index[i * FIELDS + 4];
+		return this.#index[HEAD + i * FIELDS + 4];
 	}
 
 	/* ----- access by name ----- */
 	/** Position of the n-th header with this id (0-based), or -1. */
 	findId(id: number, n = 0): number {
 		const index = this.#index;
-		for (let x = 0; x < index.length; x += FIELDS) {
+		if (n === 0 && id >= H.VIA && id <= H.CSEQ)
+			return index[FIRST + id - H.VIA] - 1;
+		for (let x = HEAD; x < index.length; x += FIELDS) {
 			if (index[x] === id && n-- === 0)
-				return x / FIELDS;
+				return (x - HEAD) / FIELDS;
 		}
 		return -1;
 	}
 	countId(id: number): number {
 		const index = this.#index;
 		let count = 0;
-		for (let x = 0; x < index.length; x += FIELDS) {
+		for (let x = HEAD; x < index.length; x += FIELDS) {
 			if (index[x] === id)
 				count++;
 		}
@@ -134,9 +140,9 @@ export class SipMessage {
 			return this.findId(id, n);
 		const lower = name.toLowerCase();
 		const index = this.#index;
-		for (let x = 0; x < index.length; x += FIELDS) {
+		for (let x = HEAD; x < index.length; x += FIELDS) {
 			if (index[x] === 0 && equalsLower(this.bytes, index[x + 1], index[x + 2], lower) && n-- === 0)
-				return x / FIELDS;
+				return (x - HEAD) / FIELDS;
 		}
 		return -1;
 	}
@@ -167,7 +173,7 @@ export class SipMessage {
 	vias(): Via[] {
 		const out: Via[] = [];
 		const index = this.#index;
-		for (let x = 0; x < index.length; x += FIELDS) {
+		for (let x = HEAD; x < index.length; x += FIELDS) {
 			if (index[x] === H.VIA)
 				parseVias(this.bytes, index[x + 3], index[x + 4], out);
 		}
@@ -241,7 +247,7 @@ export class SipMessage {
 		if (id === H.CONTACT && this.isWildcardContact())
 			return out;
 		const index = this.#index;
-		for (let x = 0; x < index.length; x += FIELDS) {
+		for (let x = HEAD; x < index.length; x += FIELDS) {
 			if (index[x] === id)
 				parseNameAddrs(this.bytes, index[x + 3], index[x + 4], what, out);
 		}
@@ -257,7 +263,7 @@ export class SipMessage {
 			return undefined;
 		const out: MediaType[] = [];
 		const index = this.#index;
-		for (let x = 0; x < index.length; x += FIELDS) {
+		for (let x = HEAD; x < index.length; x += FIELDS) {
 			if (index[x] === H.ACCEPT)
 				parseMediaTypes(this.bytes, index[x + 3], index[x + 4], out);
 		}
@@ -360,7 +366,7 @@ export class SipParser {
 	constructor(options: ParserOptions = {}) {
 		this.#maxSize = Math.min(options.maxSize ?? PARSER_DEFAULTS.maxSize, MAX_OFFSET);
 		this.#maxHeaders = options.maxHeaders ?? PARSER_DEFAULTS.maxHeaders;
-		this.#scratch = new Uint16Array(this.#maxHeaders * FIELDS);
+		this.#scratch = new Uint16Array(HEAD + this.#maxHeaders * FIELDS);
 	}
 	get maxSize(): number {
 		return this.#maxSize;
@@ -385,8 +391,11 @@ export class SipParser {
 	}
 
 	#parseAt(bytes: Uint8Array, start: number, end: number): SipMessage {
+		// Where the host has a native string search faster than the typed array's (XS), line
+		// ends and spaces are found in a searchable copy; offsets are the same (TextHelpers).
+		const text = searchTextOf(bytes, 0, end);
 		/* ----- start line ----- */
-		let lineEnd = bytes.indexOf(LF, start);
+		let lineEnd = text !== undefined ? text.indexOf("\n", start) : bytes.indexOf(LF, start);
 		if (lineEnd < 0 || lineEnd >= end)
 			fail("Incomplete message");
 		const next = lineEnd + 1;
@@ -396,7 +405,7 @@ export class SipParser {
 		let status = 0;
 		let versionError: SipParseError | undefined;
 		let a: number, b: number;
-		const sp1 = bytes.indexOf(SP, start);
+		const sp1 = text !== undefined ? text.indexOf(" ", start) : bytes.indexOf(SP, start);
 		if (sp1 < 0 || sp1 >= lineEnd || sp1 === start)
 			fail("Bad start line");
 		if (isSipVersion(bytes, start, sp1)) {
@@ -421,11 +430,11 @@ export class SipParser {
 		else {
 			// Request-Line = Method SP Request-URI SP SIP-Version: single SPs, no LWS in the URI.
 			for (let i = start; i < sp1; i++) {
-				if (!isTokenChar(bytes[i]))
+				if ((CHAR_CLASS[bytes[i]] & C_TOKEN) === 0)
 					fail("Bad method");
 			}
 			method = methodOf(bytes, start, sp1);
-			const sp2 = bytes.lastIndexOf(SP, lineEnd - 1);
+			const sp2 = text !== undefined ? text.lastIndexOf(" ", lineEnd - 1) : bytes.lastIndexOf(SP, lineEnd - 1);
 			if (sp2 <= sp1 + 1)
 				fail("Bad request line");
 			for (let i = sp1 + 1; i < sp2; i++) {
@@ -443,7 +452,11 @@ export class SipParser {
 		/* ----- header lines ----- */
 		const scratch = this.#scratch;
 		const limit = scratch.length;
-		let x = 0;
+		scratch[0] = a;
+		scratch[1] = b;
+		for (let f = FIRST; f < HEAD; f++)
+			scratch[f] = 0;
+		let x = HEAD;
 		let p = next;
 		let contentLength = -1;
 		for (;;) {
@@ -458,11 +471,22 @@ export class SipParser {
 				p++;
 				break;
 			}
-			// The name runs to the colon; it must be a token (letters and "-" are the common case).
+			// The name runs to the colon; it must be a token. Its octets fold into the
+			// two keys that identify a known name (names.ts: no character comparison).
 			const ns = p;
 			let k = c;
-			while (((k | 0x20) >= 97 && (k | 0x20) <= 122) || k === 45 || isTokenChar(k))
+			let key1 = 0, key2 = 0, code;
+			const mid = p + KEY1_OCTETS;
+			while (p < mid && (code = NAME_CODE[k]) > 0) {
+				key1 = key1 * 32 + code;
 				k = bytes[++p];
+			}
+			if (p === mid) {
+				while ((code = NAME_CODE[k]) > 0) {
+					key2 = key2 * 32 + code;
+					k = bytes[++p];
+				}
+			}
 			const ne = p;
 			if (ne === ns)
 				fail("Bad header line");
@@ -472,25 +496,33 @@ export class SipParser {
 				fail("Bad header line");
 			p++;
 			// The value runs to the LF that is not followed by SP/HT (folds, §7.3.1).
-			let lf = bytes.indexOf(LF, p);
-			while (lf >= 0 && lf + 1 < end && (bytes[lf + 1] === SP || bytes[lf + 1] === HT))
-				lf = bytes.indexOf(LF, lf + 1);
+			let lf = text !== undefined ? text.indexOf("\n", p) : bytes.indexOf(LF, p);
+			for (let f; lf >= 0 && lf + 1 < end && ((f = bytes[lf + 1]) === SP || f === HT);)
+				lf = text !== undefined ? text.indexOf("\n", lf + 1) : bytes.indexOf(LF, lf + 1);
 			if (lf < 0 || lf >= end)
 				fail("Incomplete header section");
 			let vs = p;
-			while (vs < lf && (bytes[vs] === SP || bytes[vs] === HT || bytes[vs] === CR || bytes[vs] === LF))
+			while (vs < lf && (CHAR_CLASS[bytes[vs]] & C_LWS) !== 0)
 				vs++;
 			let ve = lf;
-			while (ve > vs && (bytes[ve - 1] === SP || bytes[ve - 1] === HT || bytes[ve - 1] === CR || bytes[ve - 1] === LF))
+			while (ve > vs && (CHAR_CLASS[bytes[ve - 1]] & C_LWS) !== 0)
 				ve--;
 			if (x === limit)
 				fail("Too many headers");
-			const id = headerIdOfBytes(bytes, ns, ne);
+			let id = 0;
+			for (let slot = (key1 + key2 * 7) % 251, k1; (k1 = KEY1[slot]) !== 0; slot = (slot + 1) & 255) {
+				if (k1 === key1 && KEY2[slot] === key2) {
+					id = KEY_ID[slot];
+					break;
+				}
+			}
 			if (id === H.CONTENT_LENGTH) {
 				if (contentLength >= 0)
 					fail("Multiple Content-Length headers");
 				contentLength = parseInteger(bytes, vs, ve, MAX_OFFSET, "Content-Length");
 			}
+			if (id >= H.VIA && id <= H.CSEQ && scratch[FIRST + id - H.VIA] === 0)
+				scratch[FIRST + id - H.VIA] = (x - HEAD) / FIELDS + 1;
 			scratch[x] = id;
 			scratch[x + 1] = ns;
 			scratch[x + 2] = ne;
@@ -509,7 +541,7 @@ export class SipParser {
 			else
 				bodyEnd = p + contentLength;
 		}
-		const message = new SipMessage(bytes, method, status, a, b, scratch.slice(0, x), p, bodyEnd);
+		const message = new SipMessage(bytes, method, status, scratch.slice(0, x), p, bodyEnd);
 		// Errors found once the headers are indexed leave enough to answer the request (§8.2.2, §18.3).
 		const error = versionError ?? bodyError;
 		if (error) {

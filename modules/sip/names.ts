@@ -4,7 +4,7 @@
  * §7.3.3 (and of the extensions that define one). Names are case-insensitive
  * (§7.3.1). Built once at module load as frozen arrays (preload-safe).
  */
-import { decodeText, equalsLower, isTokenChar } from "./text.js";
+import { CHAR_CLASS, C_TOKEN, decodeText } from "./text.js";
 
 /** Canonical names, indexed by header id. Id 0 is "not a known header". */
 export const HEADER_NAMES: readonly string[] = Object.freeze([
@@ -34,17 +34,89 @@ export const H = Object.freeze({
 
 const LOWER: readonly string[] = Object.freeze(HEADER_NAMES.map((n) => n.toLowerCase()));
 
-/** Known ids grouped by name length, for the byte-level lookup. */
-const BY_LENGTH: readonly (readonly number[])[] = Object.freeze((() => {
-	const table: number[][] = [];
-	for (let id = 1; id < LOWER.length; id++) {
-		const n = LOWER[id].length;
-		while (table.length <= n)
-			table.push([]);
-		table[n].push(id);
+/*
+ * Header names are matched without comparing characters: while the parser
+ * scans a name it folds every octet into a number, 5 bits per octet through
+ * NAME_CODE (a-z and A-Z 1-26, "-" 27, any other token octet 31, which no
+ * known name holds; 0 ends the name). The first 10 octets make `key1`, the
+ * rest `key2`: both exact (50 bits at most, and each octet's code is non-zero,
+ * so the numbers also encode the length; a suffix longer than 10 octets gives
+ * a key2 above every known one). The pair is looked up in an open-addressing
+ * table of frozen arrays (no Map at module level).
+ */
+export const NAME_CODE: readonly number[] = Object.freeze((() => {
+	const t: number[] = [];
+	for (let c = 0; c < 256; c++) {
+		if (c >= 97 && c <= 122)
+			t.push(c - 96);
+		else if (c >= 65 && c <= 90)
+			t.push(c - 64);
+		else if (c === 45)
+			t.push(27);
+		else
+			t.push((CHAR_CLASS[c] & C_TOKEN) !== 0 ? 31 : 0);
 	}
-	return table.map((ids) => Object.freeze(ids));
+	return t;
 })());
+
+/** Octets folded into key1 (the rest go to key2). */
+export const KEY1_OCTETS = 10;
+const KEY_SLOTS = 256;
+
+function keysOf(lower: string): [number, number] {
+	let k1 = 0, k2 = 0;
+	for (let i = 0; i < lower.length; i++) {
+		const code = NAME_CODE[lower.charCodeAt(i)];
+		if (i < KEY1_OCTETS)
+			k1 = k1 * 32 + code;
+		else
+			k2 = k2 * 32 + code;
+	}
+	return [k1, k2];
+}
+
+/** Slot of a key pair in the table (the probe starts here). */
+export function keySlot(key1: number, key2: number): number {
+	return (key1 + key2 * 7) % 251;
+}
+
+const COMPACT_LETTERS = "vftimlceskourbxy";
+
+/** KEY1, KEY2 and KEY_ID: the open-addressing table (KEY1 0 marks an empty slot). */
+const KEY_TABLE = (() => {
+	const k1s: number[] = new Array<number>(KEY_SLOTS).fill(0);
+	const k2s: number[] = new Array<number>(KEY_SLOTS).fill(0);
+	const ids: number[] = new Array<number>(KEY_SLOTS).fill(0);
+	const add = (lower: string, id: number) => {
+		const [k1, k2] = keysOf(lower);
+		let i = keySlot(k1, k2);
+		while (k1s[i] !== 0)
+			i = (i + 1) % KEY_SLOTS;
+		k1s[i] = k1;
+		k2s[i] = k2;
+		ids[i] = id;
+	};
+	for (let id = 1; id < LOWER.length; id++)
+		add(LOWER[id], id);
+	for (let i = 0; i < COMPACT_LETTERS.length; i++)
+		add(COMPACT_LETTERS[i], compactId(COMPACT_LETTERS.charCodeAt(i)));
+	return [Object.freeze(k1s), Object.freeze(k2s), Object.freeze(ids)] as const;
+})();
+export const KEY1: readonly number[] = KEY_TABLE[0];
+export const KEY2: readonly number[] = KEY_TABLE[1];
+export const KEY_ID: readonly number[] = KEY_TABLE[2];
+
+/** The id of a header name from its keys (see NAME_CODE); 0 when not known. */
+export function headerIdOfKeys(key1: number, key2: number): number {
+	let i = keySlot(key1, key2);
+	let k;
+	while ((k = KEY1[i]) !== 0) {
+		if (k === key1 && KEY2[i] === key2)
+			return KEY_ID[i];
+		i = (i + 1) & (KEY_SLOTS - 1);
+	}
+	return 0;
+}
 
 /** Compact forms: letter -> id (RFC 3261 §7.3.3, RFC 3265/6665 o and u, RFC 3515 r, RFC 3892 b, RFC 4028 x, RFC 8224 y). */
 function compactId(c: number): number {
@@ -71,20 +143,35 @@ function compactId(c: number): number {
 
 /** Id of the header whose name is bytes[start, end); 0 when not known. */
 export function headerIdOfBytes(bytes: Uint8Array, start: number, end: number): number {
-	const n = end - start;
-	if (n === 1)
-		return compactId(bytes[start]);
-	if (n >= BY_LENGTH.length)
-		return H.OTHER;
-	const ids = BY_LENGTH[n];
-	const first = bytes[start] | 0x20;
-	for (let i = 0; i < ids.length; i++) {
-		const lower = LOWER[ids[i]];
-		if (lower.charCodeAt(0) === first && equalsLower(bytes, start, end, lower))
-			return ids[i];
+	let k1 = 0, k2 = 0;
+	const mid = Math.min(end, start + KEY1_OCTETS);
+	let i = start;
+	for (; i < mid; i++) {
+		const code = NAME_CODE[bytes[i]];
+		if (code === 0 || code === 31)
+			return H.OTHER;
+		k1 = k1 * 32 + code;
 	}
-	return H.OTHER;
+	for (; i < end; i++) {
+		const code = NAME_CODE[bytes[i]];
+		if (code === 0 || code === 31)
+			return H.OTHER;
+		k2 = k2 * 32 + code;
+	}
+	return end > start ? headerIdOfKeys(k1, k2) : H.OTHER;
 }
+
+/** Known ids grouped by name length, for lookups by string. */
+const BY_LENGTH: readonly (readonly number[])[] = Object.freeze((() => {
+	const table: number[][] = [];
+	for (let id = 1; id < LOWER.length; id++) {
+		const n = LOWER[id].length;
+		while (table.length <= n)
+			table.push([]);
+		table[n].push(id);
+	}
+	return table.map((ids) => Object.freeze(ids));
+})());
 
 /** Id of a header name given as a string (any case, long or compact form). */
 export function headerIdOf(name: string): number {
@@ -116,7 +203,7 @@ export function isValidHeaderName(name: string): boolean {
 	if (name.length === 0)
 		return false;
 	for (let i = 0; i < name.length; i++) {
-		if (!isTokenChar(name.charCodeAt(i)))
+		if ((CHAR_CLASS[name.charCodeAt(i)] & C_TOKEN) === 0)
 			return false;
 	}
 	return true;

@@ -2,13 +2,90 @@
  * Bytes <-> text for the SIP layers. SIP is UTF-8 on the wire (RFC 3261 §7.3.1)
  * and almost always ASCII, so every routine has an ASCII fast path and falls
  * back to a careful UTF-8 walk (invalid sequences become U+FFFD, never throw).
- * No TextEncoder/TextDecoder: they are not globals in a Moddable app.
+ *
+ * The host may hand in native helpers (`setTextHelpers`, once at start, like
+ * the hash): a decoder for byte ranges. On XS every typed-array element read
+ * costs tens of nanoseconds and a native decoder turns a whole range into a
+ * string at once; without one (tests inside xsnap, any other engine) the
+ * JavaScript routines below do the work.
  */
 
 export const CR = 13;
 export const LF = 10;
 export const SP = 32;
 export const HT = 9;
+
+/**
+ * Native helpers a host may provide (hosts/node/text.ts, hosts/moddable/text.ts).
+ */
+export interface TextHelpers {
+	/** bytes[start, end) as UTF-8, start < end: exactly what decodeJs() returns, U+FFFD replacements included. */
+	decode?(bytes: Uint8Array, start: number, end: number): string;
+	/**
+	 * bytes[start, end) as a string for searching: either undefined, or exactly
+	 * end - start characters where every ASCII octet is itself (so a
+	 * character's index is its octet's offset). The parser then finds line
+	 * ends and separators with String indexOf, native in XS and about 20 times
+	 * faster there than TypedArray indexOf (a generic per-element loop). Hosts
+	 * whose typed-array search is already native (V8) leave it out.
+	 */
+	searchText?(bytes: Uint8Array, start: number, end: number): string | undefined;
+}
+
+/*
+ * Set at run time by the host (never at load, so that a preloaded module keeps
+ * the bindings writable: XS freezes module variables holding functions at preload).
+ */
+let nativeDecode: ((bytes: Uint8Array, start: number, end: number) => string) | null = null;
+let nativeSearchText: ((bytes: Uint8Array, start: number, end: number) => string | undefined) | null = null;
+
+/** Install the host's native helpers (missing entries keep the JavaScript fallback); null removes them. */
+export function setTextHelpers(helpers: TextHelpers | null): void {
+	nativeDecode = helpers?.decode ?? null;
+	nativeSearchText = helpers?.searchText ?? null;
+}
+
+/** The host's searchable copy of bytes[start, end) (see TextHelpers.searchText), or undefined. */
+export function searchTextOf(bytes: Uint8Array, start: number, end: number): string | undefined {
+	return nativeSearchText === null ? undefined : nativeSearchText(bytes, start, end);
+}
+
+/*
+ * Character classes of octets (RFC 3261 §25.1), one frozen table read instead
+ * of a chain of comparisons or a function call per octet.
+ */
+export const C_TOKEN = 1;	// token
+export const C_WORD = 2;	// word (Call-ID): token and ( ) < > : \ " / [ ] ? { }
+export const C_LWS = 4;	// SP, HT, CR, LF
+export const C_DIGIT = 8;
+export const C_ALPHA = 16;
+export const C_HEX = 32;
+export const C_PARAM_END = 64;	// what ends an unquoted parameter value in a scan: LWS ";" ","
+
+export const CHAR_CLASS: readonly number[] = Object.freeze((() => {
+	const t: number[] = [];
+	for (let c = 0; c < 256; c++) {
+		let k = 0;
+		const alpha = (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+		const digit = c >= 48 && c <= 57;
+		if (alpha || digit || "-.!%*_+`'~".indexOf(String.fromCharCode(c)) >= 0 && c < 128)
+			k |= C_TOKEN | C_WORD;
+		if (c < 128 && "()<>:\\\"/[]?{}".indexOf(String.fromCharCode(c)) >= 0)
+			k |= C_WORD;
+		if (c === SP || c === HT || c === CR || c === LF)
+			k |= C_LWS | C_PARAM_END;
+		if (c === 59 || c === 44)
+			k |= C_PARAM_END;
+		if (digit)
+			k |= C_DIGIT | C_HEX;
+		if (alpha)
+			k |= C_ALPHA;
+		if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70))
+			k |= C_HEX;
+		t.push(k);
+	}
+	return t;
+})());
 
 /**
  * Largest chunk handed to String.fromCharCode.apply: XS puts every argument
@@ -29,6 +106,15 @@ function codesToString(codes: ArrayLike<number>): string {
 
 /** Decode bytes[start, end) as UTF-8. */
 export function decodeText(bytes: Uint8Array, start: number, end: number): string {
+	if (end <= start)
+		return "";
+	if (nativeDecode !== null)
+		return nativeDecode(bytes, start, end);
+	return decodeJs(bytes, start, end);
+}
+
+/** decodeText() in JavaScript alone (the fallback, and the reference the host's decoder must match). */
+export function decodeJs(bytes: Uint8Array, start: number, end: number): string {
 	if (end <= start)
 		return "";
 	switch (end - start) {	// the short strings of SIP (methods, tokens, params) skip the generic path
@@ -53,35 +139,44 @@ export function decodeText(bytes: Uint8Array, start: number, end: number): strin
 	return decodeUtf8(bytes, start, end);
 }
 
+/** UTF-8 with U+FFFD for each maximal invalid subpart (the WHATWG decoder's rule, which native decoders follow). */
 function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
 	const units: number[] = [];
 	let i = start;
 	while (i < end) {
-		const c = bytes[i];
+		const c = bytes[i++];
 		if (c < 0x80) {
 			units.push(c);
-			i++;
 			continue;
 		}
-		let need = 0, cp = 0, min = 0;
-		if (c >= 0xC2 && c <= 0xDF) { need = 1; cp = c & 0x1F; min = 0x80; }
-		else if (c >= 0xE0 && c <= 0xEF) { need = 2; cp = c & 0x0F; min = 0x800; }
-		else if (c >= 0xF0 && c <= 0xF4) { need = 3; cp = c & 0x07; min = 0x10000; }
-		else { units.push(0xFFFD); i++; continue; }
-		let j = 1;
-		for (; j <= need; j++) {
-			const d = bytes[i + j];
-			if (i + j >= end || (d & 0xC0) !== 0x80)
-				break;
-			cp = (cp << 6) | (d & 0x3F);
+		let need = 0, cp = 0, lower = 0x80, upper = 0xBF;
+		if (c >= 0xC2 && c <= 0xDF) { need = 1; cp = c & 0x1F; }
+		else if (c >= 0xE0 && c <= 0xEF) {
+			need = 2; cp = c & 0x0F;
+			if (c === 0xE0) lower = 0xA0;
+			else if (c === 0xED) upper = 0x9F;
 		}
-		if (j <= need || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+		else if (c >= 0xF0 && c <= 0xF4) {
+			need = 3; cp = c & 0x07;
+			if (c === 0xF0) lower = 0x90;
+			else if (c === 0xF4) upper = 0x8F;
+		}
+		else {
 			units.push(0xFFFD);
-			i++;
 			continue;
 		}
-		i += need + 1;
-		if (cp >= 0x10000) {
+		for (; need > 0; need--) {
+			const d = i < end ? bytes[i] : -1;
+			if (d < lower || d > upper)
+				break;	// the octet starts over (it is not consumed)
+			cp = (cp << 6) | (d & 0x3F);
+			lower = 0x80;
+			upper = 0xBF;
+			i++;
+		}
+		if (need > 0)
+			units.push(0xFFFD);
+		else if (cp >= 0x10000) {
 			cp -= 0x10000;
 			units.push(0xD800 | (cp >> 10), 0xDC00 | (cp & 0x3FF));
 		}
@@ -231,14 +326,7 @@ export function lowerAscii(s: string): string {
  * (RFC 3261 §25.1).
  */
 export function isTokenChar(c: number): boolean {
-	if (c >= 97 && c <= 122) return true;   // a-z
-	if (c >= 65 && c <= 90) return true;    // A-Z
-	if (c >= 48 && c <= 57) return true;    // 0-9
-	switch (c) {
-		case 45: case 46: case 33: case 37: case 42: case 95: case 43: case 96: case 39: case 126:
-			return true;
-	}
-	return false;
+	return (CHAR_CLASS[c] & C_TOKEN) !== 0;
 }
 
 export function isDigit(c: number): boolean {
@@ -246,11 +334,11 @@ export function isDigit(c: number): boolean {
 }
 
 export function isAlpha(c: number): boolean {
-	return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+	return (CHAR_CLASS[c] & C_ALPHA) !== 0;
 }
 
 export function isHex(c: number): boolean {
-	return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+	return (CHAR_CLASS[c] & C_HEX) !== 0;
 }
 
 /** LWS octets: SP, HT, and the CR/LF of a fold (the framer already proved folds well-formed). */

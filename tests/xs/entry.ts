@@ -3,6 +3,7 @@
 import "./harness.js";
 import "../core/torture.test.js";
 import "../core/message.test.js";
+import "../core/text-helpers.test.js";
 import "../core/uri.test.js";
 import "../core/headers.test.js";
 import "../core/framer.test.js";

@@ -1,0 +1,50 @@
+/*
+ * Native text helpers for the SIP layers on the Moddable SDK (see TextHelpers
+ * in modules/sip/text.ts), installed by firmware's start(): XS reads a typed
+ * array element in tens of nanoseconds, so decoding byte ranges and searching
+ * messages in JavaScript costs more than the native routines.
+ *
+ * - decode: String.fromArrayBuffer (device builds; xst compiles it out) for
+ *   ranges that turn out ASCII, the SDK's TextDecoder (WHATWG replacement
+ *   rules, the same as decodeJs) for everything else.
+ * - searchText: the same decoding of a whole message; when it has as many
+ *   characters as octets, every octet is one character (a valid multi-octet
+ *   sequence, or an invalid one of several octets, always shortens the
+ *   string), so offsets match and String indexOf, native, finds line ends.
+ *
+ * The helpers are made once, at start, never at preload.
+ */
+import type { TextHelpers } from "sip/text";
+
+interface Utf8Decoder {
+	decode(input: Uint8Array): string;
+}
+
+type FromArrayBuffer = (buffer: ArrayBufferLike, offset: number, length: number) => string;
+
+export function moddableTextHelpers(decoder: Utf8Decoder): TextHelpers {
+	const fromArrayBuffer = (String as unknown as { fromArrayBuffer?: FromArrayBuffer }).fromArrayBuffer;
+	const decode = fromArrayBuffer === undefined
+		? (bytes: Uint8Array, start: number, end: number): string => decoder.decode(bytes.subarray(start, end))
+		: (bytes: Uint8Array, start: number, end: number): string => {
+			try {
+				// accepts any well-formed UTF-8 shape (overlong forms too): only an ASCII result is kept
+				const s = fromArrayBuffer(bytes.buffer, bytes.byteOffset + start, end - start);
+				if (s.length === end - start)
+					return s;
+			}
+			catch {
+				// invalid UTF-8: the decoder below replaces it
+			}
+			return decoder.decode(bytes.subarray(start, end));
+		};
+	return {
+		decode,
+		searchText(bytes: Uint8Array, start: number, end: number): string | undefined {
+			if (end <= start)
+				return undefined;
+			const s = decode(bytes, start, end);
+			return s.length === end - start ? s : undefined;
+		},
+	};
+}
