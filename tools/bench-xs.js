@@ -100,9 +100,9 @@ var corpusText = corpusBytes.map(latin1);	// kirm's parse takes text (it reads i
 }
 
 // The firmware's native helpers (hosts/moddable/text-helpers.ts over the SDK's
-// TextDecoder, which xst has as a global); "portier-js" runs without them.
+// TextDecoder and TextEncoder, which xst has as globals); "portier-js" runs without them.
 const HELPERS = `
-if (typeof TextDecoder === "function") portier.setTextHelpers(portier.moddableTextHelpers(new TextDecoder()));
+if (typeof TextDecoder === "function") portier.setTextHelpers(portier.moddableTextHelpers(new TextDecoder(), typeof TextEncoder === "function" ? new TextEncoder() : undefined));
 `;
 
 const PORTIER_PATHS = `

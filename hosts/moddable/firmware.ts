@@ -43,6 +43,7 @@ import AudioIn from "embedded:io/audio/in";
 import AudioOut from "embedded:io/audio/out";
 import { PanelAudio } from "media/panel-audio";
 import TextDecoder from "text/decoder";
+import TextEncoder from "text/encoder";
 import { setTextHelpers } from "sip/text";
 import { moddableTextHelpers } from "text-helpers";
 
@@ -263,7 +264,7 @@ function boot(panel: Panel): void {
 }
 /** Power-on: the panel's parts, then the station. */
 export function start(): void {
-	setTextHelpers(moddableTextHelpers(new TextDecoder()));
+	setTextHelpers(moddableTextHelpers(new TextDecoder(), new TextEncoder()));
 	const board = new Board(clock);
 	boot({
 		board,

@@ -17,4 +17,7 @@ export const nodeTextHelpers: TextHelpers = Object.freeze({
 	decode(bytes: Uint8Array, start: number, end: number): string {
 		return end - start <= SHORT ? decodeJs(bytes, start, end) : utf8.decode(bytes.subarray(start, end));
 	},
+	utf8Length(s: string): number {
+		return Buffer.byteLength(s, "utf8");
+	},
 });

