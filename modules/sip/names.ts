@@ -75,9 +75,9 @@ function keysOf(lower: string): [number, number] {
 	return [k1, k2];
 }
 
-/** Slot of a key pair in the table (the probe starts here). */
+/** Slot of a key pair in the table (the probe starts here): integer operations only (a % on numbers above 2**31 is slow in V8). */
 export function keySlot(key1: number, key2: number): number {
-	return (key1 + key2 * 7) % 251;
+	return ((key1 | 0) ^ ((key1 / 1048576) | 0) ^ (key2 | 0)) & (KEY_SLOTS - 1);
 }
 
 const COMPACT_LETTERS = "vftimlceskourbxy";

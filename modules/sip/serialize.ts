@@ -226,14 +226,15 @@ export function formatResponse(response: OutgoingResponse): string {
 
 function formatMessage(startLine: string, headers: HeaderList, body: Uint8Array | string | undefined): string {
 	let text = startLine;
-	for (let i = 0; i < headers.length; i++) {
-		const name = headers[i][0];
+	for (let i = 0, count = headers.length; i < count; i++) {
+		const header = headers[i];
+		const name = header[0];
 		if (isContentLength(name))
 			continue;
-		const v = headers[i][1];
+		const v = header[1];
 		// Strings from callers are checked for line breaks; structured values (Via, NameAddr, URIs)
 		// are built from parsed or checked parts and quote() keeps display names on one line.
-		const value = typeof v === "string" ? safeText(v) : v instanceof Uint8Array ? decodeText(v, 0, v.length) : String(v);
+		const value = typeof v === "string" ? safeText(v) : typeof v === "number" ? String(v) : v instanceof Uint8Array ? decodeText(v, 0, v.length) : v.toString();
 		text += name + ": " + value + "\r\n";
 	}
 	if (body === undefined || body.length === 0)
