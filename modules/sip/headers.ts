@@ -20,8 +20,8 @@ export class Cursor {
 	}
 	lws(): void {
 		const b = this.b, e = this.e;
-		let p = this.p;
-		while (p < e && (CHAR_CLASS[b[p]] & C_LWS) !== 0)
+		let p = this.p, c;
+		while (p < e && ((c = b[p]) === SP || c === HT || c === CR || c === LF))
 			p++;
 		this.p = p;
 	}
@@ -49,9 +49,9 @@ export class Cursor {
 	/** End offset of the token starting at p (after LWS). */
 	tokenEnd(): number {
 		this.lws();
-		const b = this.b, e = this.e;
+		const b = this.b, e = this.e, cls = CHAR_CLASS, token = C_TOKEN;	// locals: an imported binding is checked on every use in V8
 		let i = this.p;
-		while (i < e && (CHAR_CLASS[b[i]] & C_TOKEN) !== 0)
+		while (i < e && (cls[b[i]] & token) !== 0)
 			i++;
 		return i;
 	}
@@ -460,17 +460,18 @@ export function parseCallId(bytes: Uint8Array, start: number, end: number): stri
 	const s = c.skipLws();
 	let i = s;
 	let at = false;
+	const table = CHAR_CLASS, lws = C_LWS, word = C_WORD;	// locals: an imported binding is checked on every use in V8
 	for (; i < end; i++) {
 		const k = bytes[i];
-		const cls = CHAR_CLASS[k];
-		if ((cls & C_LWS) !== 0)
+		const cls = table[k];
+		if ((cls & lws) !== 0)
 			break;
 		if (k === 64) {
 			if (at || i === s)
 				fail("Bad Call-ID");
 			at = true;
 		}
-		else if ((cls & C_WORD) === 0)
+		else if ((cls & word) === 0)
 			fail("Bad Call-ID");
 	}
 	if (i === s || bytes[i - 1] === 64)
@@ -607,8 +608,8 @@ export function parseAuth(bytes: Uint8Array, start: number, end: number, what: s
  * to its transaction and dialog costs on every message.
  */
 export function nameAddrParam(bytes: Uint8Array, start: number, end: number, lowerName: string): string | null | undefined {
-	let i = start;
-	while (i < end && (CHAR_CLASS[bytes[i]] & C_LWS) !== 0)
+	let i = start, c;
+	while (i < end && ((c = bytes[i]) === SP || c === HT || c === CR || c === LF))
 		i++;
 	if (i < end && bytes[i] === 34)
 		i = skipQuoted(bytes, i, end);
@@ -648,6 +649,7 @@ function skipQuoted(bytes: Uint8Array, i: number, end: number): number {
 /** Scan `*( SEMI generic-param )` from i, stopping at "," or the end, for one parameter. */
 function scanParams(bytes: Uint8Array, i: number, end: number, lowerName: string): string | null | undefined {
 	const n = lowerName.length;
+	const cls = CHAR_CLASS, token = C_TOKEN, paramEnd = C_PARAM_END;	// locals: an imported binding is checked on every use in V8
 	for (;;) {
 		// one octet read per position: c is bytes[i], or -1 at the end (CHAR_CLASS[-1] is undefined: no class)
 		let c = i < end ? bytes[i] : -1;
@@ -659,7 +661,7 @@ function scanParams(bytes: Uint8Array, i: number, end: number, lowerName: string
 		while (c === SP || c === HT || c === CR || c === LF)
 			c = ++i < end ? bytes[i] : -1;
 		const ns = i;
-		while ((CHAR_CLASS[c] & C_TOKEN) !== 0)
+		while ((cls[c] & token) !== 0)
 			c = ++i < end ? bytes[i] : -1;
 		const ne = i;
 		while (c === SP || c === HT || c === CR || c === LF)
@@ -673,7 +675,7 @@ function scanParams(bytes: Uint8Array, i: number, end: number, lowerName: string
 			if (c === 34)
 				i = skipQuoted(bytes, i, end);
 			else {
-				while (c >= 0 && (CHAR_CLASS[c] & C_PARAM_END) === 0)
+				while (c >= 0 && (cls[c] & paramEnd) === 0)
 					c = ++i < end ? bytes[i] : -1;
 			}
 			ve = i;

@@ -8,7 +8,7 @@
  * case-insensitive and stored lower-cased.
  */
 import { fail } from "./errors.js";
-import { decodeText, isAlpha, isDigit, isHex } from "./text.js";
+import { CHAR_CLASS, C_ALPHA, C_DIGIT, decodeText, isAlpha, isDigit, isHex } from "./text.js";
 
 export type Params = Map<string, string | null>;
 
@@ -136,65 +136,35 @@ export function paramsText(params: Params): string {
 	return acc.s;
 }
 
-/* Character classes of §25.1, as predicates on an octet. */
-function isUnreserved(c: number): boolean {
-	if (isAlpha(c) || isDigit(c))
-		return true;
-	switch (c) {	// mark
-		case 45: case 95: case 46: case 33: case 126: case 42: case 39: case 40: case 41:
-			return true;
+/*
+ * Character classes of §25.1 as bits of one frozen table: a run of octets is
+ * checked with a table read per octet, not a chain of predicate calls.
+ */
+const U_USER = 1, U_PASSWORD = 2, U_PARAM = 4, U_HEADER = 8, U_URIC = 16;
+
+const URI_CLASS: readonly number[] = Object.freeze((() => {
+	const t: number[] = [];
+	const has = (set: string, c: number) => c < 128 && set.indexOf(String.fromCharCode(c)) >= 0;
+	for (let c = 0; c < 256; c++) {
+		let k = 0;
+		const unreserved = isAlpha(c) || isDigit(c) || has("-_.!~*'()", c);
+		if (unreserved || has("&=+$,;?/", c))	// user-unreserved
+			k |= U_USER;
+		if (unreserved || has("&=+$,", c))
+			k |= U_PASSWORD;
+		if (unreserved || has("[]/:&+$", c))	// param-unreserved
+			k |= U_PARAM;
+		if (unreserved || has("[]/?:+$", c))	// hnv-unreserved
+			k |= U_HEADER;
+		if (unreserved || has(";/?:@&=+$,", c))	// uric of RFC 2396: reserved / unreserved
+			k |= U_URIC;
+		t.push(k);
 	}
-	return false;
-}
-function isUserChar(c: number): boolean {
-	if (isUnreserved(c))
-		return true;
-	switch (c) {	// user-unreserved: & = + $ , ; ? /
-		case 38: case 61: case 43: case 36: case 44: case 59: case 63: case 47:
-			return true;
-	}
-	return false;
-}
-function isPasswordChar(c: number): boolean {
-	if (isUnreserved(c))
-		return true;
-	switch (c) {	// & = + $ ,
-		case 38: case 61: case 43: case 36: case 44:
-			return true;
-	}
-	return false;
-}
-function isParamChar(c: number): boolean {
-	if (isUnreserved(c))
-		return true;
-	switch (c) {	// param-unreserved: [ ] / : & + $
-		case 91: case 93: case 47: case 58: case 38: case 43: case 36:
-			return true;
-	}
-	return false;
-}
-function isHeaderChar(c: number): boolean {
-	if (isUnreserved(c))
-		return true;
-	switch (c) {	// hnv-unreserved: [ ] / ? : + $
-		case 91: case 93: case 47: case 63: case 58: case 43: case 36:
-			return true;
-	}
-	return false;
-}
-/** uric of RFC 2396 (reserved / unreserved / escaped), the body of an absoluteURI. */
-function isUric(c: number): boolean {
-	if (isUnreserved(c))
-		return true;
-	switch (c) {	// reserved: ; / ? : @ & = + $ ,
-		case 59: case 47: case 63: case 58: case 64: case 38: case 61: case 43: case 36: case 44:
-			return true;
-	}
-	return false;
-}
+	return t;
+})());
 
 /** Check a run of octets against a class, allowing %HH escapes. */
-function checkRun(bytes: Uint8Array, start: number, end: number, ok: (c: number) => boolean, what: string): void {
+function checkRun(bytes: Uint8Array, start: number, end: number, mask: number, what: string): void {
 	if (start >= end)
 		fail("Empty " + what);
 	for (let i = start; i < end; i++) {
@@ -204,7 +174,7 @@ function checkRun(bytes: Uint8Array, start: number, end: number, ok: (c: number)
 				fail("Bad escape in " + what);
 			i += 2;
 		}
-		else if (!ok(c))
+		else if ((URI_CLASS[c] & mask) === 0)
 			fail("Bad character in " + what);
 	}
 }
@@ -309,7 +279,7 @@ export function scanHost(bytes: Uint8Array, start: number, end: number): number 
 	let i = start;
 	while (i < end) {
 		const c = bytes[i];
-		if (isAlpha(c) || isDigit(c) || c === 45 || c === 46 || c === 95)
+		if ((CHAR_CLASS[c] & (C_ALPHA | C_DIGIT)) !== 0 || c === 45 || c === 46 || c === 95)
 			i++;
 		else
 			break;
@@ -345,12 +315,12 @@ function parseUriParams(bytes: Uint8Array, start: number, end: number, params: P
 			j++;
 		const eq = indexOf(bytes, 61, i, j);
 		const nameEnd = eq < 0 ? j : eq;
-		checkRun(bytes, i, nameEnd, isParamChar, "URI parameter");
+		checkRun(bytes, i, nameEnd, U_PARAM, "URI parameter");
 		const name = lowerRange(bytes, i, nameEnd);
 		if (eq < 0)
 			params.set(name, null);
 		else {
-			checkRun(bytes, eq + 1, j, isParamChar, "URI parameter");
+			checkRun(bytes, eq + 1, j, U_PARAM, "URI parameter");
 			params.set(name, decodeText(bytes, eq + 1, j));
 		}
 		i = j;
@@ -380,7 +350,7 @@ export function parseUriBytes(bytes: Uint8Array, start: number, end: number, all
 	const scheme = lowerRange(bytes, start, colon);
 	if (scheme === "tel")
 		return parseTelUri(bytes, start, colon + 1, end);
-	checkRun(bytes, colon + 1, end, isUric, "URI");
+	checkRun(bytes, colon + 1, end, U_URIC, "URI");
 	return new AbsoluteUri(scheme, decodeText(bytes, colon + 1, end));
 }
 
@@ -391,11 +361,11 @@ function parseSipUri(bytes: Uint8Array, textStart: number, start: number, end: n
 	if (at >= 0) {
 		const pc = indexOf(bytes, 58, start, at);
 		const userEnd = pc < 0 ? at : pc;
-		checkRun(bytes, start, userEnd, isUserChar, "URI user");
+		checkRun(bytes, start, userEnd, U_USER, "URI user");
 		user = decodeText(bytes, start, userEnd);
 		if (pc >= 0) {
 			if (pc + 1 < at)
-				checkRun(bytes, pc + 1, at, isPasswordChar, "URI password");
+				checkRun(bytes, pc + 1, at, U_PASSWORD, "URI password");
 			password = decodeText(bytes, pc + 1, at);
 		}
 		i = at + 1;
@@ -433,9 +403,9 @@ function parseSipUri(bytes: Uint8Array, textStart: number, start: number, end: n
 			const eq = indexOf(bytes, 61, h, amp);
 			if (eq < 0)
 				fail("Bad URI header");
-			checkRun(bytes, h, eq, isHeaderChar, "URI header");
+			checkRun(bytes, h, eq, U_HEADER, "URI header");
 			if (eq + 1 < amp)
-				checkRun(bytes, eq + 1, amp, isHeaderChar, "URI header");
+				checkRun(bytes, eq + 1, amp, U_HEADER, "URI header");
 			headers.set(decodeText(bytes, h, eq), decodeText(bytes, eq + 1, amp));
 			h = amp + 1;
 		}
