@@ -144,7 +144,7 @@ async function main() {
 			results[kind] = { median: +samples[samples.length >> 1].toFixed(1), min: +samples[0].toFixed(1), max: +samples[samples.length - 1].toFixed(1), answers: sent };
 		}
 		if (process.env.BENCH_REFUSE_KEEP)
-			writeFileSync(process.env.BENCH_REFUSE_KEEP, bundle + script("invite", N));
+			writeFileSync(process.env.BENCH_REFUSE_KEEP, bundle + script(process.env.BENCH_REFUSE_KIND ?? "invite", N));
 		if (process.argv.includes("--json")) {
 			process.stdout.write(JSON.stringify(results, null, 2) + "\n");
 			return;

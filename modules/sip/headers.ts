@@ -25,17 +25,31 @@ export class Cursor {
 			p++;
 		this.p = p;
 	}
+	/*
+	 * Each method below skips LWS itself rather than through lws(): in XS a
+	 * method call costs as much as a dozen octet reads, and a Via or a
+	 * name-addr takes tens of these steps.
+	 */
 	/** Next octet after LWS, or -1 at the end. */
 	peek(): number {
-		this.lws();
-		return this.p < this.e ? this.b[this.p] : -1;
+		const b = this.b, e = this.e;
+		let p = this.p, c = -1;
+		while (p < e && ((c = b[p]) === SP || c === HT || c === CR || c === LF))
+			p++;
+		this.p = p;
+		return p < e ? c : -1;
 	}
 	/** Consume c (after LWS) if it is next. */
 	eat(c: number): boolean {
-		if (this.peek() === c) {
-			this.p++;
+		const b = this.b, e = this.e;
+		let p = this.p, k = -1;
+		while (p < e && ((k = b[p]) === SP || k === HT || k === CR || k === LF))
+			p++;
+		if (p < e && k === c) {
+			this.p = p + 1;
 			return true;
 		}
+		this.p = p;
 		return false;
 	}
 	expect(c: number, what: string): void {
@@ -48,20 +62,22 @@ export class Cursor {
 	}
 	/** End offset of the token starting at p (after LWS). */
 	tokenEnd(): number {
-		this.lws();
 		const b = this.b, e = this.e, cls = CHAR_CLASS, token = C_TOKEN;	// locals: an imported binding is checked on every use in V8
-		let i = this.p;
+		let i = this.p, c;
+		while (i < e && ((c = b[i]) === SP || c === HT || c === CR || c === LF))
+			i++;
+		this.p = i;
 		while (i < e && (cls[b[i]] & token) !== 0)
 			i++;
 		return i;
 	}
 	token(what: string): string {
-		const start = this.p = this.skipLws();
-		const end = this.tokenEnd();
-		if (end === start)
+		const end = this.tokenEnd();	// moves p past LWS
+		const from = this.p;
+		if (end === from)
 			fail("Bad " + what);
 		this.p = end;
-		return decodeText(this.b, start, end);
+		return decodeText(this.b, from, end);
 	}
 	skipLws(): number {
 		this.lws();
@@ -127,10 +143,11 @@ export class Cursor {
 	/** Digits as a number, refusing values above max (no silent wrap-around, RFC 4475 §3.1.2.4). */
 	integer(max: number, what: string): number {
 		const start = this.skipLws();
+		const b = this.b, e = this.e;
 		let v = 0;
-		let i = start;
-		while (i < this.e && isDigit(this.b[i])) {
-			v = v * 10 + this.b[i] - 48;
+		let i = start, d;
+		while (i < e && (d = b[i] - 48) >= 0 && d <= 9) {
+			v = v * 10 + d;
 			if (v > max)
 				fail("Bad " + what);
 			i++;
@@ -238,7 +255,7 @@ function parseOneVia(c: Cursor): Via {
 	if (c.p < c.e && c.b[c.p] === 58) {
 		c.p++;
 		let j = c.p;
-		while (j < c.e && isDigit(c.b[j]))
+		for (let d; j < c.e && (d = c.b[j]) >= 48 && d <= 57;)
 			j++;
 		port = parsePort(c.b, c.p, j);
 		c.p = j;

@@ -295,7 +295,7 @@ export function parsePort(bytes: Uint8Array, start: number, end: number): number
 	let v = 0;
 	for (let i = start; i < end; i++) {
 		const c = bytes[i];
-		if (!isDigit(c))
+		if (c < 48 || c > 57)
 			fail("Bad port");
 		v = v * 10 + c - 48;
 	}

@@ -11,7 +11,7 @@ import { listFixtures, readFixture } from "../lib/fixtures.js";
 import { SipParser } from "../../modules/sip/message.js";
 import { describeMessage } from "../../modules/sip/describe.js";
 import { HEADER_NAMES, headerIdOf, headerIdOfBytes } from "../../modules/sip/names.js";
-import { type TextHelpers, decodeJs, decodeText, encodeText, setTextHelpers } from "../../modules/sip/text.js";
+import { type TextHelpers, decodeJs, decodeText, encodeText, setTextHelpers, utf8Length, utf8LengthJs } from "../../modules/sip/text.js";
 
 function bytesOf(codes: number[]): Uint8Array {
 	return Uint8Array.from(codes);
@@ -64,6 +64,20 @@ describe("text helpers", () => {
 			equal(decodeJs(bytesOf(codes), 0, codes.length), expected, codes.join(","));
 		const text = "Türöffner \u{1F6AA} ok";
 		equal(decodeJs(encodeText(text), 0, encodeText(text).length), text);
+	});
+
+	it("counts UTF-8 octets as the encoder writes them, with or without a host's counter", () => {
+		const texts = ["", "abc", "v=0\r\ns=Türöffner\r\n", "\u{1F6AA} door", "lone \uD800 high", "lone \uDC00 low", "end \uD83D"];
+		for (const t of texts)
+			equal(utf8LengthJs(t), encodeText(t).length, JSON.stringify(t));
+		setTextHelpers({ utf8Length: (t) => utf8LengthJs(t) + 0 });
+		try {
+			for (const t of texts)
+				equal(utf8Length(t), encodeText(t).length, JSON.stringify(t));
+		}
+		finally {
+			setTextHelpers(null);
+		}
 	});
 
 	it("finds every known header name, any case, through its keys; others are 0", () => {
