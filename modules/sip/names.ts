@@ -2,7 +2,8 @@
  * Header names: a small id per known header so lookups compare integers, the
  * canonical spelling used when writing, and the compact forms of RFC 3261
  * §7.3.3 (and of the extensions that define one). Names are case-insensitive
- * (§7.3.1). Built once at module load as frozen arrays (preload-safe).
+ * (§7.3.1). Built once at module load (preload-safe): name lists frozen, the
+ * scan tables plain read-only arrays (see CHAR_CLASS in text.ts).
  */
 import { CHAR_CLASS, C_TOKEN, decodeText } from "./text.js";
 
@@ -42,9 +43,9 @@ const LOWER: readonly string[] = Object.freeze(HEADER_NAMES.map((n) => n.toLower
  * rest `key2`: both exact (50 bits at most, and each octet's code is non-zero,
  * so the numbers also encode the length; a suffix longer than 10 octets gives
  * a key2 above every known one). The pair is looked up in an open-addressing
- * table of frozen arrays (no Map at module level).
+ * table of read-only arrays (no Map at module level).
  */
-export const NAME_CODE: readonly number[] = Object.freeze((() => {
+export const NAME_CODE: readonly number[] = (() => {	// plain, not frozen: see CHAR_CLASS in text.ts
 	const t: number[] = [];
 	for (let c = 0; c < 256; c++) {
 		if (c >= 97 && c <= 122)
@@ -57,7 +58,7 @@ export const NAME_CODE: readonly number[] = Object.freeze((() => {
 			t.push((CHAR_CLASS[c] & C_TOKEN) !== 0 ? 31 : 0);
 	}
 	return t;
-})());
+})();
 
 /** Octets folded into key1 (the rest go to key2). */
 export const KEY1_OCTETS = 10;
@@ -100,7 +101,7 @@ const KEY_TABLE = (() => {
 		add(LOWER[id], id);
 	for (let i = 0; i < COMPACT_LETTERS.length; i++)
 		add(COMPACT_LETTERS[i], compactId(COMPACT_LETTERS.charCodeAt(i)));
-	return [Object.freeze(k1s), Object.freeze(k2s), Object.freeze(ids)] as const;
+	return [k1s, k2s, ids] as const;	// plain, not frozen: see CHAR_CLASS in text.ts
 })();
 export const KEY1: readonly number[] = KEY_TABLE[0];
 export const KEY2: readonly number[] = KEY_TABLE[1];

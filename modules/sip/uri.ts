@@ -137,12 +137,12 @@ export function paramsText(params: Params): string {
 }
 
 /*
- * Character classes of §25.1 as bits of one frozen table: a run of octets is
+ * Character classes of §25.1 as bits of one table: a run of octets is
  * checked with a table read per octet, not a chain of predicate calls.
  */
 const U_USER = 1, U_PASSWORD = 2, U_PARAM = 4, U_HEADER = 8, U_URIC = 16;
 
-const URI_CLASS: readonly number[] = Object.freeze((() => {
+const URI_CLASS: readonly number[] = (() => {	// plain, not frozen: see CHAR_CLASS in text.ts
 	const t: number[] = [];
 	const has = (set: string, c: number) => c < 128 && set.indexOf(String.fromCharCode(c)) >= 0;
 	for (let c = 0; c < 256; c++) {
@@ -161,7 +161,7 @@ const URI_CLASS: readonly number[] = Object.freeze((() => {
 		t.push(k);
 	}
 	return t;
-})());
+})();
 
 /** Check a run of octets against a class, allowing %HH escapes. */
 function checkRun(bytes: Uint8Array, start: number, end: number, mask: number, what: string): void {
