@@ -279,12 +279,29 @@ export class StationApp {
 		const used = new Set(this.#ports.values());
 		const { first, last } = this.#config.rtpPorts;
 		for (let p = first + (first & 1); p <= last; p += 2) {
-			if (!used.has(p)) {
+			// a port another program holds is skipped: the SDP must name one the call can bind
+			if (!used.has(p) && this.#bindable(p)) {
 				this.#ports.set(callId, p);
 				return p;
 			}
 		}
 		return first;
+	}
+
+	/**
+	 * Can an RTP socket bind this port now? Tried by opening and closing one:
+	 * the SDK's sockets throw at once when the port is taken ("bind failed");
+	 * Node binds later, so there every port looks free and a taken one is
+	 * reported when the call's media starts.
+	 */
+	#bindable(port: number): boolean {
+		try {
+			new this.#host.udp({ port, address: this.#config.bind }).close();
+			return true;
+		}
+		catch {
+			return false;
+		}
 	}
 
 	#callState(call: Call): void {
