@@ -322,6 +322,8 @@ export class Registration {
 			catch { /* no outbound */ }
 		}
 		this.#stack.setOutbound(this, outbound ? target.transport : undefined);
+		if (!outbound && target.transport !== "UDP" && this.#stack.transport.localPort(target.transport) === undefined)
+			this.#stack.log("sip: account " + this.#config.id + ": the registrar did not confirm outbound (RFC 5626); the station listens on no " + target.transport + " port, so calls reach it only if the server reuses this connection");
 		const now = this.#stack.clock.now();
 		this.#registeredAt = now;
 		this.#status.outbound = outbound;
