@@ -95,6 +95,7 @@ export class Registration {
 	#regId = 1;
 	#registeredAt = 0;
 	#flowFailures = 0;
+	#unhook: (() => void) | undefined;
 	#onChange: ((status: RegistrationStatus) => void) | undefined;
 
 	constructor(stack: SipStack, config: AccountConfig, onChange?: (status: RegistrationStatus) => void) {
@@ -126,6 +127,13 @@ export class Registration {
 		if (!this.#config.enabled || !this.#stopped)
 			return;
 		this.#stopped = false;
+		this.#unhook = this.#stack.whenClosed(() => {
+			// the sockets are going: no refresh or retry may outlive them
+			this.#unhook = undefined;
+			this.#stopped = true;
+			this.#clearTimer();
+			this.#update(false, this.#status.lastStatus, this.#status.lastReason, 0);
+		});
 		this.#register(0);
 	}
 
@@ -134,6 +142,8 @@ export class Registration {
 		const wasRegistered = this.#status.registered;
 		this.#stopped = true;
 		this.#clearTimer();
+		this.#unhook?.();
+		this.#unhook = undefined;
 		const target = this.#target;
 		if (target)
 			this.#stack.transport.keepAlive(target, 0);

@@ -88,6 +88,8 @@ export class SipStack {
 	#log: Log;
 	/** The registrations confirmed with outbound and their transports (a handful: one per account). */
 	#outbound = new Map<unknown, TransportName>();
+	/** What to end when the stack closes (one entry per started registration). */
+	#closing = new Set<() => void>();
 	/** The `+sip.instance` value: `urn:uuid:...` (RFC 5626 §4.1). */
 	readonly instance: string;
 	/** The host name put in Via and Contact for a transport the station does not listen on. */
@@ -285,7 +287,28 @@ export class SipStack {
 		attempt(spec.cseq, undefined, false);
 	}
 
+	/**
+	 * Run `fn` when the stack closes (a registration's refresh and retry
+	 * timers end with the sockets they would use); returns the undo.
+	 */
+	whenClosed(fn: () => void): () => void {
+		this.#closing.add(fn);
+		return () => {
+			this.#closing.delete(fn);
+		};
+	}
+
 	close(): void {
+		const closing = Array.from(this.#closing);
+		this.#closing.clear();
+		for (const fn of closing) {
+			try {
+				fn();
+			}
+			catch (e) {
+				this.#log("sip: error closing: " + String(e));
+			}
+		}
 		this.transactions.close();
 		this.transport.close();
 	}
