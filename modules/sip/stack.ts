@@ -9,8 +9,9 @@
  * with outbound, so that the Contact of dialog-forming requests and
  * responses over them carries `ob` (§4.3). A transport the station does not
  * listen on (TLS: client connections only) never names a port in Via or
- * Contact: its host is a `.invalid` name (as RFC 7118 §5 does for clients
- * that cannot listen) and requests reach the station over its own flow.
+ * Contact: its host is a name under `.invalid` (RFC 2606 §2: never
+ * resolves; RFC 7118 does the same for WebSocket clients, which cannot
+ * listen either) and requests reach the station over its own flow.
  */
 import type { Clock, Log } from "../io/types.js";
 import { DigestClient, type DigestCredentials, type HashFunction } from "./digest.js";
