@@ -121,6 +121,7 @@ request_route {
 		exit;
 	}
 	if (has_totag()) {
+${ob ? `		xlog("L_NOTICE", "$rm in the dialog from $si:$sp over $pr\\n");` : ""}
 		if (loose_route()) {
 ${ob ? `			if ($du =~ "^sip:127.0.0.1:[0-9]+;transport=" && !is_method("ACK"))
 				xlog("L_NOTICE", "$rm in the dialog to the flow $du\\n");` : ""}

@@ -53,7 +53,7 @@ describe("SIP Outbound with Kamailio's outbound module (npm start)", function ()
 	}
 
 	/** Kamailio with outbound, the station registered to it over `transport`, and a caller (1001) registered too. */
-	async function setup(transport: "TLS" | "TCP") {
+	async function setup(transport: "TLS" | "TCP", station1: Record<string, unknown> = {}) {
 		const ports = { udp: await freePort(), tcp: await freePort(), tls: await freePort() };
 		const options = { udpPort: ports.udp, tcpPort: ports.tcp, tlsPort: ports.tls, tls: { cert: certs.cert, key: certs.key, ca: certs.ca }, outbound: { flowTimer: 20 } };
 		kamailio = await startKamailio(options);
@@ -67,7 +67,7 @@ describe("SIP Outbound with Kamailio's outbound module (npm start)", function ()
 					ca: transport === "TLS" ? readFileSync(certs.ca, "utf8") : "",
 				},
 			},
-			station: { autoAnswerSip: { enabled: true, delay: 0 }, relays: [{ id: 1, holdTime: 2, dtmfCode: "1234" }] },
+			station: { autoAnswerSip: { enabled: true, delay: 0 }, relays: [{ id: 1, holdTime: 2, dtmfCode: "1234" }], ...station1 },
 		});
 		assert.equal(set.status, 200, JSON.stringify(set.data));
 		await waitFor(async () => (await account1()).registered, 15000, () => station!.output().slice(-1500) + kamailio!.output().slice(-2000));
@@ -117,6 +117,19 @@ describe("SIP Outbound with Kamailio's outbound module (npm start)", function ()
 		assert.equal(reg.outbound, true, "the registrar confirmed outbound: " + JSON.stringify(reg));
 		await callAndOpen(ports.udp);
 		assert.match(kamailio!.output(), /INVITE to the flow sip:127\.0\.0\.1:\d+;transport=tls/, "Kamailio sent the INVITE over the station's TLS flow");
+	});
+
+	it("over TLS: the station's own BYE (it hangs up after the door opened) goes out over the flow and reaches the caller", async () => {
+		const { ports } = await setup("TLS", { hangUpAfterOpen: 1 });
+		const caller = sipp(scenarioWith("uac-proxied-code-hung-up.xml", { FROM_USER: "1001" }), await freePort(), "127.0.0.1:" + ports.udp, ["-s", "door", "-mp", String(await freePort())]);
+		running.push(caller);
+		assert.equal(await caller.exited, 0, "the caller got the station's BYE: " + caller.output().slice(-2500) + station!.output().slice(-1500) + kamailio!.output().slice(-2500));
+		assert.match(station!.output(), /door 1 opened by dtmf/);
+		assert.match(station!.output(), /call incoming .*1001.* ended \(local\)/, "the station hung up");
+		const flow = /INVITE to the flow sip:127\.0\.0\.1:(\d+);transport=tls/.exec(kamailio!.output());
+		assert.ok(flow, "the INVITE went over the flow");
+		assert.match(kamailio!.output(), new RegExp(`BYE in the dialog from 127\\.0\\.0\\.1:${flow[1]} over tls`), "the station's BYE came over the same connection");
+		await waitFor(async () => (await status()).calls.length === 0, 5000, () => "the call did not end");
 	});
 
 	it("over TCP: the same call arrives over the station's connection; when Kamailio goes, the account is not registered, and it registers again when Kamailio is back", async () => {
