@@ -55,7 +55,7 @@ describe("SIP Outbound with Kamailio's outbound module (npm start)", function ()
 	/** Kamailio with outbound, the station registered to it over `transport`, and a caller (1001) registered too. */
 	async function setup(transport: "TLS" | "TCP", station1: Record<string, unknown> = {}) {
 		const ports = { udp: await freePort(), tcp: await freePort(), tls: await freePort() };
-		const options = { udpPort: ports.udp, tcpPort: ports.tcp, tlsPort: ports.tls, tls: { cert: certs.cert, key: certs.key, ca: certs.ca }, outbound: { flowTimer: 20 } };
+		const options = { udpPort: ports.udp, tcpPort: ports.tcp, tlsPort: ports.tls, tls: { cert: certs.cert, key: certs.key, ca: certs.ca }, outbound: { flowTimer: 5 } };
 		kamailio = await startKamailio(options);
 		station = await startStation();
 		api = await admin(station.base);
@@ -117,6 +117,12 @@ describe("SIP Outbound with Kamailio's outbound module (npm start)", function ()
 		assert.equal(reg.outbound, true, "the registrar confirmed outbound: " + JSON.stringify(reg));
 		await callAndOpen(ports.udp);
 		assert.match(kamailio!.output(), /INVITE to the flow sip:127\.0\.0\.1:\d+;transport=tls/, "Kamailio sent the INVITE over the station's TLS flow");
+		// Flow-Timer 5: pings every 4-5 s, each answered by Kamailio's pong (RFC 5626 §4.4.1), so the flow stays up
+		const registrations = (kamailio!.output().match(/registered sip:door@/g) ?? []).length;
+		await new Promise((r) => setTimeout(r, 16000));
+		assert.doesNotMatch(station!.output(), /no keep-alive pong|flow .* was lost/, "no ping went unanswered");
+		assert.equal((await account1()).registered, true);
+		assert.equal((kamailio!.output().match(/registered sip:door@/g) ?? []).length, registrations, "no new registration: the same flow");
 	});
 
 	it("over TLS: the station's own BYE (it hangs up after the door opened) goes out over the flow and reaches the caller", async () => {
