@@ -21,6 +21,8 @@ import { Hotspot, type HotspotConfig } from "./hotspot.js";
 import { allowedAddress } from "./trust.js";
 
 export interface StationHost {
+	/** The station's SIP Outbound instance (RFC 5626 §4.1): the same at every start (absent: a new one per start). */
+	instanceId?: string;
 	udp: UDPClass;
 	tcp?: TCPClass;
 	listener?: ListenerClass;
@@ -142,6 +144,7 @@ export class StationApp {
 			random: host.random,
 			dns: host.dns,
 			userAgent: config.userAgent ?? "portier/0.1",
+			instanceId: host.instanceId,
 			accounts: config.accounts,
 			sessionTimer: config.sessionTimer,
 			media: (callId) => ({ address: config.host, port: this.#allocate(callId), codecs: ["PCMU", "PCMA"], telephoneEvent: 101, sessionId: String(app.random32()), version: 1 }),
