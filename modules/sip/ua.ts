@@ -155,6 +155,7 @@ export class UserAgent {
 		const finish = () => {
 			this.stack.close();
 			this.#core.logLimit.close();
+			this.#core.close();
 			done?.();
 		};
 		if (pending === 0) {
