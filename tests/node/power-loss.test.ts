@@ -13,24 +13,29 @@ import { NodeStorage } from "../../hosts/node/storage.js";
 import { savedConfigs } from "./programs/configs.js";
 import { root } from "./helpers.js";
 
-/** Kills the saving program with SIGKILL in save number `save`, at `fraction` of its file operations; resolves with the saves it completed. */
-function killWhileSaving(dir: string, save: number, fraction: number): Promise<number> {
+/**
+ * Kills the saving program with SIGKILL in save number `save`, at `fraction` of
+ * its file operations; resolves with the saves it completed and the file
+ * operations it counted in the save before.
+ */
+function killWhileSaving(dir: string, save: number, fraction: number): Promise<{ completed: number; steps: number }> {
 	return new Promise((resolve, reject) => {
 		const child = spawn(process.execPath, [join(root, "build/tests/node/programs/save-loop.js"), dir, String(save), String(fraction)], { stdio: ["ignore", "pipe", "inherit"] });
-		let out = "", completed = -1;
+		let out = "", completed = -1, steps = 0;
 		child.once("error", reject);
 		child.stdout.setEncoding("utf8");
 		child.stdout.on("data", (text: string) => {
 			out += text;
-			const m = /^cut (\d+)$/m.exec(out);
+			const m = /^cut (\d+) (\d+)$/m.exec(out);
 			if (m && completed < 0) {
 				completed = Number(m[1]);
+				steps = Number(m[2]);
 				child.kill("SIGKILL");
 			}
 		});
 		child.once("exit", (code, signal) => {
 			if (completed >= 0 && signal === "SIGKILL")
-				resolve(completed);
+				resolve({ completed, steps });
 			else
 				reject(new Error(`the saving program ended by itself (code ${code}, signal ${signal}) before its cut`));
 		});
@@ -48,8 +53,9 @@ describe("configuration survives power loss", function () {
 		for (let i = 0; i < 40; i++) {
 			// the second, third or fourth save in turn, anywhere among its operations: a cut
 			// inside the second or fourth leaves the first configuration, inside the third the second
-			const completed = await killWhileSaving(dir, 1 + (i % 3), Math.random());
+			const { completed, steps } = await killWhileSaving(dir, 1 + (i % 3), Math.random());
 			assert.equal(completed, 1 + (i % 3), "run " + i + ": cut in the save drawn");
+			assert.ok(steps >= 4, "run " + i + ": the program sees the storage's file operations (" + steps + ")");
 			const loaded = new ConfigStore({ storage: new NodeStorage({ path: dir }) }).load();
 			assert.equal(loaded.source, "stored", "run " + i);
 			assert.deepEqual(loaded.reset, []);
