@@ -218,7 +218,7 @@ async function sippStep(peer, rate, calls) {
 		const limit = Math.ceil(calls / rate + (HOLD_MS / 1000) * 2 + 30);
 		const sipp = launch("sipp", ["-sf", SCENARIO, "-i", "127.0.0.1", "-p", String(port), "-mi", "127.0.0.1", "-mp", String(mediaPort),
 			"-r", String(rate), "-rp", "1000", "-l", String(CALL_CAP), "-m", String(calls), "-nostdin",
-			"-timeout", limit + "s", "-timeout_error", "-trace_msg", "-trace_stat", "-fd", "1", peer.target], { cwd: dir });
+			"-timeout", limit + "s", "-timeout_error", "-trace_msg", "-trace_stat", "-fd", "1", "-trace_err", peer.target], { cwd: dir });
 		const code = await sipp.exited;
 		await sipp.stop();
 		const files = readdirSync(dir);
@@ -235,6 +235,10 @@ async function sippStep(peer, rate, calls) {
 		const successful = count("SuccessfulCall(C)");
 		const failed = count("FailedCall(C)");
 		const span = starts.length > 1 ? (starts[starts.length - 1] - starts[0]) / 1e6 : 0;
+		const errorsFile = files.find((f) => f.endsWith("_errors.log"));
+		const errors = errorsFile ? readFileSync(join(dir, errorsFile), "utf8").trim() : "";
+		if (errors && process.env.BENCH_KEEP_ERRORS)
+			writeFileSync(join(process.env.BENCH_KEEP_ERRORS, `${peer.name}-${rate}-errors.log`), errors + "\n\n" + readFileSync(join(dir, messages), "utf8"));
 		return {
 			offered: rate,
 			sippExit: code,	// 0: every call succeeded, 1: some failed, other: stopped (its -timeout)
@@ -243,6 +247,7 @@ async function sippStep(peer, rate, calls) {
 			failed: failed + Math.max(0, calls - successful - failed),
 			reached: span > 0 ? round2((starts.length - 1) / span) : rate,
 			setupMs: { p50: round2(percentile(times, 50)), p99: round2(percentile(times, 99)), max: round2(times[times.length - 1] ?? null), samples: times.length },
+			...(errors ? { sippErrors: errors.split("\n").filter((l) => l.trim()).slice(0, 12) } : {}),
 		};
 	}
 	finally {
