@@ -6,7 +6,9 @@
 // same way, at baresip set to auto-answer (`call_max_calls 4`, audio from and
 // to files). SIPp keeps at most 4 calls open, the station's factory call cap,
 // and steps the offered rate (1, 2, 3, 5, 8, 10 calls/s, a bounded number of
-// calls each) until a step has a failed call or the cap holds the rate down.
+// calls each, each step on a freshly started peer) until a step has a failed
+// call or the cap holds the rate down; when the first step fails, the rate
+// goes down by halves to 0.25 calls/s.
 // Reported per peer: the highest rate reached with no failed call, and the
 // INVITE-to-200 set-up time (p50, p99) at that step, from SIPp's message
 // trace (microseconds; its response-time counters count in 4 ms ticks).
@@ -214,10 +216,11 @@ async function sippStep(peer, rate, calls) {
 	const dir = mkdtempSync(join(tmpdir(), "portier-bench-sipp-"));
 	try {
 		const [port, mediaPort] = [await freePort(), await freePort()];
+		const period = Number.isInteger(rate) ? 1000 : 4000;	// SIPp's -r counts calls per -rp ms: quarter steps
 		// long enough for every call at the rate, then SIPp gives up by itself
 		const limit = Math.ceil(calls / rate + (HOLD_MS / 1000) * 2 + 30);
 		const sipp = launch("sipp", ["-sf", SCENARIO, "-i", "127.0.0.1", "-p", String(port), "-mi", "127.0.0.1", "-mp", String(mediaPort),
-			"-r", String(rate), "-rp", "1000", "-l", String(CALL_CAP), "-m", String(calls), "-nostdin",
+			"-r", String(rate * period / 1000), "-rp", String(period), "-l", String(CALL_CAP), "-m", String(calls), "-nostdin",
 			"-timeout", limit + "s", "-timeout_error", "-trace_msg", "-trace_stat", "-fd", "1", "-trace_err", peer.target], { cwd: dir });
 		const code = await sipp.exited;
 		await sipp.stop();
@@ -257,17 +260,47 @@ async function sippStep(peer, rate, calls) {
 
 /* ---------- the whole run ---------- */
 
-async function measure(peer, rates, calls, log) {
-	const steps = [];
-	for (const rate of rates) {
+/** One step against a peer started for it alone (no state left from the step before), then stopped. */
+async function stepOnFreshPeer(name, start, rate, calls) {
+	const dir = mkdtempSync(join(tmpdir(), "portier-bench-" + name + "-"));
+	let peer;
+	try {
+		peer = await start(dir);
 		const step = await sippStep(peer, rate, calls);
+		if (peer.process.child.exitCode !== null || peer.process.child.signalCode !== null)
+			throw new Error(`${name} exited during the step: ${peer.process.output().slice(-2000)}`);
+		return step;
+	}
+	finally {
+		await peer?.process.stop();
+		rmSync(dir, { recursive: true, force: true });
+	}
+}
+
+/**
+ * Up the rates until a step has a failed call or the cap holds the rate
+ * down; when the first step already fails, down by halves to 0.25 calls/s.
+ */
+async function measure(name, start, rates, calls, log) {
+	const steps = [];
+	const run = async (rate) => {
+		const step = await stepOnFreshPeer(name, start, rate, calls);
 		steps.push(step);
-		log(`  ${peer.name}: ${rate} calls/s offered, ${step.reached} reached: ${step.successful}/${step.calls} answered, ${step.failed} failed, set-up p50 ${step.setupMs.p50} ms, p99 ${step.setupMs.p99} ms`);
+		log(`  ${name}: ${rate} calls/s offered, ${step.reached} reached: ${step.successful}/${step.calls} answered, ${step.failed} failed, set-up p50 ${step.setupMs.p50} ms, p99 ${step.setupMs.p99} ms${step.sippErrors ? " (" + (step.sippErrors.find((l) => /Aborting|unexpected|timeout/i.test(l)) ?? step.sippErrors[0]).slice(0, 160) + ")" : ""}`);
+		return step;
+	};
+	for (const rate of rates) {
+		const step = await run(rate);
 		if (step.failed > 0)
 			break;
 		if (step.reached < 0.9 * rate)
 			break;	// the call cap holds the rate: higher steps offer the same
 	}
+	if (steps.length === 1 && steps[0].failed > 0)
+		for (let rate = rates[0] / 2; rate >= 0.25; rate /= 2) {
+			if ((await run(rate)).failed === 0)
+				break;
+		}
 	const clean = steps.filter((s) => s.failed === 0);
 	const best = clean.reduce((a, s) => (a === undefined || s.reached > a.reached ? s : a), undefined);
 	return {
@@ -282,7 +315,7 @@ export async function loadBench(options = {}) {
 	const calls = options.calls ?? DEFAULT_CALLS;
 	const log = options.log ?? ((line) => process.stderr.write(line + "\n"));
 	const out = {
-		scenario: `direct calls of ${HOLD_MS / 1000} s (INVITE with SDP, 200, ACK, BYE) by SIPp over UDP on 127.0.0.1, at most ${CALL_CAP} at once, ${calls} calls per step`,
+		scenario: `direct calls of ${HOLD_MS / 1000} s (INVITE with SDP, 200, ACK, BYE) by SIPp over UDP on 127.0.0.1, at most ${CALL_CAP} at once, ${calls} calls per step, each step on a freshly started peer`,
 		rates,
 		peers: {},
 	};
@@ -291,22 +324,13 @@ export async function loadBench(options = {}) {
 	process.once("SIGTERM", onSignal);
 	try {
 		for (const [name, start] of [["portier", startPortier], ["baresip", startBaresip]]) {
-			const dir = mkdtempSync(join(tmpdir(), "portier-bench-" + name + "-"));
-			let peer;
+			log(`load: ${name}`);
 			try {
-				peer = await start(dir);
-				log(`load: ${name} on ${peer.target}`);
-				out.peers[name] = await measure(peer, rates, calls, log);
-				if (peer.process.child.exitCode !== null)
-					throw new Error(`${name} exited during the run: ${peer.process.output().slice(-2000)}`);
+				out.peers[name] = await measure(name, start, rates, calls, log);
 			}
 			catch (e) {
 				out.peers[name] = { error: String(e instanceof Error ? e.message : e).slice(0, 4000) };
 				log(`load: ${name}: ${out.peers[name].error}`);
-			}
-			finally {
-				await peer?.process.stop();
-				rmSync(dir, { recursive: true, force: true });
 			}
 		}
 	}
@@ -344,8 +368,8 @@ export function parseLoadFlags(argv) {
 	const j = argv.indexOf("--rates");
 	if (j >= 0) {
 		const list = String(argv[j + 1]).split(",").map(Number);
-		if (!list.length || list.some((r) => !(r > 0 && r <= 100)))
-			throw new RangeError("--rates: calls per second, comma separated, each above 0 and at most 100");
+		if (!list.length || list.some((r) => !(r > 0 && r <= 100 && Number.isInteger(r * 4))))
+			throw new RangeError("--rates: calls per second, comma separated, in quarters (0.25, 0.5, 1, 2...), at most 100");
 		o.rates = list;
 	}
 	return o;
