@@ -5,7 +5,7 @@
 // kill, so the cuts land at the points drawn however loaded the machine is.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigStore } from "../../modules/config/store.js";
@@ -49,20 +49,25 @@ describe("configuration survives power loss", function () {
 		const [a, b] = savedConfigs();
 		const dir = mkdtempSync(join(tmpdir(), "portier-power-"));
 		new ConfigStore({ storage: new NodeStorage({ path: dir }) }).save(a);
-		const seen = new Set<number>();
-		for (let i = 0; i < 40; i++) {
-			// the second, third or fourth save in turn, anywhere among its operations: a cut
-			// inside the second or fourth leaves the first configuration, inside the third the second
-			const { completed, steps } = await killWhileSaving(dir, 1 + (i % 3), Math.random());
-			assert.equal(completed, 1 + (i % 3), "run " + i + ": cut in the save drawn");
-			assert.ok(steps >= 4, "run " + i + ": the program sees the storage's file operations (" + steps + ")");
-			const loaded = new ConfigStore({ storage: new NodeStorage({ path: dir }) }).load();
-			assert.equal(loaded.source, "stored", "run " + i);
-			assert.deepEqual(loaded.reset, []);
-			const which = loaded.config.station.maxCallTime === 100 ? a : b;
-			assert.deepEqual(loaded.config, which, "run " + i);
-			seen.add(loaded.config.station.maxCallTime);
+		try {
+			const seen = new Set<number>();
+			for (let i = 0; i < 40; i++) {
+				// the second, third or fourth save in turn, anywhere among its operations: a cut
+				// inside the second or fourth leaves the first configuration, inside the third the second
+				const { completed, steps } = await killWhileSaving(dir, 1 + (i % 3), Math.random());
+				assert.equal(completed, 1 + (i % 3), "run " + i + ": cut in the save drawn");
+				assert.ok(steps >= 4, "run " + i + ": the program sees the storage's file operations (" + steps + ")");
+				const loaded = new ConfigStore({ storage: new NodeStorage({ path: dir }) }).load();
+				assert.equal(loaded.source, "stored", "run " + i);
+				assert.deepEqual(loaded.reset, []);
+				const which = loaded.config.station.maxCallTime === 100 ? a : b;
+				assert.deepEqual(loaded.config, which, "run " + i);
+				seen.add(loaded.config.station.maxCallTime);
+			}
+			assert.equal(seen.size, 2, "cuts landed at different points of the save cycle");
 		}
-		assert.equal(seen.size, 2, "cuts landed at different points of the save cycle");
+		finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
 	});
 });
