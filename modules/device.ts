@@ -8,6 +8,7 @@ import type { HTTPServerClass, ListenerClass, MQTTClientClass } from "./io/types
 import { MqttEvents } from "./events/mqtt.js";
 import { ActionUrls } from "./events/action-urls.js";
 import { RecentLog } from "./events/recent-log.js";
+import { Journal } from "./events/journal.js";
 import { Registrar, type RegistrarSettings } from "./sip/registrar.js";
 import { accountsOf, sessionTimerOf } from "./config/device.js";
 import { Settings } from "./config/settings.js";
@@ -40,6 +41,16 @@ export interface DeviceOptions {
 	version?: string;
 }
 
+/** Before this (2020-01-01), the clock has not been set: times are since start. */
+const CLOCK_SET = 1577836800000;
+
+/** A log line's time: UTC date and time when the clock is set, else seconds since start ("+162 s"). */
+export function stamp(now: number, started: number): string {
+	if (now >= CLOCK_SET)
+		return new Date(now).toISOString().slice(0, 19).replace("T", " ");
+	return "+" + Math.round((now - started) / 1000) + " s";
+}
+
 export class Device {
 	readonly settings: Settings;
 	readonly auth: AdminAuth;
@@ -52,14 +63,23 @@ export class Device {
 	#log: (line: string) => void;
 	#running = false;
 	#recent = new RecentLog();
+	/** The recent log in flash: the status page's lines outlive a reboot. */
+	#logJournal: Journal;
 	#started: number;
 
 	constructor(host: DeviceHost, options: DeviceOptions) {
 		const hostLog = host.log;
 		const clock = host.clock;
 		this.#started = clock.now();
+		this.#logJournal = new Journal({ storage: host.storage, clock, domain: "portier-log", pages: 3, perPage: 20, batch: 10, delay: 60000, width: 200 });
+		// the last lines before the reboot, oldest first
+		const kept = this.#logJournal.read(0, 20);
+		for (let i = kept.length - 1; i >= 0; i--)
+			this.#recent.add(kept[i]);
 		const write = (line: string, event: boolean) => {
-			this.#recent.add(Math.round((clock.now() - this.#started) / 1000) + " s " + line, event);
+			const stamped = stamp(clock.now(), this.#started) + " " + line;
+			this.#recent.add(stamped, event);
+			this.#logJournal.add(stamped);
 			hostLog?.(line);
 		};
 		const log = (line: string) => write(line, false);
@@ -95,7 +115,7 @@ export class Device {
 			if (e.type === "call")
 				event(`portier: call ${e.call.direction} ${e.call.remote} ${e.call.state}${e.call.endReason ? " (" + e.call.endReason + ")" : ""}`);
 			else if (e.type === "registration")
-				log(`portier: account ${e.status.id} ${e.status.registered ? "registered" : "not registered"} (${e.status.lastStatus} ${e.status.lastReason})`);
+				log(`portier: account ${e.status.id} ${e.status.registered ? "registered" : e.status.lastStatus >= 200 && e.status.lastStatus < 300 ? "unregistered" : "not registered"} (${e.status.lastStatus} ${e.status.lastReason})`);
 			else if (e.type === "door-opened")
 				event(`portier: door ${e.relay} opened by ${e.by}`);
 		});
@@ -111,7 +131,11 @@ export class Device {
 		});
 		this.auth = new AdminAuth({ storage: host.storage, hash: host.hash, token: host.token, clock });
 		const api = {
-			app: this.app, settings: this.settings, auth: this.auth, page: host.page, reboot: host.reboot,
+			app: this.app, settings: this.settings, auth: this.auth, page: host.page,
+			reboot: host.reboot ? () => {
+				this.flush();
+				host.reboot!();
+			} : undefined,
 			recentLog: () => this.#recent.lines(), uptime: () => Math.round((clock.now() - this.#started) / 1000), log, version: options.version,
 		};
 		this.web = host.http ? new WebServer({ http: host.http, handler: (request) => handleRequest(api, request), log }) : undefined;
@@ -125,8 +149,14 @@ export class Device {
 		this.#startRegistrar();
 	}
 
+	/** Write the records waiting for flash (log, history): before a reboot. */
+	flush(): void {
+		this.#logJournal.flush();
+	}
+
 	stop(done?: () => void): void {
 		this.#running = false;
+		this.flush();
 		this.#mqtt?.close();
 		this.#mqtt = undefined;
 		this.#actionUrls?.close();

@@ -15,6 +15,8 @@ interface Common {
 	label: string;
 	/** A sentence for the page. */
 	help?: string;
+	/** Applies only after a restart (the page says so when it is saved). */
+	restart?: boolean;
 }
 
 export interface IntNode extends Common {
@@ -35,6 +37,8 @@ export interface ChoiceNode extends Common {
 	kind: "choice";
 	values: readonly (string | number)[];
 	def: string | number;
+	/** The values the page offers (when not all: e.g. no video on an audio-only station); the others stay valid. */
+	offer?: readonly (string | number)[];
 }
 
 export interface TextNode extends Common {
@@ -97,6 +101,16 @@ function object(label: string, fields: Record<string, SchemaNode>, help?: string
 	return Object.freeze({ kind: "object", label, fields: Object.freeze(fields), help });
 }
 
+/** The same node, marked as applying only after a restart. */
+function afterRestart<T extends SchemaNode>(node: T): T {
+	return Object.freeze({ ...node, restart: true }) as unknown as T;
+}
+
+/** The same choice, offering the page only some of its values. */
+function offering(node: ChoiceNode, offer: readonly (string | number)[]): ChoiceNode {
+	return Object.freeze({ ...node, offer: Object.freeze(offer.slice()) });
+}
+
 /* ---------- shared field shapes ---------- */
 
 const HOST = "^[A-Za-z0-9.:\\[\\]_-]*$";
@@ -114,7 +128,8 @@ function autoAnswer(label: string, enabled: boolean): ObjectNode {
 	return object(label, {
 		enabled: bool("Auto answer", enabled),
 		delay: int("Delay", 0, 60, 0, "seconds"),
-		mode: choice("Mode", ["audio", "video"], "audio"),
+		// the station has no camera: the page offers audio only
+		mode: offering(choice("Mode", ["audio", "video"], "audio"), ["audio"]),
 	});
 }
 
@@ -225,7 +240,7 @@ export const STATION_SCHEMA: ObjectNode = object("Door station", {
 export const DEVICE_SCHEMA: ObjectNode = object("portier", {
 	accounts: object("Accounts", { "1": account("1", false), "2": account("2", false) }),
 	sip: object("SIP", {
-		port: int("Local SIP port (direct IP port)", 1, 65535, 5060),
+		port: afterRestart(int("Local SIP port (direct IP port)", 1, 65535, 5060)),
 		sessionTimer: object("Session timer", {
 			enabled: bool("Active", false),
 			expires: int("Session expires", 90, 7200, 1800, "seconds"),
@@ -279,11 +294,11 @@ export const DEVICE_SCHEMA: ObjectNode = object("portier", {
 			members: list("Members", text("Extension", { max: 32, pattern: "^[A-Za-z0-9_.-]+$", allowed: "an extension (1-32 of A-Z a-z 0-9 _ . -)" }), 1, 16, [], "1-16 extensions"),
 		}), 0, 8, [], "at most 8 groups", "Dialling a group number rings all its members; the first to answer wins."),
 	}),
-	paging: object("Multicast paging", {
+	paging: afterRestart(object("Multicast paging", {
 		groups: list("Groups", PAGING_GROUP, 0, 10, [], "at most 10 groups"),
 		barge: int("Paging barge", 0, 10, 0, "groups that outrank a SIP call (0: none)"),
 		priorityActive: bool("Paging priority active", true),
-	}),
+	})),
 });
 
 /** The schema's version: raised when a stored configuration needs a migration to be read. */

@@ -218,15 +218,15 @@ export function handleRequest(o: ApiOptions, request: WebRequest): WebAnswer {
 function route(o: ApiOptions, request: WebRequest): WebAnswer {
 	const { method, path } = request;
 	if (path === "/" || path === "/index.html") {
-		if (method !== "GET")
-			return error(405, "use GET");
+		if (method !== "GET" && method !== "HEAD")
+			return error(405, "use GET or HEAD");
 		if (!o.page)
 			return error(404, "no page on this host");
 		const gzip = o.page.gzip && (request.headers.get("accept-encoding") ?? "").indexOf("gzip") >= 0;
 		return { status: 200, type: "text/html; charset=utf-8", body: gzip ? o.page.gzip! : o.page.html, headers: gzip ? [["content-encoding", "gzip"], ["vary", "accept-encoding"]] : [["vary", "accept-encoding"]] };
 	}
 	if (path === "/api/health")
-		return method === "GET" ? json(200, { ok: true, version: o.version ?? "" }) : error(405, "use GET");
+		return method === "GET" || method === "HEAD" ? json(200, { ok: true, version: o.version ?? "" }) : error(405, "use GET or HEAD");
 	if (path.slice(0, 5) !== "/api/")
 		return error(404, "not found");
 	if (method !== "GET" && method !== "HEAD" && crossSite(request))

@@ -117,9 +117,133 @@ describe("configuration page (Chromium)", function () {
 		await page.waitForSelector(".error");
 		await page.waitForFunction("document.querySelector('#message')?.textContent !== 'Saving…'");
 		assert.equal(await page.textContent(".error"), "0-14400 seconds (0: no limit)");
-		assert.match(await page.textContent("#message") ?? "", /^station\.maxCallTime: 0-14400/);
+		assert.match(await page.textContent("#message") ?? "", /^Not saved: Max call time: 0-14400/);
 		await page.fill('[data-path="station.maxCallTime"]', "120");
 		await saved();
+	});
+
+	async function statusLog(): Promise<string[]> {
+		return ((await page.evaluate(async () => (await fetch("/api/status")).json())) as { log: string[] }).log;
+	}
+
+	async function messageSettled(): Promise<string> {
+		await page.waitForFunction("!['', 'Saving…'].includes(document.querySelector('#message')?.textContent)", undefined, { timeout: 5000 });
+		return await page.textContent("#message") ?? "";
+	}
+
+	describe("bugs of issue 16", () => {
+		it("an edit left on another tab is saved by Save (its tab is marked) and is there after a reload", async () => {
+			await tab("account");
+			await page.fill('[data-path="accounts.1.label"]', "Front door");
+			await tab("intercom");
+			assert.ok(await page.$eval('nav [data-tab="account"]', (e) => e.classList.contains("dirty")), "the Account tab shows unsaved changes");
+			assert.ok(!await page.$eval('nav [data-tab="intercom"]', (e) => e.classList.contains("dirty")));
+			await page.screenshot({ path: join(ARTIFACTS, "page-unsaved-mark.png") });
+			await saved();
+			assert.ok(!await page.$eval('nav [data-tab="account"]', (e) => e.classList.contains("dirty")), "saved: no mark");
+			await page.reload();
+			await page.waitForSelector("nav [data-tab=status]");
+			await tab("account");
+			assert.equal(await page.inputValue('[data-path="accounts.1.label"]'), "Front door");
+		});
+
+		it("a refused value on another tab: the page goes there, names the field by its label and scrolls it into view above the Save bar (phone)", async () => {
+			await page.setViewportSize({ width: 412, height: 900 });
+			await tab("intercom");
+			await page.fill('[data-path="station.pushToHangUp.holdTime"]', "99");
+			await tab("account");
+			await page.evaluate("scrollTo(0, 0)");
+			await page.click("#save");
+			await page.waitForSelector("#tab-intercom .error");
+			const message = await messageSettled();
+			assert.match(message, /^Not saved: Push to hang up › Hold time: 0-60/);
+			assert.ok(!message.includes("station."), "no internal path: " + message);
+			const box = await page.evaluate("(() => { const r = document.querySelector('#tab-intercom .error').getBoundingClientRect(); const bar = document.querySelector('.bar').getBoundingClientRect(); return { top: r.top, bottom: r.bottom, bar: bar.top }; })()") as { top: number; bottom: number; bar: number };
+			assert.ok(box.top >= 0 && box.bottom <= box.bar, "the message is visible above the Save bar: " + JSON.stringify(box));
+			assert.equal(await page.evaluate("document.activeElement.dataset.path"), "station.pushToHangUp.holdTime", "the field has the focus");
+			await page.screenshot({ path: join(ARTIFACTS, "page-refused-phone.png") });
+			await page.click("#discard");
+		});
+
+		it("the status page has no stray null with the built-in server off; its log is newest first, with clock times, and keeps its scroll", async () => {
+			await tab("status");
+			await page.waitForSelector("#status-registrations");
+			assert.ok(!(await page.textContent("#status"))!.includes("null"), "no stray null");
+			const csrf = await page.evaluate("S.csrf") as string;
+			for (let i = 0; i < 12; i++)
+				assert.equal(await page.evaluate(async (token) => (await fetch("/api/relays/1/open", { method: "POST", headers: { "x-csrf-token": token } })).status, csrf), 200);
+			await page.waitForFunction("document.querySelector('#log').scrollHeight > document.querySelector('#log').clientHeight + 40", undefined, { timeout: 5000 });
+			await page.waitForFunction("document.querySelector('#log').textContent.split('\\n')[0].endsWith('opened by api')", undefined, { timeout: 5000 });
+			const first = (await page.textContent("#log"))!.split("\n")[0];
+			assert.match(first, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d portier: door 1 opened by api$/, "newest first, with its time: " + first);
+			await page.$eval("#log", (e) => { e.scrollTop = 30; });
+			await new Promise((r) => setTimeout(r, 4500));
+			assert.equal(await page.$eval("#log", (e) => e.scrollTop), 30, "the log did not jump back");
+		});
+
+		it("failed logins and password changes are logged; the password change asks twice and clears its fields", async () => {
+			const r = await page.evaluate(async () => (await fetch("/api/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ password: "not-the-one" }) })).status);
+			assert.equal(r, 401);
+			assert.ok((await statusLog()).some((l) => /wrong administrator password from/.test(l)), "a failed login leaves a line");
+			await tab("maintenance");
+			await page.fill("#pw-current", PASSWORD);
+			await page.fill("#pw-new", PASSWORD);
+			await page.fill("#pw-again", PASSWORD + "x");
+			await page.click("#pw-change");
+			assert.equal(await messageSettled(), "The new passwords differ.");
+			await page.fill("#pw-again", PASSWORD);
+			await page.click("#pw-change");
+			await page.waitForFunction("document.querySelector('#message')?.textContent === 'Password changed.'");
+			for (const id of ["#pw-current", "#pw-new", "#pw-again"])
+				assert.equal(await page.inputValue(id), "", id + " is cleared");
+			assert.ok((await statusLog()).some((l) => /administrator password changed from/.test(l)), "the change leaves a line");
+		});
+
+		it("the login and first-password boxes are wide on a desktop and a phone", async () => {
+			for (const width of [1366, 412]) {
+				const other = await browser.newPage({ viewport: { width, height: 900 } });
+				await other.goto(station.base + "/");
+				await other.waitForSelector("#login-password");
+				const w = await other.$eval("#login-password", (e) => e.getBoundingClientRect().width);
+				assert.ok(w >= 250, `the password box is ${w} px wide at ${width} px`);
+				await other.screenshot({ path: join(ARTIFACTS, `page-login-${width}.png`) });
+				await other.close();
+			}
+		});
+
+		it("a setting that applies after a restart says so, with a Restart button", async () => {
+			await tab("intercom");
+			await page.fill('[data-path="sip.port"]', "5070");
+			await page.click("#save");
+			assert.match(await messageSettled(), /^Saved\. SIP › Local SIP port \(direct IP port\) applies after a restart\./);
+			assert.ok(await page.$("#restart-now"));
+			await page.fill('[data-path="sip.port"]', "5060");
+			await page.click("#save");
+			await messageSettled();
+			await tab("mqtt");
+			await page.fill('[data-path="mqtt.keepAlive"]', "61");
+			await saved();
+		});
+
+		it("ranges read \"from -1 to 600\"; no video for auto-answer; HEAD / answers 200; un-registering is logged as such", async () => {
+			await tab("intercom");
+			assert.match(await page.$eval('[data-path="station.hangUpAfterOpen"]', (e) => e.closest("label")!.textContent!), /from -1 to 600 seconds/);
+			await tab("feature");
+			assert.deepEqual(await page.$$eval('[data-path="station.autoAnswerIp.mode"] option', (o) => o.map((x) => x.getAttribute("value"))), ["audio"]);
+			assert.equal(await page.evaluate(async () => (await fetch("/", { method: "HEAD" })).status), 200);
+			await tab("account");
+			await page.uncheck('[data-path="accounts.1.enabled"]');
+			await saved();
+			const deadline = Date.now() + 5000;
+			while (!(await statusLog()).some((l) => /account 1 unregistered \(200/.test(l)) && Date.now() < deadline)
+				await new Promise((r) => setTimeout(r, 100));
+			assert.ok((await statusLog()).some((l) => /account 1 unregistered \(200/.test(l)), (await statusLog()).join("\n"));
+			assert.ok(!(await statusLog()).some((l) => /not registered \(200/.test(l)));
+			await page.check('[data-path="accounts.1.enabled"]');
+			await saved();
+			await tab("status");
+			await page.waitForFunction("document.querySelector('[data-account=\"1\"] .state')?.textContent === 'registered'", undefined, { timeout: 15000 });
+		});
 	});
 
 	it("a web call from the page rings a SIPp phone; Hang up ends it", async () => {
