@@ -15,7 +15,7 @@ import { Settings } from "./config/settings.js";
 import { ConfigStore, type PreferenceStorage } from "./config/store.js";
 import { StationApp, type StationHost } from "./station/app.js";
 import { AdminAuth } from "./web/auth.js";
-import { handleRequest } from "./web/api.js";
+import { type HostInfo, handleRequest } from "./web/api.js";
 import { WebServer } from "./web/server.js";
 
 export interface DeviceHost extends StationHost {
@@ -27,6 +27,8 @@ export interface DeviceHost extends StationHost {
 	/** The MQTT client class (events and commands, when configured). */
 	mqtt?: { io: MQTTClientClass };
 	reboot?: () => void;
+	/** What the host can tell about itself (model, MAC, IP, free heap, time source), for the device page. */
+	info?: () => HostInfo;
 }
 
 export interface DeviceOptions {
@@ -136,6 +138,7 @@ export class Device {
 				this.flush();
 				host.reboot!();
 			} : undefined,
+			info: host.info,
 			recentLog: () => this.#recent.lines(), uptime: () => Math.round((clock.now() - this.#started) / 1000), log, version: options.version,
 		};
 		this.web = host.http ? new WebServer({ http: host.http, handler: (request) => handleRequest(api, request), log }) : undefined;

@@ -171,15 +171,23 @@ function account(id: string, enabled: boolean): ObjectNode {
 	});
 }
 
+/** A relay's name and lock type, by relay number (kept beside the relay list, so that clients that send the list as before stay valid). */
+function relayInfo(id: string): ObjectNode {
+	return object("Relay " + id, {
+		name: text("Name", { max: 32, pattern: "^[^\\x00-\\x1f]*$", allowed: "0-32 printable characters", help: "Shown on the page and in the history (e.g. Front door)." }),
+		lock: choice("Lock type", ["NO", "NC"], "NO", "NO: fail-secure, powered to open (door strike); NC: fail-safe, powered while locked (magnetic lock): the output is on when idle, off to open."),
+	});
+}
+
 const RELAY = object("Relay", {
 	id: int("Relay", 1, 4, 1),
-	holdTime: int("Hold time", 1, 60, 3, "seconds"),
+	holdTime: int("Pulse time (door open)", 1, 60, 3, "seconds"),
 	dtmfCode: text("DTMF code", { max: 8, pattern: "^(|[0-9*#A-D]{4,8})$", allowed: "empty (none), or 4-8 of 0-9 * # A-D", help: "Keyed during a call, it releases the relay. None until the installer chooses one." }),
 });
 
 const INPUT = object("Input", {
 	id: int("Input", 1, 8, 1),
-	kind: choice("Kind", ["call", "exit", "sensor"], "call"),
+	kind: choice("Kind", ["call", "exit", "sensor", "tamper"], "call", "call: call button; exit: exit button (releases its relay); sensor: door contact (door-held-open alarm); tamper: tamper switch (alarm)."),
 	activeLevel: choice("Active level", [0, 1], 0),
 	debounce: int("Debounce", 0, 2000, 50, "ms"),
 	relay: int("Relay", 0, 4, 0, "(0: none)", "The relay an exit button releases."),
@@ -221,6 +229,8 @@ export const STATION_SCHEMA: ObjectNode = object("Door station", {
 	maxWrongCodes: int("Wrong codes per call", 1, 20, 3),
 	pushToHangUp: object("Push to hang up", { enabled: bool("Enabled", false), holdTime: int("Hold time", 0, 60, 3, "seconds") }),
 	relays: list("Relays", RELAY, 1, 4, [{ id: 1, holdTime: 3, dtmfCode: "" }], "1-4 relays"),
+	relayNames: object("Relay names and lock types", { "1": relayInfo("1"), "2": relayInfo("2"), "3": relayInfo("3"), "4": relayInfo("4") }),
+	doorAlarm: int("Door held open alarm", 0, 3600, 0, "seconds (0: off)", "When a door sensor input stays active (door open) this long, an alarm: history, MQTT event/alarm, the Alarm action URL."),
 	dtmfFrom: choice("DTMF door release from", ["trusted", "anyone"], "trusted", "trusted: calls through an account's server, from a unit of the built-in server, or from an address on the whitelist. Door codes keyed by anyone else are ignored."),
 	preventSipHacking: bool("Prevent SIP hacking", false, "Accept calls only from the whitelist, and through an account only from its server."),
 	whitelist: list("Whitelist", text("Entry", { max: 80, pattern: "^[^\\s@]{1,64}@\\d{1,3}(\\.\\d{1,3}){3}$", allowed: "a number, a user name, an IP address, user@IP or a network such as 192.168.1.0/24", dialable: true }), 0, 100, [], "at most 100 numbers, user names, IP addresses or networks", "The allowed callers: direct IP calls from these addresses are trusted (auto-answer, door codes); 0.0.0.0/0 trusts every address."),
@@ -269,6 +279,7 @@ export const DEVICE_SCHEMA: ObjectNode = object("portier", {
 		doorOpened: actionUrl("Door opened", "{relay}, {by}"),
 		input: actionUrl("Input changed", "{input}, {state}"),
 		registration: actionUrl("Registration changed", "{account}, {state}"),
+		alarm: actionUrl("Alarm", "{alarm} (door-held-open, tamper), {input}, {state} (on, off)"),
 	}, "An HTTP GET to the URL when it happens; placeholders are replaced."),
 	server: object("Built-in SIP server", {
 		enabled: bool("Enabled", false, "Indoor units and phones register to the station itself."),

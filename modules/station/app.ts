@@ -212,6 +212,8 @@ export class StationApp {
 	 */
 	apply(o: { station: StationConfig; accounts: AccountConfig[]; sessionTimer?: SessionTimerConfig }): void {
 		this.station.config = o.station;
+		// a lock type changed: idle relays take their new idle level
+		this.station.idleRelays();
 		this.ua.sessionTimer = o.sessionTimer;
 		// the accounts register again on the next turn, from a short call chain: a
 		// change arrives deep in the web server's, and a TLS handshake on top of it
@@ -240,6 +242,7 @@ export class StationApp {
 	}
 
 	start(): void {
+		this.station.idleRelays();
 		this.ua.start();
 	}
 

@@ -33,6 +33,21 @@ export interface ApiOptions {
 	/** Counts the log lines a client can cause (failed logins, lock-outs); made on first use when absent. */
 	logLimit?: LogLimit;
 	version?: string;
+	/** What the host can tell about itself (the device page). */
+	info?: () => HostInfo;
+	/** The door and call history, newest first (skip, count). */
+	history?: { read(skip: number, count: number): string[]; readonly capacity: number; clear(): void };
+}
+
+/** What a host knows about itself; each field only when it can tell. */
+export interface HostInfo {
+	model?: string;
+	mac?: string;
+	ip?: string;
+	/** Free heap in bytes. */
+	freeHeap?: number;
+	/** Where the clock's time comes from: "SNTP", "system clock", "not set". */
+	timeSource?: string;
 }
 
 function json(status: number, body: unknown, headers?: Array<[string, string]>): WebAnswer {
@@ -489,9 +504,20 @@ function setRebootAfterAnswer(o: ApiOptions): void {
 function status(o: ApiOptions): unknown {
 	const app = o.app;
 	const accounts = o.settings.config.accounts;
+	const now = app.clock.now();
+	const info = o.info ? o.info() : {};
 	return {
 		uptime: o.uptime ? o.uptime() : 0,
-		registrations: app.ua.registrations.map((r) => ({ ...r.status, label: r.config.id === "2" ? accounts["2"].label : accounts["1"].label, enabled: r.config.enabled, server: r.config.server })),
+		device: {
+			model: info.model ?? "portier", firmware: o.version ?? "", mac: info.mac ?? null, ip: info.ip ?? null, freeHeap: info.freeHeap ?? null,
+			// the clock counts from 1970 only once it was set (SNTP, the PC's clock)
+			time: now >= 1577836800000 ? now : null, timeSource: info.timeSource ?? (now >= 1577836800000 ? "system clock" : "not set"),
+		},
+		registrations: app.ua.registrations.map((r) => ({
+			...r.status, label: r.config.id === "2" ? accounts["2"].label : accounts["1"].label, enabled: r.config.enabled, server: r.config.server,
+			port: r.config.port, transport: r.config.transport, user: r.config.user, expires: r.config.expires,
+			expiresIn: r.status.expiresAt ? Math.max(0, Math.round((r.status.expiresAt - now) / 1000)) : null,
+		})),
 		calls: app.ua.calls.map((c) => ({ id: c.id, direction: c.direction, remote: c.remote, state: c.state, account: c.account ?? null, startedAt: c.startedAt, answeredAt: c.answeredAt || null })),
 		relays: app.station.relayStates(),
 		inputs: app.station.inputStates(),

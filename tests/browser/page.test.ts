@@ -271,23 +271,37 @@ describe("configuration page (Chromium)", function () {
 		await page.screenshot({ path: join(ARTIFACTS, "page-relay.png"), fullPage: true });
 	});
 
-	it("adds a call schedule (a bad window is refused first)", async () => {
+	it("adds a call schedule with time inputs and weekday boxes (a bad window is refused first); an input's template is chosen from a list", async () => {
 		await tab("schedule");
 		await page.click('[data-add="station.schedules"]');
 		await page.fill('[data-path="station.schedules[0].name"]', "Night");
 		await page.fill('[data-path="station.schedules[0].numbers"]', "1001\n1002");
 		await page.click('[data-add="station.schedules[0].windows"]');
-		await page.fill('[data-path="station.schedules[0].windows[0].days"]', "0,6");
-		await page.fill('[data-path="station.schedules[0].windows[0].start"]', "600");
-		await page.fill('[data-path="station.schedules[0].windows[0].end"]', "600");
+		const days = '[data-path="station.schedules[0].windows[0].days"]';
+		await page.click(`[data-path="station.schedules[0].windows[0]"] [data-days="1,2,3,4,5"]`);
+		assert.deepEqual(await page.$$eval(`${days} input:checked`, (c) => c.map((x) => x.getAttribute("data-day"))), ["1", "2", "3", "4", "5"], "Mon-Fri in one click");
+		for (const d of [1, 2, 3, 4, 5])
+			await page.uncheck(`${days} [data-day="${d}"]`);
+		await page.check(`${days} [data-day="6"]`);
+		await page.check(`${days} [data-day="0"]`);
+		assert.equal(await page.getAttribute('[data-path="station.schedules[0].windows[0].start"]', "type"), "time");
+		await page.fill('[data-path="station.schedules[0].windows[0].start"]', "10:00");
+		await page.fill('[data-path="station.schedules[0].windows[0].end"]', "10:00");
 		await page.click("#save");
 		await page.waitForSelector(".error");
 		await page.waitForFunction("document.querySelector('#message')?.textContent !== 'Saving…'");
 		assert.equal(await page.textContent(".error"), "start and end in minutes 0-1440, not equal");
-		await page.fill('[data-path="station.schedules[0].windows[0].start"]', "1320");
-		await page.fill('[data-path="station.schedules[0].windows[0].end"]', "360");
+		assert.match(await page.textContent("#message") ?? "", /^Not saved: Call schedules › Night › Window 1: /);
+		await page.fill('[data-path="station.schedules[0].windows[0].start"]', "22:00");
+		await page.fill('[data-path="station.schedules[0].windows[0].end"]', "06:00");
 		await saved();
+		const stored = (await page.evaluate(async () => (await fetch("/api/config")).json()) as { station: { schedules: Array<{ windows: unknown[] }> } }).station.schedules[0].windows[0];
+		assert.deepEqual(stored, { days: [0, 6], start: 1320, end: 360 });
 		await page.screenshot({ path: join(ARTIFACTS, "page-schedule.png"), fullPage: true });
+		await tab("relay");
+		assert.deepEqual(await page.$$eval('[data-path="station.inputs[0].template"] option', (o) => o.map((x) => x.getAttribute("value"))), ["", "Night"]);
+		await page.selectOption('[data-path="station.inputs[0].template"]', "Night");
+		await saved();
 	});
 
 	it("the other pages render: Call Feature, Multicast, MQTT, Built-in Server, Maintenance", async () => {
@@ -348,8 +362,12 @@ describe("configuration page (Chromium)", function () {
 		assert.equal(await page.inputValue('[data-path="station.maxCallTime"]'), "120");
 		await tab("schedule");
 		assert.equal(await page.inputValue('[data-path="station.schedules[0].name"]'), "Night");
-		assert.equal(await page.inputValue('[data-path="station.schedules[0].windows[0].days"]'), "0,6");
+		assert.deepEqual(await page.$$eval('[data-path="station.schedules[0].windows[0].days"] input:checked', (c) => c.map((x) => x.getAttribute("data-day"))), ["6", "0"]);
+		assert.equal(await page.inputValue('[data-path="station.schedules[0].windows[0].start"]'), "22:00");
+		await tab("relay");
+		assert.equal(await page.inputValue('[data-path="station.inputs[0].template"]'), "Night");
 		await tab("status");
 		await page.waitForFunction("document.querySelector('[data-account=\"1\"] .state')?.textContent === 'registered'", undefined, { timeout: 15000 });
+		assert.ok((await statusLog()).some((l) => l.endsWith("web: reboot requested")), "the log from before the restarts is kept");
 	});
 });
