@@ -131,6 +131,57 @@ describe("configuration page (Chromium)", function () {
 		return await page.textContent("#message") ?? "";
 	}
 
+	describe("the device page, relays and alarms (issue 16)", () => {
+		it("Relay and Input: a relay's name and lock type, the door-held-open alarm and a tamper input are saved", async () => {
+			await tab("relay");
+			await page.fill('[data-path="station.relayNames.1.name"]', "Front door");
+			await page.selectOption('[data-path="station.relayNames.1.lock"]', "NC");
+			await page.fill('[data-path="station.doorAlarm"]', "45");
+			assert.ok((await page.$$eval('[data-path="station.inputs[2].kind"] option', (o) => o.map((x) => x.getAttribute("value")))).includes("tamper"));
+			await saved();
+			const c = (await page.evaluate(async () => (await fetch("/api/config")).json())) as { station: { relayNames: { "1": unknown }; doorAlarm: number } };
+			assert.deepEqual(c.station.relayNames["1"], { name: "Front door", lock: "NC" });
+			assert.equal(c.station.doorAlarm, 45);
+			await page.screenshot({ path: join(ARTIFACTS, "page-relay-412.png"), fullPage: true });
+			await page.selectOption('[data-path="station.relayNames.1.lock"]', "NO");
+			await saved();
+		});
+
+		it("Device: model, firmware, IP, uptime, time and its source, free heap, each account's registration; a test call and a relay test", async () => {
+			await tab("device");
+			await page.waitForSelector("#device-info [data-info=model]");
+			const row = async (id: string) => (await page.textContent(`#device-info [data-info="${id}"] td`))!;
+			assert.match(await row("model"), /^portier on a PC/);
+			assert.equal(await row("firmware"), "0.1.0");
+			assert.equal(await row("ip"), "127.0.0.1");
+			assert.match(await row("uptime"), /\d+ min \d+ s$/);
+			assert.equal(await row("time-source"), "system clock");
+			assert.match(await row("heap"), /^\d+ KB$/);
+			assert.match(await row("time"), /\d/);
+			const account = await page.textContent('#device-registrations [data-account="1"]');
+			assert.match(account!, new RegExp(`127\\.0\\.0\\.1:${kamailioPort}UDPdoorregistered\\d+ s of 1800`));
+			const sippPort = await freePort();
+			const phone = sipp("uas", sippPort);
+			peers.push(phone);
+			await new Promise((r) => setTimeout(r, 300));
+			await page.fill("#call-number", "127.0.0.1:" + sippPort);
+			await page.click("#call-button");
+			const deadline = Date.now() + 10000;
+			while (!(await apiStatus()).calls.some((c) => c.state === "answered") && Date.now() < deadline)
+				await new Promise((r) => setTimeout(r, 100));
+			assert.ok((await apiStatus()).calls.some((c) => c.state === "answered"), "the test call was answered");
+			await page.click("#hangup-button");
+			assert.equal(await phone.exited, 0, phone.output());
+			await page.click('button:text("Open Front door (relay 1)")');
+			await page.waitForFunction("document.querySelector('#message')?.textContent === 'Relay 1 released'");
+			for (const [w, name] of [[412, "page-device-412.png"], [1366, "page-device-1366.png"]] as const) {
+				await page.setViewportSize({ width: w, height: 900 });
+				await page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
+			}
+			await page.setViewportSize({ width: 412, height: 900 });
+		});
+	});
+
 	describe("bugs of issue 16", () => {
 		it("an edit left on another tab is saved by Save (its tab is marked) and is there after a reload", async () => {
 			await tab("account");
