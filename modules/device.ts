@@ -9,6 +9,7 @@ import { MqttEvents } from "./events/mqtt.js";
 import { ActionUrls } from "./events/action-urls.js";
 import { RecentLog } from "./events/recent-log.js";
 import { Journal } from "./events/journal.js";
+import { History } from "./events/history.js";
 import { Registrar, type RegistrarSettings } from "./sip/registrar.js";
 import { accountsOf, sessionTimerOf } from "./config/device.js";
 import { Settings } from "./config/settings.js";
@@ -67,6 +68,8 @@ export class Device {
 	#recent = new RecentLog();
 	/** The recent log in flash: the status page's lines outlive a reboot. */
 	#logJournal: Journal;
+	/** The door and call history (a ring of about 300 records in flash). */
+	readonly history: History;
 	#started: number;
 
 	constructor(host: DeviceHost, options: DeviceOptions) {
@@ -121,6 +124,15 @@ export class Device {
 			else if (e.type === "door-opened")
 				event(`portier: door ${e.relay} opened by ${e.by}`);
 		});
+		this.history = new History({
+			app: this.app, clock, log,
+			journal: new Journal({ storage: host.storage, clock, domain: "portier-hist", pages: 10, perPage: 30, batch: 8, delay: 60000, log }),
+			relayName: (id) => {
+				const names = this.settings.config.station.relayNames;
+				const info = id === 1 ? names?.["1"] : id === 2 ? names?.["2"] : id === 3 ? names?.["3"] : id === 4 ? names?.["4"] : undefined;
+				return info?.name ?? "";
+			},
+		});
 		// DND switched by the API or a feature code is a setting: it survives a reboot
 		this.app.on((e) => {
 			if (e.type !== "dnd")
@@ -139,6 +151,7 @@ export class Device {
 				host.reboot!();
 			} : undefined,
 			info: host.info,
+			history: this.history.journal,
 			recentLog: () => this.#recent.lines(), uptime: () => Math.round((clock.now() - this.#started) / 1000), log, version: options.version,
 		};
 		this.web = host.http ? new WebServer({ http: host.http, handler: (request) => handleRequest(api, request), log }) : undefined;
@@ -155,6 +168,7 @@ export class Device {
 	/** Write the records waiting for flash (log, history): before a reboot. */
 	flush(): void {
 		this.#logJournal.flush();
+		this.history.journal.flush();
 	}
 
 	stop(done?: () => void): void {

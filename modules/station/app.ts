@@ -262,6 +262,13 @@ export class StationApp {
 	 * that spray INVITEs at port 5060 never make the door ring.
 	 */
 	#screen(request: SipMessage, source: Source): number | undefined {
+		const status = this.#screenCall(request, source);
+		if (status)
+			this.#emit({ type: "refused", remote: fromUser(request).slice(0, 64) + "@" + source.address, address: source.address, status });
+		return status;
+	}
+
+	#screenCall(request: SipMessage, source: Source): number | undefined {
 		const c = this.station.config;
 		if (!c.preventSipHacking || request.method !== "INVITE")
 			return undefined;

@@ -50,6 +50,8 @@ export type StationEvent =
 	| { type: "input"; input: number; active: boolean }
 	/** A door sensor active longer than doorAlarm seconds (door held open), or a tamper input; off when it ends. */
 	| { type: "alarm"; alarm: "door-held-open" | "tamper"; input: number; active: boolean }
+	/** A call refused before it rang (Prevent SIP hacking: not on the whitelist). */
+	| { type: "refused"; remote: string; address: string; status: number }
 	| { type: "dnd"; account: "1" | "2" | "ip"; enabled: boolean };
 
 export interface StationOptions {

@@ -360,7 +360,7 @@ function sessionRoute(o: ApiOptions, request: WebRequest, session: Session | und
 /** The method each route takes (a switch, not a table built at load). */
 function methodOf(route: string): string | undefined {
 	switch (route) {
-		case "status": case "schema": case "config/export": return "GET";
+		case "status": case "schema": case "config/export": case "history": return "GET";
 		case "config": return "GET PUT";
 		case "relays/open": case "inputs/press": case "call": case "hangup": case "dnd": case "devices/remove": case "devices/reboot":
 		case "password": case "config/import": case "config/reset": case "reboot": return "POST";
@@ -380,6 +380,8 @@ function protectedRoute(o: ApiOptions, request: WebRequest): WebAnswer {
 	switch (route) {
 		case "status":
 			return json(200, status(o));
+		case "history":
+			return json(200, history(o, request.query));
 		case "schema":
 			return json(200, copyJson(DEVICE_SCHEMA));	// a copy: the preloaded table cannot be stringified in place
 		case "config/export":
@@ -493,6 +495,35 @@ function protectedRoute(o: ApiOptions, request: WebRequest): WebAnswer {
 		}
 	}
 	return error(404, "not found");
+}
+
+/** A query parameter as a whole number in [min, max], or def. */
+function queryInt(query: string, name: string, def: number, min: number, max: number): number {
+	for (const part of query.split("&")) {
+		const eq = part.indexOf("=");
+		if (eq > 0 && part.slice(0, eq) === name) {
+			const n = Number(part.slice(eq + 1));
+			return Number.isInteger(n) ? Math.min(max, Math.max(min, n)) : def;
+		}
+	}
+	return def;
+}
+
+/** History records, newest first: ?skip=N&count=M (at most 100 at a time). */
+function history(o: ApiOptions, query: string): unknown {
+	const h = o.history;
+	if (!h)
+		return { capacity: 0, records: [] };
+	const skip = queryInt(query, "skip", 0, 0, h.capacity);
+	const count = queryInt(query, "count", 50, 1, 100);
+	const records: unknown[] = [];
+	for (const text of h.read(skip, count)) {
+		try {
+			records.push(JSON.parse(text));
+		}
+		catch { /* a record cut short: skipped */ }
+	}
+	return { capacity: h.capacity, skip, records };
 }
 
 function setRebootAfterAnswer(o: ApiOptions): void {

@@ -182,6 +182,33 @@ describe("configuration page (Chromium)", function () {
 		});
 	});
 
+	describe("door and call history (issue 16)", () => {
+		it("History: newest first, the test call (who answered, how long) and the doors opened by what; CSV export", async () => {
+			await tab("history");
+			await page.waitForSelector("#history tbody tr[data-ev]");
+			const rows = await page.evaluate("Array.from(document.querySelectorAll('#history tbody tr')).map((x) => Array.from(x.querySelectorAll('td')).map((td) => td.textContent))") as string[][];
+			assert.equal(rows[0][1], "Door opened", JSON.stringify(rows.slice(0, 3)));
+			assert.equal(rows[0][5], "Front door by web page / API");
+			const call = rows.find((r) => r[1] === "Outgoing call" && r[3] !== "not answered");
+			assert.ok(call, "the answered test call: " + JSON.stringify(rows));
+			assert.match(call[4]!, /^\d+ s$|^$/);
+			assert.match(call[5]!, /^answered/);
+			const times = await page.evaluate(async () => ((await (await fetch("/api/history?count=100")).json()) as { records: Array<{ t: number }> }).records.map((r) => r.t));
+			assert.deepEqual(times, times.slice().sort((a, b) => b - a), "newest first");
+			const [download] = await Promise.all([page.waitForEvent("download"), page.click("#history-csv")]);
+			const path = join(ARTIFACTS, "portier-history.csv");
+			await download.saveAs(path);
+			const csv = (await import("node:fs")).readFileSync(path, "utf8").split("\r\n");
+			assert.equal(csv[0], '"Time","Event","Who","Answered by","Duration","Details"');
+			assert.equal(csv.length - 2, times.length, "one line per record");
+			for (const [w, name] of [[412, "page-history-412.png"], [1366, "page-history-1366.png"]] as const) {
+				await page.setViewportSize({ width: w, height: 900 });
+				await page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
+			}
+			await page.setViewportSize({ width: 412, height: 900 });
+		});
+	});
+
 	describe("bugs of issue 16", () => {
 		it("an edit left on another tab is saved by Save (its tab is marked) and is there after a reload", async () => {
 			await tab("account");
