@@ -10,8 +10,10 @@ import { ActionUrls } from "./events/action-urls.js";
 import { RecentLog } from "./events/recent-log.js";
 import { Journal } from "./events/journal.js";
 import { History } from "./events/history.js";
+import { Syslog } from "./events/syslog.js";
+import { applyLevel } from "./media/panel-audio.js";
 import { Registrar, type RegistrarSettings } from "./sip/registrar.js";
-import { accountsOf, sessionTimerOf } from "./config/device.js";
+import { type DeviceConfig, accountsOf, sessionTimerOf } from "./config/device.js";
 import { Settings } from "./config/settings.js";
 import { ConfigStore, type PreferenceStorage } from "./config/store.js";
 import { StationApp, type StationHost } from "./station/app.js";
@@ -44,6 +46,11 @@ export interface DeviceOptions {
 	version?: string;
 }
 
+/** The codecs offered, first preferred, from the Audio setting ("PCMA,PCMU"). */
+function codecsOf(c: DeviceConfig): Array<"PCMU" | "PCMA"> {
+	return c.audio.codecs.split(",") as Array<"PCMU" | "PCMA">;
+}
+
 /** Before this (2020-01-01), the clock has not been set: times are since start. */
 const CLOCK_SET = 1577836800000;
 
@@ -71,6 +78,9 @@ export class Device {
 	/** The door and call history (a ring of about 300 records in flash). */
 	readonly history: History;
 	#started: number;
+	#syslog: Syslog;
+	/** Speaker volume and microphone gain (%), applied to every call's and page's frames. */
+	#levels = { volume: 100, gain: 100 };
 
 	constructor(host: DeviceHost, options: DeviceOptions) {
 		const hostLog = host.log;
@@ -81,10 +91,13 @@ export class Device {
 		const kept = this.#logJournal.read(0, 20);
 		for (let i = kept.length - 1; i >= 0; i--)
 			this.#recent.add(kept[i]);
+		const syslogSettings = { enabled: false, server: "", port: 514 };
+		this.#syslog = new Syslog({ udp: host.udp, clock, settings: syslogSettings, hostname: options.host });
 		const write = (line: string, event: boolean) => {
 			const stamped = stamp(clock.now(), this.#started) + " " + line;
 			this.#recent.add(stamped, event);
 			this.#logJournal.add(stamped);
+			this.#syslog.send(line);
 			hostLog?.(line);
 		};
 		const log = (line: string) => write(line, false);
@@ -92,7 +105,29 @@ export class Device {
 		const event = (line: string) => write(line, true);
 		this.settings = new Settings({ store: new ConfigStore({ storage: host.storage }), log });
 		const c = this.settings.config;
-		this.app = new StationApp({ ...host, log }, {
+		Object.assign(syslogSettings, c.syslog);
+		this.#levels.volume = c.audio.volume;
+		this.#levels.gain = c.audio.micGain;
+		const levels = this.#levels;
+		const mic = host.microphone, speaker = host.speaker;
+		this.app = new StationApp({
+			...host, log,
+			// the installer's levels: scaled in place, frame by frame (one closure per call, none per frame)
+			microphone: mic && ((callId) => {
+				const fill = mic(callId);
+				return fill && ((frame: Int16Array) => {
+					fill(frame);
+					applyLevel(frame, levels.gain);
+				});
+			}),
+			speaker: speaker && ((callId) => {
+				const play = speaker(callId);
+				return play && ((frame: Int16Array) => {
+					applyLevel(frame, levels.volume);
+					play(frame);
+				});
+			}),
+		}, {
 			sipPort: options.sipPort ?? c.sip.port,
 			bind: options.bind,
 			host: options.host,
@@ -103,12 +138,16 @@ export class Device {
 			station: c.station,
 			userAgent: options.userAgent,
 			paging: c.paging,
+			codecs: codecsOf(c),
 		});
 		this.#host = host;
 		this.#options = options;
 		this.#log = log;
 		this.settings.onChange((next, previous) => {
-			this.app.apply({ station: next.station, accounts: accountsOf(next), sessionTimer: sessionTimerOf(next) });
+			this.app.apply({ station: next.station, accounts: accountsOf(next), sessionTimer: sessionTimerOf(next), codecs: codecsOf(next) });
+			this.#levels.volume = next.audio.volume;
+			this.#levels.gain = next.audio.micGain;
+			Object.assign(syslogSettings, next.syslog);
 			if (JSON.stringify(next.mqtt) !== JSON.stringify(previous.mqtt))
 				this.#startMqtt();
 			this.#startActionUrls();
@@ -171,6 +210,11 @@ export class Device {
 		this.history.journal.flush();
 	}
 
+	/** Syslog messages sent (the device page, tests). */
+	get syslogSent(): number {
+		return this.#syslog.sent;
+	}
+
 	stop(done?: () => void): void {
 		this.#running = false;
 		this.flush();
@@ -181,6 +225,7 @@ export class Device {
 		this.app.ua.registrar?.close();
 		this.app.ua.registrar = undefined;
 		this.web?.close();
+		this.#syslog.close();
 		this.app.stop(done);
 	}
 

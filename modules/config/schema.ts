@@ -305,6 +305,16 @@ export const DEVICE_SCHEMA: ObjectNode = object("portier", {
 			members: list("Members", text("Extension", { max: 32, pattern: "^[A-Za-z0-9_.-]+$", allowed: "an extension (1-32 of A-Z a-z 0-9 _ . -)" }), 1, 16, [], "1-16 extensions"),
 		}), 0, 8, [], "at most 8 groups", "Dialling a group number rings all its members; the first to answer wins."),
 	}),
+	audio: object("Audio", {
+		volume: int("Speaker volume", 0, 100, 100, "% (100: as received)"),
+		micGain: int("Microphone gain", 0, 400, 100, "% (100: as picked up)", "Above 100 % the microphone is amplified (loud samples are clipped)."),
+		codecs: choice("Codec preference", ["PCMU,PCMA", "PCMA,PCMU", "PCMU", "PCMA"], "PCMU,PCMA", "The G.711 codecs offered, first preferred: PCMU (\u00b5-law, North America, Japan), PCMA (A-law, Europe)."),
+	}),
+	syslog: object("Remote syslog", {
+		enabled: bool("Enabled", false, "Every log line also goes to the log server (RFC 5424 over UDP)."),
+		server: text("Server", { max: 15, pattern: "^(|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$", allowed: "an IPv4 address such as 192.168.1.5, or empty" }),
+		port: int("Port", 1, 65535, 514),
+	}),
 	paging: afterRestart(object("Multicast paging", {
 		groups: list("Groups", PAGING_GROUP, 0, 10, [], "at most 10 groups"),
 		barge: int("Paging barge", 0, 10, 0, "groups that outrank a SIP call (0: none)"),

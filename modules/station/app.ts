@@ -40,6 +40,8 @@ export interface StationHost {
 	log?: Log;
 }
 
+const DEFAULT_CODECS: readonly ("PCMU" | "PCMA")[] = Object.freeze(["PCMU", "PCMA"] as const);
+
 export interface StationAppConfig {
 	sipPort: number;
 	bind?: string;
@@ -55,6 +57,8 @@ export interface StationAppConfig {
 	userAgent?: string;
 	/** Multicast paging: groups to listen to, Paging Barge, Paging Priority Active. */
 	paging?: { groups: PagingGroup[]; barge: number; priorityActive: boolean };
+	/** The G.711 codecs offered, first preferred (default PCMU, PCMA). */
+	codecs?: readonly ("PCMU" | "PCMA")[];
 }
 
 /** The built-in server's call settings (its registrar is the user agent's). */
@@ -130,6 +134,8 @@ export class StationApp {
 	constructor(host: StationHost, config: StationAppConfig) {
 		this.#host = host;
 		this.#config = config;
+		if (config.codecs)
+			this.codecs = config.codecs;
 		const app = this;
 		this.ua = new UserAgent({
 			udp: { io: host.udp, port: config.sipPort, address: config.bind },
@@ -144,7 +150,7 @@ export class StationApp {
 			userAgent: config.userAgent ?? "portier/0.1",
 			accounts: config.accounts,
 			sessionTimer: config.sessionTimer,
-			media: (callId) => ({ address: config.host, port: this.#allocate(callId), codecs: ["PCMU", "PCMA"], telephoneEvent: 101, sessionId: String(app.random32()), version: 1 }),
+			media: (callId) => ({ address: config.host, port: this.#allocate(callId), codecs: this.codecs, telephoneEvent: 101, sessionId: String(app.random32()), version: 1 }),
 			onIncomingCall: (call) => {
 				if (!app.hotspot.incoming(call))
 					app.station.incomingCall(call);
@@ -185,6 +191,9 @@ export class StationApp {
 		}
 	}
 
+	/** The codecs offered in new calls, first preferred. */
+	codecs: readonly ("PCMU" | "PCMA")[] = DEFAULT_CODECS;
+
 	get clock(): Clock {
 		return this.#host.clock;
 	}
@@ -210,8 +219,10 @@ export class StationApp {
 	 * the SIP port and the paging groups are bound at start, so they apply at
 	 * the next start.
 	 */
-	apply(o: { station: StationConfig; accounts: AccountConfig[]; sessionTimer?: SessionTimerConfig }): void {
+	apply(o: { station: StationConfig; accounts: AccountConfig[]; sessionTimer?: SessionTimerConfig; codecs?: readonly ("PCMU" | "PCMA")[] }): void {
 		this.station.config = o.station;
+		if (o.codecs)
+			this.codecs = o.codecs;
 		// a lock type changed: idle relays take their new idle level
 		this.station.idleRelays();
 		this.ua.sessionTimer = o.sessionTimer;

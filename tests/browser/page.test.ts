@@ -209,6 +209,34 @@ describe("configuration page (Chromium)", function () {
 		});
 	});
 
+	describe("audio, syslog and every tab (issue 16)", () => {
+		it("Audio: speaker volume, microphone gain and codec preference are saved; Syslog is on the events tab", async () => {
+			await tab("audio");
+			await page.fill('[data-path="audio.volume"]', "70");
+			await page.fill('[data-path="audio.micGain"]', "150");
+			await page.selectOption('[data-path="audio.codecs"]', "PCMA,PCMU");
+			await saved();
+			const c = (await page.evaluate(async () => (await fetch("/api/config")).json())) as { audio: unknown };
+			assert.deepEqual(c.audio, { volume: 70, micGain: 150, codecs: "PCMA,PCMU" });
+			await tab("mqtt");
+			assert.ok(await page.$('[data-path="syslog.server"]'));
+			assert.ok(await page.$('[data-path="actionUrls.alarm"]'));
+		});
+
+		it("screenshots of every tab at 412 and 1366 px", async () => {
+			const tabs = await page.$$eval("nav [data-tab]", (b) => b.map((x) => x.getAttribute("data-tab")!));
+			for (const width of [412, 1366]) {
+				await page.setViewportSize({ width, height: 900 });
+				for (const id of tabs) {
+					await tab(id);
+					await new Promise((r) => setTimeout(r, 150));
+					await page.screenshot({ path: join(ARTIFACTS, `tab-${id}-${width}.png`), fullPage: true });
+				}
+			}
+			await page.setViewportSize({ width: 412, height: 900 });
+		});
+	});
+
 	describe("bugs of issue 16", () => {
 		it("an edit left on another tab is saved by Save (its tab is marked) and is there after a reload", async () => {
 			await tab("account");
