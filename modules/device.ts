@@ -154,10 +154,11 @@ export class Device {
 			if (JSON.stringify(next.server) !== JSON.stringify(previous.server))
 				this.#startRegistrar();
 		});
-		// what happens goes to the log (and the status page's recent lines)
+		// what happens goes to the log (and the status page's recent lines); door openings and
+		// trusted calls are events that outlive other lines, a stranger's call is an ordinary line
 		this.app.on((e) => {
 			if (e.type === "call")
-				event(`portier: call ${e.call.direction} ${e.call.remote} ${e.call.state}${e.call.endReason ? " (" + e.call.endReason + ")" : ""}`);
+				(e.call.trusted ? event : log)(`portier: call ${e.call.direction} ${e.call.remote} ${e.call.state}${e.call.endReason ? " (" + e.call.endReason + ")" : ""}`);
 			else if (e.type === "registration")
 				log(`portier: account ${e.status.id} ${e.status.registered ? "registered" : e.status.lastStatus >= 200 && e.status.lastStatus < 300 ? "unregistered" : "not registered"} (${e.status.lastStatus} ${e.status.lastReason})`);
 			else if (e.type === "door-opened")

@@ -26,7 +26,13 @@
  * §17.2.2 say what the transaction would have done; a refusal kept only in
  * the cache is not retransmitted by us, as a stateless UAS's is not, §8.2.7).
  * A new request may first be refused by the TU's admission check (per-source
- * budgets), before any state is made for it. Nothing a request does can leak
+ * budgets), before any state is made for it. The live table's cap (503
+ * beyond it) counts only transactions still being answered: an INVITE whose
+ * 2xx was sent is in Accepted (RFC 6026) and does not count, and once the
+ * core no longer sends through it (its 2xx was ACKed, or over TCP/TLS at
+ * once) only a small entry of the cache is left to absorb the INVITE's
+ * retransmissions until Timer L. Requests within a dialog are never refused
+ * for lack of room. Nothing a request does can leak
  * a transaction: a response that cannot be built ends the transaction, and
  * one the TU leaves unanswered is answered 500.
  */
@@ -290,6 +296,7 @@ export class ServerTransaction {
 	#timeout: unknown;	// H
 	#linger: unknown;	// I, J, L
 	#interval: number;
+	#acceptedAt = 0;
 	/** Called when Timer H fires: the ACK for our error response never came (§17.2.1). */
 	onTimeout: ((transaction: ServerTransaction) => void) | undefined;
 
@@ -342,7 +349,11 @@ export class ServerTransaction {
 			if (status < 300) {
 				if (s !== "accepted") {
 					this.#state = "accepted";	// RFC 6026 §8.7
+					this.#acceptedAt = layer.clock.now();
+					layer.accepted(1);
 					this.#linger = layer.clock.set(() => this.#enter("terminated"), 64 * timers.T1);
+					if (reliable)
+						this.release();	// the core never resends a 2xx over TCP/TLS (§13.3.1.4)
 				}
 				return true;
 			}
@@ -441,6 +452,18 @@ export class ServerTransaction {
 		}, 64 * this.#layer.timers.T1);
 	}
 
+	/**
+	 * The core sends nothing more through this transaction (its 2xx was
+	 * ACKed, or it gave up): what is left of Accepted, absorbing retransmitted
+	 * INVITEs until Timer L (RFC 6026 §7.1), is a small cache entry.
+	 */
+	release(): void {
+		if (this.#state !== "accepted")
+			return;
+		this.#layer.absorb(this.key, this.#acceptedAt + 64 * this.#layer.timers.T1);
+		this.#enter("terminated");
+	}
+
 	/** The request came again: answer with the last response (§17.2.1, §17.2.2), absorb in Accepted (RFC 6026). */
 	retransmission(): void {
 		const s = this.#state;
@@ -469,6 +492,8 @@ export class ServerTransaction {
 	#enter(state: ServerState): void {
 		if (this.#state === "terminated")
 			return;
+		if (this.#state === "accepted")
+			this.#layer.accepted(-1);
 		this.#state = state;
 		if (state !== "terminated")
 			return;
@@ -482,6 +507,18 @@ export class ServerTransaction {
 }
 
 /* ------------------------------------------------------------------ */
+
+/** A request with a To tag, or a CANCEL: it belongs to a dialog or a pending INVITE, never refused for lack of room. */
+function withinDialog(request: SipMessage): boolean {
+	if (request.method === "CANCEL")
+		return true;
+	try {
+		return request.toTag() !== undefined;
+	}
+	catch {
+		return false;
+	}
+}
 
 function clientKey(branch: string, method: string): string {
 	return branch + "\n" + (method === "ACK" ? "INVITE" : method);
@@ -501,8 +538,9 @@ function serverKey(request: SipMessage): string {
 
 /** A response kept for the retransmissions of its request (see the header). */
 interface Remembered {
-	bytes: Uint8Array;
-	target: Target;
+	/** The response to repeat; undefined: an accepted INVITE, whose retransmissions are absorbed. */
+	bytes: Uint8Array | undefined;
+	target: Target | undefined;
 	connection: Connection | undefined;
 	until: number;
 }
@@ -524,6 +562,8 @@ export class TransactionLayer {
 	#max: number;
 	#maxClients: number;
 	#maxCache: number;
+	/** Server transactions in Accepted (they do not count against the cap). */
+	#accepted = 0;
 	/** Requests dropped by the admission check, and refused for a full table, since start. */
 	readonly counters = { dropped: 0, full: 0, unanswerable: 0 };
 
@@ -626,8 +666,13 @@ export class TransactionLayer {
 		}
 		const remembered = this.#remembered(key);
 		if (remembered) {
-			if (request.method !== "ACK")
-				this.transport.send(remembered.bytes, remembered.target, undefined, remembered.connection);
+			if (!remembered.bytes) {
+				// an accepted INVITE: its retransmissions are absorbed, an ACK (RFC 2543 peers reuse the branch) belongs to the dialog
+				if (request.method === "ACK")
+					this.#options.onRequest(request, source, undefined);
+			}
+			else if (request.method !== "ACK")
+				this.transport.send(remembered.bytes, remembered.target!, undefined, remembered.connection);
 			return;	// an ACK of a refusal kept only here is absorbed
 		}
 		if (request.method === "ACK") {
@@ -639,7 +684,7 @@ export class TransactionLayer {
 			return;
 		}
 		const tx = new ServerTransaction(this, request, source, key);
-		if (this.#servers.size >= this.#max) {
+		if (this.#servers.size - this.#accepted >= this.#max && !withinDialog(request)) {
 			this.counters.full++;
 			tx.refuse(503, { headers: [["Retry-After", "5"]] });
 			return;
@@ -685,13 +730,29 @@ export class TransactionLayer {
 		catch {
 			return;
 		}
+		this.#keep(key, { bytes, target: where.target, connection: where.connection, until: this.clock.now() + 64 * this.timers.T1 });
+	}
+
+	/** @internal An accepted INVITE's retransmissions are absorbed until `until` (Timer L). */
+	absorb(key: string, until: number): void {
+		this.#keep(key, { bytes: undefined, target: undefined, connection: undefined, until });
+	}
+
+	/** @internal */
+	accepted(delta: number): void {
+		this.#accepted += delta;
+	}
+
+	#keep(key: string, entry: Remembered): void {
 		this.#expire();
 		this.#cache.delete(key);
 		while (this.#cache.size >= this.#maxCache) {
 			const oldest = this.#cache.keys().next().value as string;
 			this.#cache.delete(oldest);
 		}
-		this.#cache.set(key, { bytes, target: where.target, connection: where.connection, until: this.clock.now() + 64 * this.timers.T1 });
+		// kept in the order they were made: one that expires before those ahead of it (an
+		// absorbing entry made late in its Timer L) waits for them, at most 64*T1 more
+		this.#cache.set(key, entry);
 		if (this.#sweep === undefined)
 			this.#expire();	// arms the sweep for the oldest entry
 	}

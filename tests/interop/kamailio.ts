@@ -2,7 +2,7 @@
 // written for each run (127.0.0.1, free ports, users in an htable, digest with
 // MD5 or SHA-256, optional TLS), started in the foreground and stopped by its
 // process id.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import dgram from "node:dgram";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +20,8 @@ export interface KamailioOptions {
 	tls?: { cert: string; key: string; ca: string };
 	/** Shortest registration accepted (seconds). */
 	minExpires?: number;
+	/** Load the control socket (ctl), so that `kamcmd` can ask for Kamailio's own view (see `locations`). */
+	control?: boolean;
 }
 
 export interface Kamailio {
@@ -75,6 +77,7 @@ loadmodule "xlog.so"
 loadmodule "auth.so"
 loadmodule "htable.so"
 ${tls ? `loadmodule "tls.so"\nmodparam("tls", "config", "${join(dir, "tls.cfg")}")` : ""}
+${o.control ? `loadmodule "ctl.so"\nmodparam("ctl", "binrpc", "unix:${controlSocket(dir)}")` : ""}
 modparam("auth", "algorithm", "${o.algorithm ?? "MD5"}")
 modparam("auth", "nonce_expire", 300)
 modparam("usrloc", "db_mode", 0)
@@ -141,6 +144,35 @@ ${o.inviteAuth ? `	if (is_method("INVITE") && $fd == "127.0.0.1") {
 	t_relay();
 }
 `;
+}
+
+/** Where Kamailio started with `control` listens for kamcmd. */
+function controlSocket(dir: string): string {
+	return join(dir, "ctl.sock");
+}
+
+/**
+ * Kamailio's own view of where `user` is registered (its location table, read
+ * with `kamcmd ul.lookup` over the control socket; Kamailio started with
+ * `control`): the contacts and their remaining seconds; none when it has no binding.
+ */
+export function locations(kamailio: Kamailio, user: string): Promise<Array<{ contact: string; expires: number }>> {
+	return new Promise((resolve, reject) => {
+		execFile("kamcmd", ["-s", "unix:" + controlSocket(kamailio.dir), "ul.lookup", "location", user + "@127.0.0.1"], { timeout: 5000 }, (error, stdout, stderr) => {
+			const text = String(stdout) + String(stderr);
+			if (/not found|AOR not found/i.test(text))
+				return resolve([]);
+			if (error)
+				return reject(new Error("kamcmd: " + text + String(error)));
+			const found: Array<{ contact: string; expires: number }> = [];
+			const contacts = text.split(/\bAddress:\s*/).slice(1);
+			for (const c of contacts) {
+				const expires = /\bExpires:\s*(-?\d+)/.exec(c);
+				found.push({ contact: c.slice(0, c.search(/\s/)), expires: expires ? Number(expires[1]) : -1 });
+			}
+			resolve(found);
+		});
+	});
 }
 
 /**

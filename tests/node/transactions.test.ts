@@ -247,6 +247,41 @@ describe("transactions (RFC 3261 §17, RFC 6026) on fake timers", () => {
 		assert.equal(thrower.layer.serverCount, 0);
 	});
 
+	it("an INVITE answered 2xx does not count against the cap; released, it shrinks to an entry that absorbs its retransmissions until Timer L", () => {
+		const { udp, requests, layer } = setup(1);
+		udp.deliver(incoming("INVITE", "z9hG4bKac1"));
+		const tx = requests[0].tx!;
+		tx.respond(200, { toTag: "door" });
+		assert.equal(tx.state, "accepted");
+		udp.deliver(incoming("INVITE", "z9hG4bKac2"));
+		assert.equal(requests.length, 2, "the table of 1 still takes a new INVITE: the first is only absorbing");
+		clock.tick(1000);
+		tx.release();
+		assert.equal(tx.state, "terminated");
+		assert.equal(layer.serverCount, 1);
+		const sent = udp.sent.length;
+		udp.deliver(incoming("INVITE", "z9hG4bKac1"));
+		assert.equal(requests.length, 2, "a retransmitted INVITE is absorbed, not a new call");
+		assert.equal(udp.sent.length, sent, "and not answered (the core resends its 2xx itself)");
+		requests[1].tx!.refuse(486, { toTag: "busy" });
+		clock.tick(30999);
+		udp.deliver(incoming("INVITE", "z9hG4bKac1"));
+		assert.equal(requests.length, 2, "still absorbed just before Timer L");
+		clock.tick(1);
+		assert.equal(layer.cacheSize, 1, "only the 486 is left: the absorbing entry went at Timer L, 64*T1 after the 2xx");
+	});
+
+	it("when the table is full, requests within a dialog and CANCEL still get a transaction", () => {
+		const { udp, requests } = setup(1);
+		udp.deliver(incoming("INFO", "z9hG4bKfull"));
+		const bye = incoming("BYE", "z9hG4bKbye1").replace("To: <sip:door@192.0.2.10>", "To: <sip:door@192.0.2.10>;tag=door");
+		udp.deliver(bye);
+		udp.deliver(incoming("CANCEL", "z9hG4bKfull2"));
+		udp.deliver(incoming("OPTIONS", "z9hG4bKnew"));
+		assert.deepEqual(requests.map((r) => r.request.method), ["INFO", "BYE", "CANCEL"]);
+		assert.deepEqual(udp.messages().map((m) => m.status), [503], "only the new OPTIONS is refused");
+	});
+
 	it("client transactions have their own table: incoming load never refuses the station's own requests", () => {
 		const { udp, layer } = setup(2);
 		for (let i = 0; i < 5; i++)

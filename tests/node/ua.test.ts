@@ -420,13 +420,27 @@ describe("user agent budgets under a flood (fake timers)", () => {
 		}
 		assert.ok(answeredFlood >= 50 && answeredFlood <= 80, "the flooder got its rate of 10/s plus a burst: " + answeredFlood);
 		assert.equal(answeredOther, 5, "the quiet address was answered every time");
-		assert.equal(ua.stack.transactions.size, 1, "OPTIONS keep nothing: only the call's INVITE is there, Accepted (RFC 6026)");
-		assert.equal(ua.stack.transactions.cacheSize, 0, "not even in the retransmission cache");
+		assert.equal(ua.stack.transactions.size, 0, "OPTIONS keep nothing, and the call's INVITE left the table when it was ACKed");
+		assert.equal(ua.stack.transactions.cacheSize, 1, "the OPTIONS are not even in the retransmission cache: only the call's INVITE, absorbing retransmissions (RFC 6026)");
 		assert.equal(ua.stack.transactions.counters.dropped, 2500 - answeredFlood);
 		// the call's BYE is never refused for lack of room
 		udp.deliver(inDialog("BYE", "z9hG4bKbye", tag, 11, "call-z9hG4bKcall"), PEER);
 		assert.equal(udp.messages().at(-1)!.status, 200);
 		assert.equal(calls[0].state, "ended");
+	});
+
+	it("a request within a call whose CSeq does not parse gets 400, as outside a call", () => {
+		const { ua, udp, calls } = makeUa();
+		udp.deliver(invite("z9hG4bKbc"), PEER);
+		calls[0].answer();
+		const tag = udp.messages().find((m) => m.status === 200)!.toTag()!;
+		udp.deliver(inDialog("ACK", "z9hG4bKbca", tag, 10, "call-z9hG4bKbc"), PEER);
+		udp.deliver(inDialog("INFO", "z9hG4bKbci", tag, 11, "call-z9hG4bKbc").replace("CSeq: 11 INFO", "CSeq: eleven INFO"), PEER);
+		const answer = udp.messages().at(-1)!;
+		assert.equal(answer.status, 400);
+		assert.match(answer.reason!, /CSeq/);
+		assert.equal(calls[0].state, "answered", "the call goes on");
+		assert.equal(ua.stack.transactions.serverCount, 0, "nothing left behind (the call's INVITE left when it was ACKed)");
 	});
 
 	it("an OPTIONS whose second Via does not parse is answered 400 and leaves nothing behind", () => {
