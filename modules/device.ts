@@ -190,7 +190,7 @@ export class Device {
 				this.flush();
 				host.reboot!();
 			} : undefined,
-			info: host.info,
+			info: () => ({ ip: options.host, ...host.info?.() }),
 			history: this.history.journal,
 			recentLog: () => this.#recent.lines(), uptime: () => Math.round((clock.now() - this.#started) / 1000), log, version: options.version,
 		};
@@ -218,7 +218,9 @@ export class Device {
 
 	stop(done?: () => void): void {
 		this.#running = false;
-		this.flush();
+		// written now; later lines of this device go to the host's log only (the next device owns the storage)
+		this.#logJournal.close();
+		this.history.close();
 		this.#mqtt?.close();
 		this.#mqtt = undefined;
 		this.#actionUrls?.close();

@@ -77,7 +77,7 @@ export class History {
 
 	close(): void {
 		this.#o.app.off(this.#listener);
-		this.#o.journal.flush();
+		this.#o.journal.close();
 	}
 
 	#add(record: Record<string, unknown>): void {

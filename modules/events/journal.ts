@@ -89,6 +89,7 @@ export class Journal {
 	#waiting = 0;
 	#timer: unknown;
 	#writes = 0;
+	#closed = false;
 
 	constructor(options: JournalOptions) {
 		this.#o = options;
@@ -117,6 +118,8 @@ export class Journal {
 
 	/** Add a record (one line of text; newlines and other control characters are escaped). */
 	add(record: string): void {
+		if (this.#closed)
+			return;
 		const text = ascii(record, this.#width);
 		if (this.#head.length >= this.#perPage || this.#chars + text.length + 1 > PAGE_CHARS) {
 			if (this.#waiting)
@@ -147,9 +150,10 @@ export class Journal {
 			this.#write();
 	}
 
-	/** Stop the timer, writing what waits. */
+	/** Write what waits and take no more records (a stopped device: the next one owns the storage). */
 	close(): void {
 		this.flush();
+		this.#closed = true;
 	}
 
 	/**

@@ -117,7 +117,7 @@ describe("configuration page (Chromium)", function () {
 		await page.waitForSelector(".error");
 		await page.waitForFunction("document.querySelector('#message')?.textContent !== 'Saving…'");
 		assert.equal(await page.textContent(".error"), "0-14400 seconds (0: no limit)");
-		assert.match(await page.textContent("#message") ?? "", /^Not saved: Max call time: 0-14400/);
+		assert.match(await page.textContent("#message") ?? "", /^Not saved: Max Call Time: 0-14400/);
 		await page.fill('[data-path="station.maxCallTime"]', "120");
 		await saved();
 	});
@@ -262,7 +262,7 @@ describe("configuration page (Chromium)", function () {
 			await page.click("#save");
 			await page.waitForSelector("#tab-intercom .error");
 			const message = await messageSettled();
-			assert.match(message, /^Not saved: Push to hang up › Hold time: 0-60/);
+			assert.match(message, /^Not saved: Push to Hang Up › Hold time: 0-60/);
 			assert.ok(!message.includes("station."), "no internal path: " + message);
 			const box = await page.evaluate("(() => { const r = document.querySelector('#tab-intercom .error').getBoundingClientRect(); const bar = document.querySelector('.bar').getBoundingClientRect(); return { top: r.top, bottom: r.bottom, bar: bar.top }; })()") as { top: number; bottom: number; bar: number };
 			assert.ok(box.top >= 0 && box.bottom <= box.bar, "the message is visible above the Save bar: " + JSON.stringify(box));
@@ -321,7 +321,7 @@ describe("configuration page (Chromium)", function () {
 			await tab("intercom");
 			await page.fill('[data-path="sip.port"]', "5070");
 			await page.click("#save");
-			assert.match(await messageSettled(), /^Saved\. SIP › Local SIP port \(direct IP port\) applies after a restart\./);
+			assert.match(await messageSettled(), /^Saved\. SIP › Direct IP Port applies after a restart\./);
 			assert.ok(await page.$("#restart-now"));
 			await page.fill('[data-path="sip.port"]', "5060");
 			await page.click("#save");
@@ -397,7 +397,7 @@ describe("configuration page (Chromium)", function () {
 		await page.waitForSelector(".error");
 		await page.waitForFunction("document.querySelector('#message')?.textContent !== 'Saving…'");
 		assert.equal(await page.textContent(".error"), "start and end in minutes 0-1440, not equal");
-		assert.match(await page.textContent("#message") ?? "", /^Not saved: Call schedules › Night › Window 1: /);
+		assert.match(await page.textContent("#message") ?? "", /^Not saved: Call Schedules › Night › Window 1: /);
 		await page.fill('[data-path="station.schedules[0].windows[0].start"]', "22:00");
 		await page.fill('[data-path="station.schedules[0].windows[0].end"]', "06:00");
 		await saved();
