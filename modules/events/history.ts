@@ -69,6 +69,14 @@ export class History {
 			}
 		};
 		options.app.on(this.#listener);
+		options.app.onRefused = (remote, address, status) => {
+			try {
+				this.#refusedCall(remote, address, status);
+			}
+			catch (error) {
+				options.log?.("history: " + String(error));
+			}
+		};
 	}
 
 	get journal(): Journal {
@@ -77,11 +85,34 @@ export class History {
 
 	close(): void {
 		this.#o.app.off(this.#listener);
+		this.#o.app.onRefused = undefined;
 		this.#o.journal.close();
 	}
 
 	#add(record: Record<string, unknown>): void {
 		this.#o.journal.add(JSON.stringify(record));
+	}
+
+	/** A caller refused before anything rang: once a minute per address, at most 10 a minute in all. */
+	#refusedCall(remote: string, address: string, status: number): void {
+		const now = this.#o.clock.now();
+		const minute = Math.floor(now / 60000);
+		if (minute !== this.#minute) {
+			this.#minute = minute;
+			this.#refusedThisMinute = 0;
+		}
+		const last = this.#refused.get(address);
+		if ((last !== undefined && now - last < REFUSED_EVERY) || this.#refusedThisMinute >= REFUSED_PER_MINUTE)
+			return;
+		this.#refusedThisMinute++;
+		this.#refused.delete(address);
+		this.#refused.set(address, now);
+		if (this.#refused.size > REFUSED_TRACKED) {
+			const oldest = this.#refused.keys().next();
+			if (!oldest.done)
+				this.#refused.delete(oldest.value);
+		}
+		this.#add({ t: now, ev: "refused", from: cut(remote), status });
 	}
 
 	#event(e: AppEvent): void {
@@ -129,26 +160,6 @@ export class History {
 			case "alarm":
 				this.#add({ t: now, ev: "alarm", alarm: e.alarm, input: e.input, on: e.active });
 				return;
-			case "refused": {
-				const minute = Math.floor(now / 60000);
-				if (minute !== this.#minute) {
-					this.#minute = minute;
-					this.#refusedThisMinute = 0;
-				}
-				const last = this.#refused.get(e.address);
-				if ((last !== undefined && now - last < REFUSED_EVERY) || this.#refusedThisMinute >= REFUSED_PER_MINUTE)
-					return;
-				this.#refusedThisMinute++;
-				this.#refused.delete(e.address);
-				this.#refused.set(e.address, now);
-				if (this.#refused.size > REFUSED_TRACKED) {
-					const oldest = this.#refused.keys().next();
-					if (!oldest.done)
-						this.#refused.delete(oldest.value);
-				}
-				this.#add({ t: now, ev: "refused", from: cut(e.remote), status: e.status });
-				return;
-			}
 		}
 	}
 }

@@ -191,6 +191,9 @@ export class StationApp {
 		}
 	}
 
+	/** A call refused before it rang (Prevent SIP hacking): for the history; not a station event. */
+	onRefused: ((remote: string, address: string, status: number) => void) | undefined;
+
 	/** The codecs offered in new calls, first preferred. */
 	codecs: readonly ("PCMU" | "PCMA")[] = DEFAULT_CODECS;
 
@@ -274,8 +277,12 @@ export class StationApp {
 	 */
 	#screen(request: SipMessage, source: Source): number | undefined {
 		const status = this.#screenCall(request, source);
-		if (status)
-			this.#emit({ type: "refused", remote: fromUser(request).slice(0, 64) + "@" + source.address, address: source.address, status });
+		if (status && this.onRefused) {
+			try {
+				this.onRefused(fromUser(request).slice(0, 64) + "@" + source.address, source.address, status);
+			}
+			catch { /* the history must not take SIP down */ }
+		}
 		return status;
 	}
 

@@ -50,8 +50,6 @@ export type StationEvent =
 	| { type: "input"; input: number; active: boolean }
 	/** A door sensor active longer than doorAlarm seconds (door held open), or a tamper input; off when it ends. */
 	| { type: "alarm"; alarm: "door-held-open" | "tamper"; input: number; active: boolean }
-	/** A call refused before it rang (Prevent SIP hacking: not on the whitelist). */
-	| { type: "refused"; remote: string; address: string; status: number }
 	| { type: "dnd"; account: "1" | "2" | "ip"; enabled: boolean };
 
 export interface StationOptions {
@@ -106,6 +104,8 @@ export class Station {
 	#relayState = new Map<number, boolean>();
 	#attempt: Attempt | undefined;
 	#inputs = new Map<number, InputState>();
+	/** The level last driven on each relay's output (absent: off, as the host starts it). */
+	#outputs = new Map<number, boolean>();
 	/** The built-in server, when it runs. */
 	units: UnitsConfig | undefined;
 
@@ -289,10 +289,14 @@ export class Station {
 		return true;
 	}
 
-	/** Drive every relay to its idle level (NC locks are powered while locked): at start. */
+	/**
+	 * Drive the relays whose idle level is not the output's present one: an NC
+	 * (fail-safe) lock is powered while locked. At start and when a lock type
+	 * changed; NO relays are left as the host set them (off).
+	 */
 	idleRelays(): void {
 		for (const relay of this.#config.relays) {
-			if (this.#relayState.get(relay.id) !== true)
+			if (this.#relayState.get(relay.id) !== true && (this.#outputs.get(relay.id) === true) !== (this.#lockOf(relay.id) === "NC"))
 				this.#drive(relay, false);
 		}
 	}
@@ -307,7 +311,9 @@ export class Station {
 		this.#relayState.set(relay.id, active);
 		try {
 			// NC (fail-safe) locks: powered while locked, unpowered to open
-			this.#o.relays.set(relay.id, this.#lockOf(relay.id) === "NC" ? !active : active);
+			const level = this.#lockOf(relay.id) === "NC" ? !active : active;
+			this.#outputs.set(relay.id, level);
+			this.#o.relays.set(relay.id, level);
 		}
 		catch (e) {
 			this.#o.log?.("station: relay " + relay.id + ": " + String(e));

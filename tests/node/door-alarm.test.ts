@@ -29,7 +29,9 @@ describe("relay lock types, door-held-open alarm, tamper", () => {
 		const names = { ...STATION_DEFAULTS.relayNames!, "2": { name: "Gate", lock: "NC" as const } };
 		const { station, outputs } = setup({ relays: [{ id: 1, holdTime: 3, dtmfCode: "" }, { id: 2, holdTime: 5, dtmfCode: "" }], relayNames: names });
 		station.idleRelays();
-		assert.deepEqual(outputs, ["1:off", "2:on"]);
+		assert.deepEqual(outputs, ["2:on"], "only the NC lock is driven at start (NO relays stay off, as the host starts them)");
+		station.idleRelays();
+		assert.deepEqual(outputs, ["2:on"], "and only once");
 		outputs.length = 0;
 		station.openRelay(2, "api");
 		station.openRelay(1, "api");
