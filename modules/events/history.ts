@@ -40,6 +40,31 @@ function cut(text: string): string {
 	return text.length > 80 ? text.slice(0, 80) : text;
 }
 
+/**
+ * A party as people read it: `"Name" <sip:user@host;params>;tag=x` becomes
+ * `Name <user@host>`, `<sip:user@host>` becomes `user@host`.
+ */
+function party(remote: string): string {
+	let name = "";
+	let uri = remote;
+	const open = remote.indexOf("<");
+	const close = open >= 0 ? remote.indexOf(">", open) : -1;
+	if (open >= 0 && close > open) {
+		name = remote.slice(0, open).trim();
+		if (name.length >= 2 && name.charCodeAt(0) === 0x22 && name.charCodeAt(name.length - 1) === 0x22)
+			name = name.slice(1, -1);
+		uri = remote.slice(open + 1, close);
+	}
+	if (uri.startsWith("sip:"))
+		uri = uri.slice(4);
+	else if (uri.startsWith("sips:"))
+		uri = uri.slice(5);
+	const semicolon = uri.indexOf(";");
+	if (semicolon >= 0)
+		uri = uri.slice(0, semicolon);
+	return cut(name ? name + " <" + uri + ">" : uri);
+}
+
 export interface HistoryOptions {
 	app: StationApp;
 	journal: Journal;
@@ -132,19 +157,19 @@ export class History {
 				const incoming = c.direction === "incoming";
 				const result = answered ? "answered" : c.status >= 400 ? (incoming ? "refused " + c.status : c.status === 486 || c.status === 600 ? "busy" : "rejected " + c.status) : c.endReason === "timeout" || c.endReason === "remote" || c.endReason === "local" ? "missed" : "failed";
 				if (incoming) {
-					this.#add({ t: c.startedAt, ev: "call", dir: "in", from: cut(c.remote), by: answered ? "station" : "", account: c.account ?? "ip", dur, result, reason: cut(c.endReason) });
+					this.#add({ t: c.startedAt, ev: "call", dir: "in", from: party(c.remote), by: answered ? "station" : "", account: c.account ?? "ip", dur, result, reason: cut(c.endReason) });
 					return;
 				}
 				// outgoing: each answered call; the unanswered ones once, when the whole attempt went unanswered
 				if (answered) {
-					this.#add({ t: c.startedAt, ev: "call", dir: "out", to: cut(c.remote), by: cut(c.remote), account: c.account ?? "ip", dur, result, reason: cut(c.endReason) });
+					this.#add({ t: c.startedAt, ev: "call", dir: "out", to: party(c.remote), by: party(c.remote), account: c.account ?? "ip", dur, result, reason: cut(c.endReason) });
 					return;
 				}
 				const attempt = this.#attempt;
 				const others = this.#o.app.ua.calls.some((x) => x !== c && x.direction === "outgoing" && x.state !== "ended");
 				if (attempt && (attempt.answered || others))
 					return;
-				this.#add({ t: attempt ? attempt.t : c.startedAt, ev: "call", dir: "out", to: cut(attempt ? attempt.to : c.remote), by: "", account: c.account ?? "ip", dur: 0, result, reason: cut(c.endReason) });
+				this.#add({ t: attempt ? attempt.t : c.startedAt, ev: "call", dir: "out", to: attempt ? cut(attempt.to) : party(c.remote), by: "", account: c.account ?? "ip", dur: 0, result, reason: cut(c.endReason) });
 				this.#attempt = undefined;
 				return;
 			}
@@ -152,7 +177,7 @@ export class History {
 				let from = "";
 				if (e.by === "dtmf") {
 					const talking = this.#o.app.ua.calls.find((x) => x.state === "answered");
-					from = talking ? cut(talking.remote) : "";
+					from = talking ? party(talking.remote) : "";
 				}
 				this.#add({ t: now, ev: "door", relay: e.relay, name: this.#o.relayName?.(e.relay) ?? "", by: e.by, from });
 				return;

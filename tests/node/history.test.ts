@@ -3,9 +3,10 @@
 // batched writes that survive a power cut (SIGKILL) and a clean stop.
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
-import { admin, startStation } from "./helpers.js";
+import { OPEN_TO_LOCAL_CALLERS, admin, freePort, startStation } from "./helpers.js";
+import { installed, sipp } from "../interop/peers.js";
 
-type Rec = { t: number; ev: string; relay?: number; name?: string; by?: string; from?: string; status?: number };
+type Rec = { t: number; ev: string; relay?: number; name?: string; by?: string; from?: string; status?: number; dir?: string; dur?: number; result?: string; account?: string };
 
 function invite(port: number, n: number): Buffer {
 	const callId = "hist-" + n;
@@ -39,6 +40,32 @@ describe("door and call history (npm start)", function () {
 			assert.deepEqual([records[0].name, records[0].by, records[0].relay], ["Front door", "api", 1]);
 			assert.ok(records[0].t >= records[2].t);
 			assert.ok(r.data.capacity >= 270, "a few hundred records: " + r.data.capacity);
+		}
+		finally {
+			await station.stop();
+		}
+	});
+
+	it("records an incoming call: who rang, answered by the station, how long; a call refused under DND", async function () {
+		if (!installed("sipp"))
+			this.skip();
+		const station = await startStation();
+		try {
+			const api = await admin(station.base);
+			assert.equal((await api.request("PUT", "/api/config", OPEN_TO_LOCAL_CALLERS)).status, 200);
+			const caller = sipp("uac", await freePort(), "127.0.0.1:" + station.sipPort, ["-s", "door", "-d", "1000"]);
+			assert.equal(await caller.exited, 0, caller.output());
+			assert.equal((await api.request("POST", "/api/dnd", { account: "ip", enabled: true })).status, 200);
+			const refused = sipp("uac", await freePort(), "127.0.0.1:" + station.sipPort, ["-s", "door"]);
+			await refused.exited;
+			await new Promise((r) => setTimeout(r, 300));
+			const records = (await api.request("GET", "/api/history?count=10")).data.records as Rec[];
+			const calls = records.filter((x) => x.ev === "call");
+			assert.equal(calls.length, 2, JSON.stringify(records));
+			assert.deepEqual([calls[0].dir, calls[0].by, calls[0].result, calls[0].account], ["in", "", "refused 486", "ip"], "the newest: refused under DND");
+			assert.deepEqual([calls[1].dir, calls[1].by, calls[1].result], ["in", "station", "answered"]);
+			assert.match(calls[1].from!, /^sipp <sipp@127\.0\.0\.1:\d+>$/, "who rang, without the tag");
+			assert.ok(calls[1].dur! >= 1 && calls[1].dur! <= 3, "talked about a second: " + calls[1].dur);
 		}
 		finally {
 			await station.stop();
