@@ -111,7 +111,7 @@ export class Device {
 		const levels = this.#levels;
 		const mic = host.microphone, speaker = host.speaker;
 		this.app = new StationApp({
-			...host, log,
+			...host, instanceId: host.instanceId ?? keptInstanceId(host), log,
 			// the installer's levels: scaled in place, frame by frame (one closure per call, none per frame)
 			microphone: mic && ((callId) => {
 				const fill = mic(callId);
@@ -277,4 +277,23 @@ export class Device {
 		this.#mqtt = new MqttEvents({ mqtt: this.#host.mqtt, clock: this.#host.clock, app: this.app, settings: s, name: s.clientId, version: this.#options.version, log: this.#log });
 		this.#mqtt.start();
 	}
+}
+
+/**
+ * The station's SIP Outbound instance id (RFC 5626 §4.1): made once from the
+ * host's randomness and kept in storage, so that a registrar sees the same
+ * instance after every restart and replaces its old binding at once.
+ */
+function keptInstanceId(host: DeviceHost): string {
+	const kept = host.storage.get("station", "instance");
+	if (typeof kept === "string" && kept.length === 32)
+		return kept;
+	const fresh = host.token();
+	try {
+		host.storage.set("station", "instance", fresh);
+	}
+	catch {
+		// storage refused it: this start has an instance of its own
+	}
+	return fresh;
 }

@@ -21,6 +21,8 @@ import { Hotspot, type HotspotConfig } from "./hotspot.js";
 import { allowedAddress } from "./trust.js";
 
 export interface StationHost {
+	/** The station's SIP Outbound instance (RFC 5626 §4.1): the same at every start (absent: a new one per start). */
+	instanceId?: string;
 	udp: UDPClass;
 	tcp?: TCPClass;
 	listener?: ListenerClass;
@@ -148,6 +150,7 @@ export class StationApp {
 			random: host.random,
 			dns: host.dns,
 			userAgent: config.userAgent ?? "portier/0.1",
+			instanceId: host.instanceId,
 			accounts: config.accounts,
 			sessionTimer: config.sessionTimer,
 			media: (callId) => ({ address: config.host, port: this.#allocate(callId), codecs: this.codecs, telephoneEvent: 101, sessionId: String(app.random32()), version: 1 }),
@@ -307,12 +310,29 @@ export class StationApp {
 		const used = new Set(this.#ports.values());
 		const { first, last } = this.#config.rtpPorts;
 		for (let p = first + (first & 1); p <= last; p += 2) {
-			if (!used.has(p)) {
+			// a port another program holds is skipped: the SDP must name one the call can bind
+			if (!used.has(p) && this.#bindable(p)) {
 				this.#ports.set(callId, p);
 				return p;
 			}
 		}
 		return first;
+	}
+
+	/**
+	 * Can an RTP socket bind this port now? Tried by opening and closing one:
+	 * the SDK's sockets throw at once when the port is taken ("bind failed");
+	 * Node binds later, so there every port looks free and a taken one is
+	 * reported when the call's media starts.
+	 */
+	#bindable(port: number): boolean {
+		try {
+			new this.#host.udp({ port, address: this.#config.bind }).close();
+			return true;
+		}
+		catch {
+			return false;
+		}
 	}
 
 	#callState(call: Call): void {
