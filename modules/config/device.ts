@@ -56,6 +56,8 @@ export interface DeviceConfig {
 	actionUrls: ActionUrlSettings;
 	server: ServerSettings;
 	paging: { groups: PagingGroup[]; barge: number; priorityActive: boolean };
+	audio: { volume: number; micGain: number; codecs: "PCMU,PCMA" | "PCMA,PCMU" | "PCMU" | "PCMA" };
+	syslog: { enabled: boolean; server: string; port: number };
 }
 
 export function deviceDefaults(): DeviceConfig {

@@ -42,6 +42,8 @@ export interface StationHost {
 	log?: Log;
 }
 
+const DEFAULT_CODECS: readonly ("PCMU" | "PCMA")[] = Object.freeze(["PCMU", "PCMA"] as const);
+
 export interface StationAppConfig {
 	sipPort: number;
 	bind?: string;
@@ -57,6 +59,8 @@ export interface StationAppConfig {
 	userAgent?: string;
 	/** Multicast paging: groups to listen to, Paging Barge, Paging Priority Active. */
 	paging?: { groups: PagingGroup[]; barge: number; priorityActive: boolean };
+	/** The G.711 codecs offered, first preferred (default PCMU, PCMA). */
+	codecs?: readonly ("PCMU" | "PCMA")[];
 }
 
 /** The built-in server's call settings (its registrar is the user agent's). */
@@ -132,6 +136,8 @@ export class StationApp {
 	constructor(host: StationHost, config: StationAppConfig) {
 		this.#host = host;
 		this.#config = config;
+		if (config.codecs)
+			this.codecs = config.codecs;
 		const app = this;
 		this.ua = new UserAgent({
 			udp: { io: host.udp, port: config.sipPort, address: config.bind },
@@ -147,7 +153,7 @@ export class StationApp {
 			instanceId: host.instanceId,
 			accounts: config.accounts,
 			sessionTimer: config.sessionTimer,
-			media: (callId) => ({ address: config.host, port: this.#allocate(callId), codecs: ["PCMU", "PCMA"], telephoneEvent: 101, sessionId: String(app.random32()), version: 1 }),
+			media: (callId) => ({ address: config.host, port: this.#allocate(callId), codecs: this.codecs, telephoneEvent: 101, sessionId: String(app.random32()), version: 1 }),
 			onIncomingCall: (call) => {
 				if (!app.hotspot.incoming(call))
 					app.station.incomingCall(call);
@@ -188,6 +194,12 @@ export class StationApp {
 		}
 	}
 
+	/** A call refused before it rang (Prevent SIP hacking): for the history; not a station event. */
+	onRefused: ((remote: string, address: string, status: number) => void) | undefined;
+
+	/** The codecs offered in new calls, first preferred. */
+	codecs: readonly ("PCMU" | "PCMA")[] = DEFAULT_CODECS;
+
 	get clock(): Clock {
 		return this.#host.clock;
 	}
@@ -213,8 +225,12 @@ export class StationApp {
 	 * the SIP port and the paging groups are bound at start, so they apply at
 	 * the next start.
 	 */
-	apply(o: { station: StationConfig; accounts: AccountConfig[]; sessionTimer?: SessionTimerConfig }): void {
+	apply(o: { station: StationConfig; accounts: AccountConfig[]; sessionTimer?: SessionTimerConfig; codecs?: readonly ("PCMU" | "PCMA")[] }): void {
 		this.station.config = o.station;
+		if (o.codecs)
+			this.codecs = o.codecs;
+		// a lock type changed: idle relays take their new idle level
+		this.station.idleRelays();
 		this.ua.sessionTimer = o.sessionTimer;
 		// the accounts register again on the next turn, from a short call chain: a
 		// change arrives deep in the web server's, and a TLS handshake on top of it
@@ -243,6 +259,7 @@ export class StationApp {
 	}
 
 	start(): void {
+		this.station.idleRelays();
 		this.ua.start();
 	}
 
@@ -262,6 +279,17 @@ export class StationApp {
 	 * that spray INVITEs at port 5060 never make the door ring.
 	 */
 	#screen(request: SipMessage, source: Source): number | undefined {
+		const status = this.#screenCall(request, source);
+		if (status && this.onRefused) {
+			try {
+				this.onRefused(fromUser(request).slice(0, 64) + "@" + source.address, source.address, status);
+			}
+			catch { /* the history must not take SIP down */ }
+		}
+		return status;
+	}
+
+	#screenCall(request: SipMessage, source: Source): number | undefined {
 		const c = this.station.config;
 		if (!c.preventSipHacking || request.method !== "INVITE")
 			return undefined;
