@@ -321,11 +321,14 @@ export class StationApp {
 
 	/**
 	 * Can an RTP socket bind this port now? Tried by opening and closing one:
-	 * the SDK's sockets throw at once when the port is taken ("bind failed");
-	 * Node binds later, so there every port looks free and a taken one is
-	 * reported when the call's media starts.
+	 * the SDK's sockets throw at once when the port is taken ("bind failed").
+	 * A host whose sockets bind later (Node: `bindsLater`) cannot tell, and is
+	 * not asked: trying costs a socket (about a millisecond on Node, in the
+	 * path of the 100 Trying), and a taken port is reported when the media starts.
 	 */
 	#bindable(port: number): boolean {
+		if ((this.#host.udp as UDPClass & { bindsLater?: boolean }).bindsLater)
+			return true;
 		try {
 			new this.#host.udp({ port, address: this.#config.bind }).close();
 			return true;
