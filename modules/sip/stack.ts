@@ -18,7 +18,7 @@ import { DigestClient, type DigestCredentials, type HashFunction } from "./diges
 import type { AuthValue } from "./headers.js";
 import { type SipMessage } from "./message.js";
 import { type HeaderList, type OutgoingRequest } from "./serialize.js";
-import { type ClientTransaction, MAGIC_COOKIE, type ServerTransaction, TransactionLayer, type Timers } from "./transactions.js";
+import { type Admission, type ClientTransaction, MAGIC_COOKIE, type ServerTransaction, TransactionLayer, type Timers } from "./transactions.js";
 import { type Connection, SipTransport, type Source, type Target, type TransportName, type TransportOptions } from "./transport.js";
 import { isIPv4 } from "./uri.js";
 import { type DnsClient, type Located, locate } from "./resolver.js";
@@ -44,7 +44,7 @@ export interface StackOptions extends Omit<TransportOptions, "onRequest" | "onRe
 	maxClientTransactions?: number;
 	onRequest(request: SipMessage, source: Source, transaction: ServerTransaction | undefined): void;
 	/** Admission of a new request before any state is made for it (TransactionLayer). */
-	onAdmit?(request: SipMessage, source: Source): boolean;
+	onAdmit?(request: SipMessage, source: Source): Admission;
 	onStrayResponse?(response: SipMessage, source: Source): void;
 }
 

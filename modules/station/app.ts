@@ -269,6 +269,7 @@ export class StationApp {
 		for (const m of this.#media.values())
 			m.stop();
 		this.#media.clear();
+		this.station.close();
 		this.ua.stop(done);
 	}
 

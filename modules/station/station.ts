@@ -7,6 +7,7 @@
  * SIP messages; relays are driven through the host.
  */
 import type { Clock, Log } from "../io/types.js";
+import { LogLimit } from "../events/log-limit.js";
 import type { Call } from "../sip/ua.js";
 import type { DndConfig, InputConfig, RelayConfig, ScheduleTemplate, StationConfig } from "./config.js";
 
@@ -98,6 +99,8 @@ function dndOf(c: StationConfig, key: string): DndConfig | undefined {
 
 export class Station {
 	#o: StationOptions;
+	/** Lines a stranger can cause (calls not answered, keys ignored): written once, then counted. */
+	#logLimit: LogLimit | undefined;
 	#config: StationConfig;
 	#calls = new Map<Call, CallContext>();
 	#relayTimers = new Map<number, unknown>();
@@ -112,6 +115,13 @@ export class Station {
 	constructor(options: StationOptions) {
 		this.#o = options;
 		this.#config = options.config;
+		const log = options.log;
+		this.#logLimit = log ? new LogLimit({ clock: options.clock, log }) : undefined;
+	}
+
+	/** Stop: counted log lines are written now, and no timer of the station's outlives it. */
+	close(): void {
+		this.#logLimit?.close();
 	}
 
 	get config(): StationConfig {
@@ -165,7 +175,7 @@ export class Station {
 			context.timers.push(this.#o.clock.set(() => this.#guard(() => call.answer()), auto.delay * 1000));
 		}
 		else if (auto.enabled)
-			this.#o.log?.("station: call from " + call.signalAddress + " not auto-answered: not on the whitelist");
+			this.#logLimit?.note("not answered " + call.signalAddress, "station: call from " + call.signalAddress + " not auto-answered: not on the whitelist");
 		if (c.dialInTime > 0)
 			context.timers.push(this.#o.clock.set(() => this.#guard(() => {
 				if (call.state === "calling" || call.state === "ringing")
@@ -209,7 +219,7 @@ export class Station {
 		if (!call.trusted && this.#config.dtmfFrom !== "anyone") {
 			if (!context.untrustedKeys) {
 				context.untrustedKeys = true;
-				this.#o.log?.("station: keys from " + (call.signalAddress || call.remote) + " ignored: an untrusted caller cannot open a door");
+				this.#logLimit?.note("keys " + call.signalAddress, "station: keys from " + (call.signalAddress || call.remote) + " ignored: an untrusted caller cannot open a door");
 			}
 			return;
 		}
