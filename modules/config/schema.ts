@@ -295,9 +295,11 @@ export const DEVICE_SCHEMA: ObjectNode = object("portier", {
 		fallback: int("PBX outage fallback", 0, 30, 4, "seconds (0: off)", "When the contacts' server does not answer within this time, the call button rings the registered units instead."),
 		subscribers: list("Subscribers", object("Subscriber", {
 			user: text("User name (extension)", { max: 32, pattern: "^[A-Za-z0-9_.-]+$", allowed: "1-32 of A-Z a-z 0-9 _ . -" }),
-			password: text("Password", { max: 64, pattern: "^[^\\x00-\\x1f]{8,64}$", allowed: "8-64 printable characters", secret: true }),
+			password: text("Password", { max: 64, pattern: "^(|[^\\x00-\\x1f]{8,64})$", allowed: "8-64 printable characters (empty only with an IP address)", secret: true }),
 			name: text("Name", { max: 32, pattern: "^[^\\x00-\\x1f]*$", allowed: "0-32 printable characters" }),
 			mac: text("MAC address", { max: 17, pattern: "^(|[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{12})$", allowed: "empty, or a MAC address such as 0c:38:3e:3d:af:10" }),
+			expires: int("Expire seconds", 0, 3600, 0, "seconds (0: the server's)", "The registration period this subscriber is granted at most."),
+			address: text("IP address", { max: 15, pattern: "^(|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$", allowed: "empty, or an IPv4 address", help: "Authentication by IP address: from this address no password is asked; from any other the password is (or, without one, the device is refused)." }),
 		}), 0, 50, [], "at most 50 subscribers", undefined, "user"),
 		groups: list("Groups", object("Group", {
 			number: text("Group number", { max: 8, pattern: "^[0-9]{1,8}$", allowed: "1-8 digits, unique, not an extension" }),
