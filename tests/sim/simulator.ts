@@ -51,6 +51,8 @@ export function findSdk(): Sdk | string {
 }
 
 export interface SimRun {
+	/** The run's private HOME, its working folder (the simulator's Preference file is there). */
+	home: string;
 	output(): string;
 	stop(): Promise<void>;
 	/** A command line to xsbug-log's debugger console (e.g. "info instruments"). */
@@ -137,7 +139,7 @@ export function runSimulator(sdk: Sdk, so: string, debuggerPort: number, ready: 
 			text += chunk.toString();
 			if (text.includes(ready)) {
 				clearTimeout(timer);
-				resolve({ output: () => text, stop, send: (line: string) => void child.stdin!.write(line + "\n") });
+				resolve({ home, output: () => text, stop, send: (line: string) => void child.stdin!.write(line + "\n") });
 			}
 		};
 		child.stdout!.on("data", onData);
