@@ -8,13 +8,17 @@ import type { HTTPServerClass, ListenerClass, MQTTClientClass } from "./io/types
 import { MqttEvents } from "./events/mqtt.js";
 import { ActionUrls } from "./events/action-urls.js";
 import { RecentLog } from "./events/recent-log.js";
+import { Journal } from "./events/journal.js";
+import { History } from "./events/history.js";
+import { Syslog } from "./events/syslog.js";
+import { applyLevel } from "./media/panel-audio.js";
 import { Registrar, type RegistrarSettings } from "./sip/registrar.js";
-import { accountsOf, sessionTimerOf } from "./config/device.js";
+import { type DeviceConfig, accountsOf, sessionTimerOf } from "./config/device.js";
 import { Settings } from "./config/settings.js";
 import { ConfigStore, type PreferenceStorage } from "./config/store.js";
 import { StationApp, type StationHost } from "./station/app.js";
 import { AdminAuth } from "./web/auth.js";
-import { handleRequest } from "./web/api.js";
+import { type HostInfo, handleRequest } from "./web/api.js";
 import { WebServer } from "./web/server.js";
 
 export interface DeviceHost extends StationHost {
@@ -26,6 +30,8 @@ export interface DeviceHost extends StationHost {
 	/** The MQTT client class (events and commands, when configured). */
 	mqtt?: { io: MQTTClientClass };
 	reboot?: () => void;
+	/** What the host can tell about itself (model, MAC, IP, free heap, time source), for the device page. */
+	info?: () => HostInfo;
 }
 
 export interface DeviceOptions {
@@ -40,6 +46,21 @@ export interface DeviceOptions {
 	version?: string;
 }
 
+/** The codecs offered, first preferred, from the Audio setting ("PCMA,PCMU"). */
+function codecsOf(c: DeviceConfig): Array<"PCMU" | "PCMA"> {
+	return c.audio.codecs.split(",") as Array<"PCMU" | "PCMA">;
+}
+
+/** Before this (2020-01-01), the clock has not been set: times are since start. */
+const CLOCK_SET = 1577836800000;
+
+/** A log line's time: UTC date and time when the clock is set, else seconds since start ("+162 s"). */
+export function stamp(now: number, started: number): string {
+	if (now >= CLOCK_SET)
+		return new Date(now).toISOString().slice(0, 19).replace("T", " ");
+	return "+" + Math.round((now - started) / 1000) + " s";
+}
+
 export class Device {
 	readonly settings: Settings;
 	readonly auth: AdminAuth;
@@ -52,14 +73,31 @@ export class Device {
 	#log: (line: string) => void;
 	#running = false;
 	#recent = new RecentLog();
+	/** The recent log in flash: the status page's lines outlive a reboot. */
+	#logJournal: Journal;
+	/** The door and call history (a ring of about 300 records in flash). */
+	readonly history: History;
 	#started: number;
+	#syslog: Syslog;
+	/** Speaker volume and microphone gain (%), applied to every call's and page's frames. */
+	#levels = { volume: 100, gain: 100 };
 
 	constructor(host: DeviceHost, options: DeviceOptions) {
 		const hostLog = host.log;
 		const clock = host.clock;
 		this.#started = clock.now();
+		this.#logJournal = new Journal({ storage: host.storage, clock, domain: "portier-log", pages: 3, perPage: 20, batch: 10, delay: 60000, width: 200 });
+		// the last lines before the reboot, oldest first
+		const kept = this.#logJournal.read(0, 20);
+		for (let i = kept.length - 1; i >= 0; i--)
+			this.#recent.add(kept[i]);
+		const syslogSettings = { enabled: false, server: "", port: 514 };
+		this.#syslog = new Syslog({ udp: host.udp, clock, settings: syslogSettings, hostname: options.host });
 		const write = (line: string, event: boolean) => {
-			this.#recent.add(Math.round((clock.now() - this.#started) / 1000) + " s " + line, event);
+			const stamped = stamp(clock.now(), this.#started) + " " + line;
+			this.#recent.add(stamped, event);
+			this.#logJournal.add(stamped);
+			this.#syslog.send(line);
 			hostLog?.(line);
 		};
 		const log = (line: string) => write(line, false);
@@ -67,7 +105,29 @@ export class Device {
 		const event = (line: string) => write(line, true);
 		this.settings = new Settings({ store: new ConfigStore({ storage: host.storage }), log });
 		const c = this.settings.config;
-		this.app = new StationApp({ ...host, log }, {
+		Object.assign(syslogSettings, c.syslog);
+		this.#levels.volume = c.audio.volume;
+		this.#levels.gain = c.audio.micGain;
+		const levels = this.#levels;
+		const mic = host.microphone, speaker = host.speaker;
+		this.app = new StationApp({
+			...host, instanceId: host.instanceId ?? keptInstanceId(host), log,
+			// the installer's levels: scaled in place, frame by frame (one closure per call, none per frame)
+			microphone: mic && ((callId) => {
+				const fill = mic(callId);
+				return fill && ((frame: Int16Array) => {
+					fill(frame);
+					applyLevel(frame, levels.gain);
+				});
+			}),
+			speaker: speaker && ((callId) => {
+				const play = speaker(callId);
+				return play && ((frame: Int16Array) => {
+					applyLevel(frame, levels.volume);
+					play(frame);
+				});
+			}),
+		}, {
 			sipPort: options.sipPort ?? c.sip.port,
 			bind: options.bind,
 			host: options.host,
@@ -78,12 +138,16 @@ export class Device {
 			station: c.station,
 			userAgent: options.userAgent,
 			paging: c.paging,
+			codecs: codecsOf(c),
 		});
 		this.#host = host;
 		this.#options = options;
 		this.#log = log;
 		this.settings.onChange((next, previous) => {
-			this.app.apply({ station: next.station, accounts: accountsOf(next), sessionTimer: sessionTimerOf(next) });
+			this.app.apply({ station: next.station, accounts: accountsOf(next), sessionTimer: sessionTimerOf(next), codecs: codecsOf(next) });
+			this.#levels.volume = next.audio.volume;
+			this.#levels.gain = next.audio.micGain;
+			Object.assign(syslogSettings, next.syslog);
 			if (JSON.stringify(next.mqtt) !== JSON.stringify(previous.mqtt))
 				this.#startMqtt();
 			this.#startActionUrls();
@@ -96,9 +160,18 @@ export class Device {
 			if (e.type === "call")
 				(e.call.trusted ? event : log)(`portier: call ${e.call.direction} ${e.call.remote} ${e.call.state}${e.call.endReason ? " (" + e.call.endReason + ")" : ""}`);
 			else if (e.type === "registration")
-				log(`portier: account ${e.status.id} ${e.status.registered ? "registered" : "not registered"} (${e.status.lastStatus} ${e.status.lastReason})`);
+				log(`portier: account ${e.status.id} ${e.status.registered ? "registered" : e.status.lastStatus >= 200 && e.status.lastStatus < 300 ? "unregistered" : "not registered"} (${e.status.lastStatus} ${e.status.lastReason})`);
 			else if (e.type === "door-opened")
 				event(`portier: door ${e.relay} opened by ${e.by}`);
+		});
+		this.history = new History({
+			app: this.app, clock, log,
+			journal: new Journal({ storage: host.storage, clock, domain: "portier-hist", pages: 10, perPage: 30, batch: 8, delay: 60000, log }),
+			relayName: (id) => {
+				const names = this.settings.config.station.relayNames;
+				const info = id === 1 ? names?.["1"] : id === 2 ? names?.["2"] : id === 3 ? names?.["3"] : id === 4 ? names?.["4"] : undefined;
+				return info?.name ?? "";
+			},
 		});
 		// DND switched by the API or a feature code is a setting: it survives a reboot
 		this.app.on((e) => {
@@ -112,7 +185,13 @@ export class Device {
 		});
 		this.auth = new AdminAuth({ storage: host.storage, hash: host.hash, token: host.token, clock });
 		const api = {
-			app: this.app, settings: this.settings, auth: this.auth, page: host.page, reboot: host.reboot,
+			app: this.app, settings: this.settings, auth: this.auth, page: host.page,
+			reboot: host.reboot ? () => {
+				this.flush();
+				host.reboot!();
+			} : undefined,
+			info: () => ({ ip: options.host, ...host.info?.() }),
+			history: this.history.journal,
 			recentLog: () => this.#recent.lines(), uptime: () => Math.round((clock.now() - this.#started) / 1000), log, version: options.version,
 		};
 		this.web = host.http ? new WebServer({ http: host.http, handler: (request) => handleRequest(api, request), log }) : undefined;
@@ -126,8 +205,22 @@ export class Device {
 		this.#startRegistrar();
 	}
 
+	/** Write the records waiting for flash (log, history): before a reboot. */
+	flush(): void {
+		this.#logJournal.flush();
+		this.history.journal.flush();
+	}
+
+	/** Syslog messages sent (the device page, tests). */
+	get syslogSent(): number {
+		return this.#syslog.sent;
+	}
+
 	stop(done?: () => void): void {
 		this.#running = false;
+		// written now; later lines of this device go to the host's log only (the next device owns the storage)
+		this.#logJournal.close();
+		this.history.close();
 		this.#mqtt?.close();
 		this.#mqtt = undefined;
 		this.#actionUrls?.close();
@@ -135,6 +228,7 @@ export class Device {
 		this.app.ua.registrar?.close();
 		this.app.ua.registrar = undefined;
 		this.web?.close();
+		this.#syslog.close();
 		this.app.stop(done);
 	}
 
@@ -183,4 +277,23 @@ export class Device {
 		this.#mqtt = new MqttEvents({ mqtt: this.#host.mqtt, clock: this.#host.clock, app: this.app, settings: s, name: s.clientId, version: this.#options.version, log: this.#log });
 		this.#mqtt.start();
 	}
+}
+
+/**
+ * The station's SIP Outbound instance id (RFC 5626 §4.1): made once from the
+ * host's randomness and kept in storage, so that a registrar sees the same
+ * instance after every restart and replaces its old binding at once.
+ */
+function keptInstanceId(host: DeviceHost): string {
+	const kept = host.storage.get("station", "instance");
+	if (typeof kept === "string" && kept.length === 32)
+		return kept;
+	const fresh = host.token();
+	try {
+		host.storage.set("station", "instance", fresh);
+	}
+	catch {
+		// storage refused it: this start has an instance of its own
+	}
+	return fresh;
 }

@@ -3,8 +3,12 @@
 // (`sip`, `jssip`, `sip.js`) on one corpus of realistic messages (tools/corpus),
 // in one process. Reports messages per second (median of rounds), the ratio to
 // each peer, the heap retained per parsed message, and portier's cost inside
-// XS (the xsnap meter: compute and heap slots per message). `--json` prints
-// the same as JSON. A benchmark, not a test: nothing here passes or fails.
+// XS (the xsnap meter: compute and heap slots per message). Then calls under
+// load (tools/bench-load.js): SIPp calls of 1 s at the station started with
+// `npm start` and at baresip, side by side: the highest rate with no failed
+// call and the set-up time. `--json` prints the same as JSON; `--no-load`
+// measures the message layer only, `--load` the calls only (with `--calls N`
+// and `--rates 1,2,3`). A benchmark, not a test: nothing here passes or fails.
 import { readFileSync, readdirSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
@@ -18,6 +22,13 @@ if (typeof globalThis.gc !== "function") {
 const root = fileURLToPath(new URL("../", import.meta.url));
 const require = createRequire(import.meta.url);
 const json = process.argv.includes("--json");
+const { loadBench, loadTable, parseLoadFlags } = await import("./bench-load.js");
+const loadOptions = parseLoadFlags(process.argv.slice(2));
+if (process.argv.includes("--load")) {
+	const load = await loadBench(loadOptions);
+	process.stdout.write(json ? JSON.stringify({ load }, null, 2) + "\n" : loadTable(load) + "\n");
+	process.exit(0);
+}
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 500);
 const RETAIN_COUNT = 20000;
@@ -218,6 +229,9 @@ for (const peer of peers) {
 results.ratios.sip.serialize = +(results.serialize["portier (text)"] / results.serialize["sip (text)"]).toFixed(2);
 results.ratios.sip.serializeOctets = +(results.serialize["portier (octets, host encoder)"] / results.serialize["sip (octets, Buffer.from)"]).toFixed(2);
 
+if (!process.argv.includes("--no-load"))
+	results.load = await loadBench(loadOptions);
+
 if (json) {
 	process.stdout.write(JSON.stringify(results, null, 2) + "\n");
 }
@@ -246,5 +260,9 @@ else {
 		lines.push(`  ${name.padEnd(26)} ${fmt(r).padStart(12)}`);
 	lines.push("");
 	lines.push(`inside XS (${results.xs.engine}, meter): ${fmt(results.xs.computePerMessage)} compute per parse, ${fmt(results.xs.computePerMessageUaRead)} with the UA keys read, ${results.xs.retainedSlotsPerMessage} heap slots retained per parsed message`);
+	if (results.load) {
+		lines.push("");
+		lines.push(loadTable(results.load));
+	}
 	process.stdout.write(lines.join("\n") + "\n");
 }

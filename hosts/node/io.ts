@@ -18,6 +18,8 @@ function toArrayBuffer(b: Buffer): ArrayBuffer {
 }
 
 export class UDP implements UDPSocket {
+	/** Node binds after the constructor returns: a taken port is reported later, not thrown (the station need not try ports first). */
+	static readonly bindsLater = true;
 	#socket: dgram.Socket;
 	#queue: Datagram[] = [];
 	#options: UDPOptions;

@@ -9,6 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { networkInterfaces } from "node:os";
 import { gzipSync } from "node:zlib";
 import { Device } from "../../modules/device.js";
 import { nodeClock } from "./clock.js";
@@ -149,6 +150,13 @@ async function boot(): Promise<Device> {
 		},
 		httpGet,
 		log,
+		info: () => {
+			// the MAC of the interface the station is bound to (or of the first external one)
+			const all = Object.values(networkInterfaces()).flat().filter((i) => i && i.family === "IPv4");
+			const nic = all.find((i) => i!.address === host) ?? all.find((i) => i && !i.internal);
+			const heap = process.memoryUsage();
+			return { model: "portier on a PC (Node.js " + process.versions.node + ")", mac: nic && nic.mac !== "00:00:00:00:00:00" ? nic.mac : undefined, ip: host, freeHeap: heap.heapTotal - heap.heapUsed, timeSource: "system clock" };
+		},
 	}, {
 		sipPort: flags.sipPort, bind: flags.bind, host,
 		rtpPorts: { first: 40000, last: 40098 }, rtpTimeout: 30000,

@@ -44,7 +44,8 @@ export interface ServerSettings {
 	button: "both" | "units" | "contacts";
 	/** Seconds without an answer from the contacts' server before the units ring (0: off). */
 	fallback: number;
-	subscribers: Array<{ user: string; password: string; name: string; mac: string }>;
+	/** expires 0: the server's; address: authentication by IP address (then the password may be empty). */
+	subscribers: Array<{ user: string; password: string; name: string; mac: string; expires: number; address: string }>;
 	groups: Array<{ number: string; name: string; members: string[] }>;
 }
 
@@ -56,6 +57,8 @@ export interface DeviceConfig {
 	actionUrls: ActionUrlSettings;
 	server: ServerSettings;
 	paging: { groups: PagingGroup[]; barge: number; priorityActive: boolean };
+	audio: { volume: number; micGain: number; codecs: "PCMU,PCMA" | "PCMA,PCMU" | "PCMU" | "PCMA" };
+	syslog: { enabled: boolean; server: string; port: number };
 }
 
 export function deviceDefaults(): DeviceConfig {
@@ -82,6 +85,12 @@ export function validateDevice(c: DeviceConfig): FieldError[] {
 	users.forEach((u, i) => {
 		if (users.indexOf(u) !== i || u === host)
 			errors.push({ field: `server.subscribers[${i}].user`, message: `1-32 of A-Z a-z 0-9 _ . -, each once, not the station's extension ${host}` });
+	});
+	c.server.subscribers.forEach((s, i) => {
+		if (!s.password && !s.address)
+			errors.push({ field: `server.subscribers[${i}].password`, message: "8-64 printable characters (empty only with an IP address)" });
+		if (s.expires !== 0 && s.expires < 60)
+			errors.push({ field: `server.subscribers[${i}].expires`, message: "0 (the server's) or 60-3600 seconds" });
 	});
 	const groups = c.server.groups.map((g) => g.number);
 	groups.forEach((n, i) => {

@@ -15,6 +15,8 @@ interface Common {
 	label: string;
 	/** A sentence for the page. */
 	help?: string;
+	/** Applies only after a restart (the page says so when it is saved). */
+	restart?: boolean;
 }
 
 export interface IntNode extends Common {
@@ -35,6 +37,8 @@ export interface ChoiceNode extends Common {
 	kind: "choice";
 	values: readonly (string | number)[];
 	def: string | number;
+	/** The values the page offers (when not all: e.g. no video on an audio-only station); the others stay valid. */
+	offer?: readonly (string | number)[];
 }
 
 export interface TextNode extends Common {
@@ -97,6 +101,16 @@ function object(label: string, fields: Record<string, SchemaNode>, help?: string
 	return Object.freeze({ kind: "object", label, fields: Object.freeze(fields), help });
 }
 
+/** The same node, marked as applying only after a restart. */
+function afterRestart<T extends SchemaNode>(node: T): T {
+	return Object.freeze({ ...node, restart: true }) as unknown as T;
+}
+
+/** The same choice, offering the page only some of its values. */
+function offering(node: ChoiceNode, offer: readonly (string | number)[]): ChoiceNode {
+	return Object.freeze({ ...node, offer: Object.freeze(offer.slice()) });
+}
+
 /* ---------- shared field shapes ---------- */
 
 const HOST = "^[A-Za-z0-9.:\\[\\]_-]*$";
@@ -114,14 +128,15 @@ function autoAnswer(label: string, enabled: boolean): ObjectNode {
 	return object(label, {
 		enabled: bool("Auto answer", enabled),
 		delay: int("Delay", 0, 60, 0, "seconds"),
-		mode: choice("Mode", ["audio", "video"], "audio"),
+		// the station has no camera: the page offers audio only
+		mode: offering(choice("Mode", ["audio", "video"], "audio"), ["audio"]),
 	});
 }
 
 function dnd(label: string): ObjectNode {
 	return object(label, {
 		enabled: bool("Do not disturb", false),
-		returnCode: choice("Return code", [480, 486, 603], 486, "The answer to calls while DND is on."),
+		returnCode: choice("Return Code When DND", [480, 486, 603], 486, "The answer to calls while DND is on."),
 	});
 }
 
@@ -140,35 +155,43 @@ function proxy(label: string): ObjectNode {
 function account(id: string, enabled: boolean): ObjectNode {
 	return object("Account " + id, {
 		enabled: bool("Enabled", enabled),
-		label: text("Label", { max: 32, pattern: "^[^\\x00-\\x1f]*$", allowed: "0-32 printable characters", help: "Shown on the status page." }),
-		displayName: text("Display name", { max: 64, pattern: "^[^\\x00-\\x1f\"\\\\]*$", allowed: "0-64 characters, no quotes or backslashes" }),
-		registerName: text("Register name", { max: 64, pattern: "^[A-Za-z0-9_.!~*'()&=+$,;?/%-]*$", allowed: "0-64 characters allowed in a SIP user part", help: "The user part of the account's address." }),
-		userName: text("User name", { max: 64, pattern: "^[^\\x00-\\x1f\"\\\\]*$", allowed: "0-64 characters, no quotes or backslashes", help: "The digest user name (empty: the register name)." }),
+		label: text("Display Label", { max: 32, pattern: "^[^\\x00-\\x1f]*$", allowed: "0-32 printable characters", help: "Shown on the status page." }),
+		displayName: text("Display Name", { max: 64, pattern: "^[^\\x00-\\x1f\"\\\\]*$", allowed: "0-64 characters, no quotes or backslashes" }),
+		registerName: text("Register Name", { max: 64, pattern: "^[A-Za-z0-9_.!~*'()&=+$,;?/%-]*$", allowed: "0-64 characters allowed in a SIP user part", help: "The user part of the account's address." }),
+		userName: text("User Name", { max: 64, pattern: "^[^\\x00-\\x1f\"\\\\]*$", allowed: "0-64 characters, no quotes or backslashes", help: "The digest user name (empty: the register name)." }),
 		password: text("Password", { max: 64, pattern: "^[^\\x00-\\x1f]*$", allowed: "0-64 printable characters", secret: true }),
-		server: text("Server", { max: 253, pattern: HOST, allowed: HOST_ALLOWED }),
+		server: text("Server IP", { max: 253, pattern: HOST, allowed: HOST_ALLOWED }),
 		port: int("Port", 1, 65535, 5060),
 		transport: choice("Transport", ["UDP", "TCP", "TLS", "DNS-SRV"], "UDP"),
-		expires: int("Registration period", 30, 65535, 1800, "seconds"),
-		outboundProxy: proxy("Outbound proxy"),
-		backupProxy: proxy("Backup outbound proxy"),
-		keepAlive: int("NAT keep-alive", 0, 3600, 30, "seconds (0: none)"),
+		expires: int("Registration Period", 30, 65535, 1800, "seconds"),
+		outboundProxy: proxy("Outbound Proxy"),
+		backupProxy: proxy("Backup Outbound Proxy"),
+		keepAlive: int("NAT Keep-Alive", 0, 3600, 30, "seconds (0: none)"),
 		ca: caCertificate(),
+	});
+}
+
+/** A relay's name and lock type, by relay number (kept beside the relay list, so that clients that send the list as before stay valid). */
+function relayInfo(id: string): ObjectNode {
+	return object("Relay " + id, {
+		name: text("Name", { max: 32, pattern: "^[^\\x00-\\x1f]*$", allowed: "0-32 printable characters", help: "Shown on the page and in the history (e.g. Front door)." }),
+		lock: choice("Lock Type", ["NO", "NC"], "NO", "NO: fail-secure, powered to open (door strike); NC: fail-safe, powered while locked (magnetic lock): the output is on when idle, off to open."),
 	});
 }
 
 const RELAY = object("Relay", {
 	id: int("Relay", 1, 4, 1),
-	holdTime: int("Hold time", 1, 60, 3, "seconds"),
-	dtmfCode: text("DTMF code", { max: 8, pattern: "^(|[0-9*#A-D]{4,8})$", allowed: "empty (none), or 4-8 of 0-9 * # A-D", help: "Keyed during a call, it releases the relay. None until the installer chooses one." }),
+	holdTime: int("Pulse Time (door open)", 1, 60, 3, "seconds"),
+	dtmfCode: text("DTMF Code", { max: 8, pattern: "^(|[0-9*#A-D]{4,8})$", allowed: "empty (none), or 4-8 of 0-9 * # A-D", help: "Keyed during a call, it releases the relay. None until the installer chooses one." }),
 });
 
 const INPUT = object("Input", {
 	id: int("Input", 1, 8, 1),
-	kind: choice("Kind", ["call", "exit", "sensor"], "call"),
-	activeLevel: choice("Active level", [0, 1], 0),
+	kind: choice("Kind", ["call", "exit", "sensor", "tamper"], "call", "call: call button; exit: exit button (releases its relay); sensor: door contact (door-held-open alarm); tamper: tamper switch (alarm)."),
+	activeLevel: choice("Active Level", [0, 1], 0),
 	debounce: int("Debounce", 0, 2000, 50, "ms"),
 	relay: int("Relay", 0, 4, 0, "(0: none)", "The relay an exit button releases."),
-	template: text("Schedule template", { max: 32, allowed: "the name of a schedule template, or empty" }),
+	template: text("Schedule Template", { max: 32, allowed: "the name of a schedule template, or empty" }),
 });
 
 const WINDOW = object("Window", {
@@ -191,31 +214,33 @@ const PAGING_GROUP = object("Group", {
 
 export const STATION_SCHEMA: ObjectNode = object("Door station", {
 	contacts: list("Contacts", number("Number"), 0, 16, [], "a list of at most 16 numbers", "The numbers the call button calls."),
-	callMode: choice("Call mode", ["single", "group", "sequence"], "single"),
-	whenRefused: choice("When refused", ["next", "stop"], "next"),
-	sequenceTimeout: int("Sequence call time-out", 1, 600, 20, "seconds"),
-	autoAnswerSip: autoAnswer("Auto answer (SIP calls)", false),
-	autoAnswerIp: autoAnswer("Auto answer (direct IP calls)", false),
-	dnd: object("Do not disturb", { "1": dnd("Account 1"), "2": dnd("Account 2"), ip: dnd("Direct IP calls") }),
-	dndOnCode: text("DND on code", { max: 8, pattern: "^[0-9*#]*$", allowed: "0-8 of 0-9 * #", def: "78" }),
-	dndOffCode: text("DND off code", { max: 8, pattern: "^[0-9*#]*$", allowed: "0-8 of 0-9 * #", def: "79" }),
-	maxCallTime: int("Max call time", 0, 14400, 300, "seconds (0: no limit)"),
-	dialInTime: int("Dial in time", 0, 600, 60, "seconds (0: no limit)"),
-	dialOutTime: int("Dial out time", 0, 600, 60, "seconds (0: no limit)"),
-	hangUpAfterOpen: int("Hang up after opening the door", -1, 600, -1, "seconds (-1: never)"),
-	maxWrongCodes: int("Wrong codes per call", 1, 20, 3),
-	pushToHangUp: object("Push to hang up", { enabled: bool("Enabled", false), holdTime: int("Hold time", 0, 60, 3, "seconds") }),
+	callMode: choice("Call Mode", ["single", "group", "sequence"], "single"),
+	whenRefused: choice("When Refused", ["next", "stop"], "next"),
+	sequenceTimeout: int("Sequence Call Timeout", 1, 600, 20, "seconds"),
+	autoAnswerSip: autoAnswer("Auto Answer (SIP calls)", false),
+	autoAnswerIp: autoAnswer("Auto Answer (direct IP calls)", false),
+	dnd: object("Do Not Disturb (DND)", { "1": dnd("Account 1"), "2": dnd("Account 2"), ip: dnd("Direct IP calls") }),
+	dndOnCode: text("DND On Code", { max: 8, pattern: "^[0-9*#]*$", allowed: "0-8 of 0-9 * #", def: "78" }),
+	dndOffCode: text("DND Off Code", { max: 8, pattern: "^[0-9*#]*$", allowed: "0-8 of 0-9 * #", def: "79" }),
+	maxCallTime: int("Max Call Time", 0, 14400, 300, "seconds (0: no limit)"),
+	dialInTime: int("Dial In Time", 0, 600, 60, "seconds (0: no limit)"),
+	dialOutTime: int("Dial Out Time", 0, 600, 60, "seconds (0: no limit)"),
+	hangUpAfterOpen: int("Hang Up After Open", -1, 600, -1, "seconds (-1: never)"),
+	maxWrongCodes: int("Wrong Codes per Call", 1, 20, 3),
+	pushToHangUp: object("Push to Hang Up", { enabled: bool("Enabled", false), holdTime: int("Hold time", 0, 60, 3, "seconds") }),
 	relays: list("Relays", RELAY, 1, 4, [{ id: 1, holdTime: 3, dtmfCode: "" }], "1-4 relays"),
-	dtmfFrom: choice("DTMF door release from", ["trusted", "anyone"], "trusted", "trusted: calls through an account's server, from a unit of the built-in server, or from an address on the whitelist. Door codes keyed by anyone else are ignored."),
-	preventSipHacking: bool("Prevent SIP hacking", false, "Accept calls only from the whitelist, and through an account only from its server."),
+	relayNames: object("Relay Names and Lock Types", { "1": relayInfo("1"), "2": relayInfo("2"), "3": relayInfo("3"), "4": relayInfo("4") }),
+	doorAlarm: int("Door Held Open Alarm", 0, 3600, 0, "seconds (0: off)", "When a door sensor input stays active (door open) this long, an alarm: history, MQTT event/alarm, the Alarm action URL."),
+	dtmfFrom: choice("DTMF Door Release From", ["trusted", "anyone"], "trusted", "trusted: calls through an account's server, from a unit of the built-in server, or from an address on the whitelist. Door codes keyed by anyone else are ignored."),
+	preventSipHacking: bool("Prevent SIP Hacking", false, "Accept calls only from the whitelist, and through an account only from its server."),
 	whitelist: list("Whitelist", text("Entry", { max: 80, pattern: "^[^\\s@]{1,64}@\\d{1,3}(\\.\\d{1,3}){3}$", allowed: "a number, a user name, an IP address, user@IP or a network such as 192.168.1.0/24", dialable: true }), 0, 100, [], "at most 100 numbers, user names, IP addresses or networks", "The allowed callers: direct IP calls from these addresses are trusted (auto-answer, door codes); 0.0.0.0/0 trusts every address."),
 	inputs: list("Inputs", INPUT, 0, 8, [
 		{ id: 1, kind: "call", activeLevel: 0, debounce: 50, relay: 0, template: "" },
 		{ id: 2, kind: "exit", activeLevel: 0, debounce: 50, relay: 1, template: "" },
 		{ id: 3, kind: "sensor", activeLevel: 1, debounce: 200, relay: 0, template: "" },
 	], "at most 8 inputs"),
-	schedules: list("Call schedules", TEMPLATE, 0, 10, [], "at most 10 templates"),
-	pushButton: object("Push button action", {
+	schedules: list("Call Schedules", TEMPLATE, 0, 10, [], "at most 10 templates"),
+	pushButton: object("Push Button Action", {
 		httpUrl: text("HTTP URL", { max: 240, pattern: "^(|https?://[^\\s]+)$", allowed: "empty, or an http:// or https:// URL" }),
 		relay: int("Relay", 0, 4, 0, "(0: none)"),
 		reset: choice("Relay reset", ["hangup", "connected"], "hangup"),
@@ -225,11 +250,11 @@ export const STATION_SCHEMA: ObjectNode = object("Door station", {
 export const DEVICE_SCHEMA: ObjectNode = object("portier", {
 	accounts: object("Accounts", { "1": account("1", false), "2": account("2", false) }),
 	sip: object("SIP", {
-		port: int("Local SIP port (direct IP port)", 1, 65535, 5060),
-		sessionTimer: object("Session timer", {
+		port: afterRestart(int("Direct IP Port", 1, 65535, 5060)),
+		sessionTimer: object("Session Timer", {
 			enabled: bool("Active", false),
-			expires: int("Session expires", 90, 7200, 1800, "seconds"),
-			refresher: choice("Refresher", ["uac", "uas"], "uac"),
+			expires: int("Session Expire", 90, 7200, 1800, "seconds"),
+			refresher: choice("Session Refresher", ["uac", "uas"], "uac"),
 		}),
 	}),
 	station: STATION_SCHEMA,
@@ -254,6 +279,7 @@ export const DEVICE_SCHEMA: ObjectNode = object("portier", {
 		doorOpened: actionUrl("Door opened", "{relay}, {by}"),
 		input: actionUrl("Input changed", "{input}, {state}"),
 		registration: actionUrl("Registration changed", "{account}, {state}"),
+		alarm: actionUrl("Alarm", "{alarm} (door-held-open, tamper), {input}, {state} (on, off)"),
 	}, "An HTTP GET to the URL when it happens; placeholders are replaced."),
 	server: object("Built-in SIP server", {
 		enabled: bool("Enabled", false, "Indoor units and phones register to the station itself."),
@@ -269,9 +295,11 @@ export const DEVICE_SCHEMA: ObjectNode = object("portier", {
 		fallback: int("PBX outage fallback", 0, 30, 4, "seconds (0: off)", "When the contacts' server does not answer within this time, the call button rings the registered units instead."),
 		subscribers: list("Subscribers", object("Subscriber", {
 			user: text("User name (extension)", { max: 32, pattern: "^[A-Za-z0-9_.-]+$", allowed: "1-32 of A-Z a-z 0-9 _ . -" }),
-			password: text("Password", { max: 64, pattern: "^[^\\x00-\\x1f]{8,64}$", allowed: "8-64 printable characters", secret: true }),
+			password: text("Password", { max: 64, pattern: "^(|[^\\x00-\\x1f]{8,64})$", allowed: "8-64 printable characters (empty only with an IP address)", secret: true }),
 			name: text("Name", { max: 32, pattern: "^[^\\x00-\\x1f]*$", allowed: "0-32 printable characters" }),
 			mac: text("MAC address", { max: 17, pattern: "^(|[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{12})$", allowed: "empty, or a MAC address such as 0c:38:3e:3d:af:10" }),
+			expires: int("Expire seconds", 0, 3600, 0, "seconds (0: the server's)", "The registration period this subscriber is granted at most."),
+			address: text("IP address", { max: 15, pattern: "^(|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$", allowed: "empty, or an IPv4 address", help: "Authentication by IP address: from this address no password is asked; from any other the password is (or, without one, the device is refused)." }),
 		}), 0, 50, [], "at most 50 subscribers", undefined, "user"),
 		groups: list("Groups", object("Group", {
 			number: text("Group number", { max: 8, pattern: "^[0-9]{1,8}$", allowed: "1-8 digits, unique, not an extension" }),
@@ -279,11 +307,21 @@ export const DEVICE_SCHEMA: ObjectNode = object("portier", {
 			members: list("Members", text("Extension", { max: 32, pattern: "^[A-Za-z0-9_.-]+$", allowed: "an extension (1-32 of A-Z a-z 0-9 _ . -)" }), 1, 16, [], "1-16 extensions"),
 		}), 0, 8, [], "at most 8 groups", "Dialling a group number rings all its members; the first to answer wins."),
 	}),
-	paging: object("Multicast paging", {
+	audio: object("Audio", {
+		volume: int("Speaker Volume", 0, 100, 100, "% (100: as received)"),
+		micGain: int("Microphone Gain", 0, 400, 100, "% (100: as picked up)", "Above 100 % the microphone is amplified (loud samples are clipped)."),
+		codecs: choice("Codec Preference", ["PCMU,PCMA", "PCMA,PCMU", "PCMU", "PCMA"], "PCMU,PCMA", "The G.711 codecs offered, first preferred: PCMU (\u00b5-law, North America, Japan), PCMA (A-law, Europe)."),
+	}),
+	syslog: object("Remote syslog", {
+		enabled: bool("Enabled", false, "Every log line also goes to the log server (RFC 5424 over UDP)."),
+		server: text("Server", { max: 15, pattern: "^(|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$", allowed: "an IPv4 address such as 192.168.1.5, or empty" }),
+		port: int("Port", 1, 65535, 514),
+	}),
+	paging: afterRestart(object("Multicast paging", {
 		groups: list("Groups", PAGING_GROUP, 0, 10, [], "at most 10 groups"),
 		barge: int("Paging barge", 0, 10, 0, "groups that outrank a SIP call (0: none)"),
 		priorityActive: bool("Paging priority active", true),
-	}),
+	})),
 });
 
 /** The schema's version: raised when a stored configuration needs a migration to be read. */

@@ -13,6 +13,8 @@ export interface ActionUrlSettings {
 	doorOpened: string;
 	input: string;
 	registration: string;
+	/** Door held open, tamper: {alarm}, {input}, {state}. */
+	alarm: string;
 }
 
 type StationEvent = Parameters<Parameters<StationApp["on"]>[0]>[0];
@@ -53,6 +55,9 @@ export class ActionUrls {
 						return;
 					case "input":
 						get(s.input, [["event", "input"], ["input", String(e.input)], ["state", e.active ? "on" : "off"]]);
+						return;
+					case "alarm":
+						get(s.alarm, [["event", "alarm"], ["alarm", e.alarm], ["input", String(e.input)], ["state", e.active ? "on" : "off"]]);
 						return;
 					case "registration":
 						get(s.registration, [["event", "registration"], ["account", e.status.id], ["state", e.status.registered ? "registered" : "failed"]]);

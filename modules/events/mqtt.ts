@@ -10,6 +10,8 @@
  *   event/door         {"event_type": "opened", "relay": 1, "by": "dtmf"}
  *   relay/<id>         OPEN / CLOSED (retained)
  *   input/<id>         ON / OFF (retained)
+ *   event/alarm        {"event_type": "door-held-open"|"tamper", "input": 3, "state": "ON"|"OFF"}
+ *   alarm/<kind>       ON / OFF (retained)
  *   account/<id>       ON / OFF: registered (retained)
  *   dnd/<1|2|ip>       ON / OFF (retained)
  *   stats              {"dropped": n}: events lost while the broker was away (retained)
@@ -274,6 +276,10 @@ export class MqttEvents {
 			case "door-opened":
 				this.#publish("event/door", JSON.stringify({ event_type: "opened", relay: e.relay, by: e.by }), false);
 				this.#publish("relay/" + e.relay, "OPEN", true);
+				return;
+			case "alarm":
+				this.#publish("event/alarm", JSON.stringify({ event_type: e.alarm, input: e.input, state: onOff(e.active) }), false);
+				this.#publish("alarm/" + e.alarm, onOff(e.active), true);
 				return;
 			case "door-closed":
 				this.#publish("relay/" + e.relay, "CLOSED", true);

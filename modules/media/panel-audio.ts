@@ -27,6 +27,21 @@ const PAGE_HOLD = 100;
 const PAGE_CLOSE = 1000;
 const FORMAT = Object.freeze({ sampleRate: 8000, bitsPerSample: 16 as const, channels: 1 as const });
 
+/**
+ * Scale a 20 ms frame in place by a level in percent (speaker volume,
+ * microphone gain), clipping at the 16-bit range; 100 leaves it as it is.
+ * No allocation: it runs on every frame of a call.
+ */
+export function applyLevel(frame: Int16Array, percent: number): void {
+	if (percent === 100)
+		return;
+	const k = percent / 100;
+	for (let i = 0; i < frame.length; i++) {
+		const v = Math.round(frame[i] * k);
+		frame[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+	}
+}
+
 export interface PanelAudioOptions {
 	input?: AudioInClass;
 	output?: AudioOutClass;

@@ -29,9 +29,18 @@ import { SipUri } from "./uri.js";
 /** A configured subscriber: its user name is its extension. */
 export interface Subscriber {
 	user: string;
+	/** Its digest password; empty: only its address authenticates it. */
 	password: string;
 	/** The device's MAC address (aa:bb:cc:dd:ee:ff); empty: any device with the password. */
 	mac?: string;
+	/** Registration expiry granted to it, seconds (0 or absent: the server's). */
+	expires?: number;
+	/**
+	 * Authentication by IP address: requests from this address need no
+	 * digest; from any other address the subscriber is challenged (with a
+	 * password) or refused (without one).
+	 */
+	address?: string;
 }
 
 /** What can change while bindings stay (the server's settings). */
@@ -228,6 +237,16 @@ export class Registrar {
 	 * credentials: a wrong password gets nothing else).
 	 */
 	#verify(request: SipMessage, source: Source, user: string, status: 401 | 407): RegistrarAnswer | undefined {
+		const subscriber = this.#subscriber(user);
+		if (subscriber?.address) {
+			// authentication by IP address (the seed's alternative to a password): its own address needs no digest
+			if (source.address === subscriber.address)
+				return undefined;
+			if (!subscriber.password) {
+				this.#o.log?.(`registrar: ${user} refused from ${source.address}: not its address`);
+				return { status: 403, reason: "Forbidden (not the subscriber's address)", headers: [] };
+			}
+		}
 		const header = status === 401 ? "Authorization" : "Proxy-Authorization";
 		const credentials = request.auth(header).find((a: AuthValue) => a.get("realm") === this.#o.realm);
 		if (!credentials)
@@ -236,7 +255,7 @@ export class Registrar {
 		if (nonceState === "bad" || (credentials.get("algorithm") ?? "MD5").toUpperCase() !== (this.#o.algorithm ?? "MD5"))
 			return this.#challenge(status, false);
 		const password = this.#password(user);
-		if (password === undefined || credentials.get("username") !== user || !verifyDigest(this.#o.hash, credentials, request.method!, password, this.#o.realm)) {
+		if (!password || credentials.get("username") !== user || !verifyDigest(this.#o.hash, credentials, request.method!, password, this.#o.realm)) {
 			this.#o.log?.(`registrar: wrong credentials for ${user} from ${source.address}:${source.port}`);
 			return { status: 403, reason: "Forbidden (wrong credentials)", headers: [] };
 		}
@@ -293,7 +312,8 @@ export class Registrar {
 		const subscriber = this.#subscriber(user);
 		const userAgent = request.header("User-Agent") ?? "";
 		const min = this.#o.minExpires ?? 60;
-		const max = this.#o.maxExpires ?? 3600;
+		const own = subscriber?.expires ? subscriber.expires : undefined;	// the subscriber's own expiry caps what it asks for
+		const max = own ?? this.#o.maxExpires ?? 3600;
 		const header = request.expires();
 		if (request.isWildcardContact()) {
 			// §10.3 step 6: "*" only with Expires: 0
@@ -314,7 +334,7 @@ export class Registrar {
 			return { status: 403, reason: "Forbidden (device not managed)", headers: [] };
 		}
 		const param = contact.params.get("expires");
-		let expires = param !== undefined && param !== null && /^\d{1,10}$/.test(param) ? Number(param) : header ?? (this.#o.defaultExpires ?? 360);
+		let expires = param !== undefined && param !== null && /^\d{1,10}$/.test(param) ? Number(param) : header ?? own ?? (this.#o.defaultExpires ?? 360);
 		if (expires === 0) {
 			this.#remove(user);
 			return { status: 200, headers: [] };

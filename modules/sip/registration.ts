@@ -4,9 +4,22 @@
  * fail over from the outbound proxy to the backup proxy (and back at the next
  * attempt), 423 handling with Min-Expires, keep-alives for the flow, and
  * un-REGISTER on stop. Status: registered or not, last response code, expiry.
+ *
+ * SIP Outbound (RFC 5626) on every transport: the REGISTER's Contact carries
+ * the station's `+sip.instance` and a `reg-id` (one per proxy, §4.2), and
+ * `Supported: outbound, path` (§4.2.1). When the 2xx has `Require: outbound`
+ * the registrar routes requests for the account over this very flow (the
+ * connection the REGISTER went over), so a station that listens on no TLS
+ * port still gets its calls; dialog Contacts then carry `ob` (§4.3). Such a
+ * stream flow is watched: CRLF pings at the Flow-Timer's pace (80-100 % of
+ * it, §4.4.1) must be answered by a pong within 10 s. A flow that fails or
+ * closes is not registered any more: the account registers again at once on
+ * a new connection, and after that with back-off (§4.5).
  */
 import type { DigestClient } from "./digest.js";
+import { type NameAddr, unquote } from "./headers.js";
 import type { SipMessage } from "./message.js";
+import type { HeaderList } from "./serialize.js";
 import type { SipStack } from "./stack.js";
 import type { Target, TransportName } from "./transport.js";
 
@@ -38,6 +51,8 @@ export interface AccountConfig {
 	ca?: unknown;
 	/** UDP keep-alive interval in seconds (0: none); TCP/TLS flows get CRLF pings at the same interval. */
 	keepAlive?: number;
+	/** SIP Outbound (RFC 5626): on unless false. */
+	outbound?: boolean;
 }
 
 export interface RegistrationStatus {
@@ -50,10 +65,17 @@ export interface RegistrationStatus {
 	expiresAt: number;
 	/** The proxy or server the registration went through. */
 	via: string;
+	/** The registrar confirmed SIP Outbound (RFC 5626): requests come over this flow. */
+	outbound: boolean;
 }
 
 /** Seconds to wait before retrying after failures in a row (capped). */
 const BACKOFF: readonly number[] = Object.freeze([5, 10, 30, 60, 120, 300]);
+
+/** RFC 5626 §4.4.1: a ping not answered by a pong within 10 s means the flow failed. */
+export const PONG_TIMEOUT = 10000;
+/** A flow that fails sooner than this after its registration counts as a failure for the back-off (§4.5). */
+const FLOW_STABLE = 60000;
 
 export class Registration {
 	#stack: SipStack;
@@ -69,6 +91,11 @@ export class Registration {
 	#busy = false;
 	#expires: number;
 	#target: Target | undefined;
+	/** reg-id of the flow being registered: 1 for the first proxy, 2 for the backup (RFC 5626 §4.2). */
+	#regId = 1;
+	#registeredAt = 0;
+	#flowFailures = 0;
+	#unhook: (() => void) | undefined;
 	#onChange: ((status: RegistrationStatus) => void) | undefined;
 
 	constructor(stack: SipStack, config: AccountConfig, onChange?: (status: RegistrationStatus) => void) {
@@ -79,7 +106,7 @@ export class Registration {
 		this.#tag = stack.tag();
 		this.#expires = config.expires;
 		this.#onChange = onChange;
-		this.#status = { id: config.id, registered: false, lastStatus: 0, lastReason: "", expiresAt: 0, via: "" };
+		this.#status = { id: config.id, registered: false, lastStatus: 0, lastReason: "", expiresAt: 0, via: "", outbound: false };
 	}
 
 	get status(): RegistrationStatus {
@@ -100,6 +127,13 @@ export class Registration {
 		if (!this.#config.enabled || !this.#stopped)
 			return;
 		this.#stopped = false;
+		this.#unhook = this.#stack.whenClosed(() => {
+			// the sockets are going: no refresh or retry may outlive them
+			this.#unhook = undefined;
+			this.#stopped = true;
+			this.#clearTimer();
+			this.#update(false, this.#status.lastStatus, this.#status.lastReason, 0);
+		});
 		this.#register(0);
 	}
 
@@ -108,7 +142,11 @@ export class Registration {
 		const wasRegistered = this.#status.registered;
 		this.#stopped = true;
 		this.#clearTimer();
+		this.#unhook?.();
+		this.#unhook = undefined;
 		const target = this.#target;
+		if (target)
+			this.#stack.transport.keepAlive(target, 0);
 		if (!wasRegistered || !target) {
 			this.#update(false, this.#status.lastStatus, this.#status.lastReason, 0);
 			done?.();
@@ -121,14 +159,30 @@ export class Registration {
 	}
 
 	/**
-	 * A TCP/TLS connection closed: when it carried this registration, register
-	 * again now rather than at the next refresh. Once that fails the account is
-	 * not registered and the back-off decides, so a dead server is not hammered.
+	 * A TCP/TLS connection closed (or missed its keep-alive pong): when it
+	 * carried this registration the account is not registered any more, and
+	 * registers again on a new connection (RFC 5626 §4.5): at once when the
+	 * flow had lived a while, else after the back-off, so that a server that
+	 * drops every new flow is not hammered. Once a REGISTER fails the
+	 * back-off decides as after any failure.
 	 */
 	flowLost(lost: Target): void {
 		const t = this.#target;
-		if (this.#status.registered && t && t.transport === lost.transport && t.address === lost.address && t.port === lost.port)
+		if (this.#stopped || !this.#status.registered || !t || t.transport !== lost.transport || t.address !== lost.address || t.port !== lost.port)
+			return;
+		this.#stack.log("sip: account " + this.#config.id + ": the flow to " + t.address + ":" + t.port + " was lost, registering again");
+		this.#update(false, 503, "flow lost", 0);
+		const now = this.#stack.clock.now();
+		if (now - this.#registeredAt >= FLOW_STABLE)
+			this.#flowFailures = 0;
+		if (this.#flowFailures === 0) {
+			this.#flowFailures++;
 			this.refresh();
+			return;
+		}
+		const delay = BACKOFF[Math.min(this.#flowFailures - 1, BACKOFF.length - 1)];
+		this.#flowFailures++;
+		this.#schedule(delay * 1000);
 	}
 
 	/** Register again now (a flow failed, or the configuration changed). */
@@ -161,6 +215,7 @@ export class Registration {
 		const srv = c.transport === "DNS-SRV";
 		// the registrar itself under DNS-SRV is located by NAPTR/SRV; proxies and fixed transports by their address
 		const isServer = hop.host === c.server && !c.outboundProxy && hopIndex === 0;
+		this.#regId = hopIndex + 1;
 		this.#busy = true;
 		this.#stack.locate(hop.host, srv ? undefined : c.transport as TransportName, srv && isServer ? undefined : hop.port, (targets) => {
 			this.#busy = false;
@@ -205,10 +260,21 @@ export class Registration {
 		});
 	}
 
+	/** The REGISTER's Contact: with outbound, the instance and reg-id parameters (RFC 5626 §4.2). */
+	#contact(transport: TransportName): string {
+		const uri = "<" + this.#stack.registerContactUri(this.#config.user, transport) + ">";
+		if (this.#config.outbound === false)
+			return uri;
+		return uri + ";+sip.instance=\"<" + this.#stack.instance + ">\";reg-id=" + this.#regId;
+	}
+
 	#send(target: Target, expires: number, done: (response: SipMessage | undefined, status: number, reason: string) => void): void {
 		const c = this.#config;
 		const from = (c.displayName ? "\"" + c.displayName.replace(/["\\]/g, "") + "\" " : "") + "<" + this.aor + ">;tag=" + this.#tag;
 		this.#cseq++;
+		const headers: HeaderList = [["Expires", String(expires)], ["Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"]];
+		if (c.outbound !== false)
+			headers.push(["Supported", "outbound, path"]);	// RFC 5626 §4.2.1: outbound, and Path (RFC 3327) which it needs
 		this.#stack.send({
 			method: "REGISTER",
 			uri: "sip:" + c.server + (c.transport !== "DNS-SRV" && c.port !== (c.transport === "TLS" ? 5061 : 5060) ? ":" + c.port : ""),
@@ -216,8 +282,8 @@ export class Registration {
 			to: "<" + this.aor + ">",
 			callId: this.#callId,
 			cseq: this.#cseq,
-			contact: "<" + this.#stack.contactUri(c.user, target.transport) + ">",
-			headers: [["Expires", String(expires)], ["Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"]],
+			contact: this.#contact(target.transport),
+			headers,
 			credentials: { username: c.authUser || c.user, password: c.password },
 			digest: this.#digest,
 		}, target, {
@@ -240,8 +306,7 @@ export class Registration {
 		let granted = this.#expires;
 		// The Contact matching ours carries the granted expiry (§10.2.4); else the Expires header.
 		try {
-			const mine = this.#stack.hostPort(target.transport);
-			const contact = response.contacts().find((c) => c.uri.toString().indexOf(mine) >= 0);
+			const contact = this.#ours(response);
 			const e = contact?.params.get("expires");
 			if (e && Number.isInteger(Number(e)))
 				granted = Number(e);
@@ -254,14 +319,48 @@ export class Registration {
 			this.#failed(response.status, "binding refused", 0, 1);
 			return;
 		}
+		// RFC 5626 §4.2.1: `Require: outbound` in the 2xx says the registrar (and any edge proxy) supports it
+		let outbound = false;
+		let flowTimer = 0;
+		if (this.#config.outbound !== false) {
+			try {
+				outbound = response.tokens("Require").some((t) => t.toLowerCase() === "outbound");
+				const ft = Number(response.header("Flow-Timer"));
+				if (Number.isInteger(ft) && ft > 0 && ft <= 86400)
+					flowTimer = ft;
+			}
+			catch { /* no outbound */ }
+		}
+		this.#stack.setOutbound(this, outbound ? target.transport : undefined);
+		if (!outbound && target.transport !== "UDP" && this.#stack.transport.localPort(target.transport) === undefined)
+			this.#stack.log("sip: account " + this.#config.id + ": the registrar did not confirm outbound (RFC 5626); the station listens on no " + target.transport + " port, so calls reach it only if the server reuses this connection");
 		const now = this.#stack.clock.now();
+		this.#registeredAt = now;
+		this.#status.outbound = outbound;
 		this.#update(true, response.status, response.reason, now + granted * 1000, hop.host + ":" + hop.port);
 		// Refresh ahead of expiry: halfway for short bindings, 30 s before for long ones.
 		const refreshIn = Math.max(granted / 2, granted - 30);
 		this.#schedule(refreshIn * 1000);
-		const keepAlive = this.#config.keepAlive ?? 30;
-		if (keepAlive > 0)
-			this.#stack.transport.keepAlive(target, keepAlive * 1000);
+		// Keep-alives: the configured interval; with a Flow-Timer at most a random 80-100 % of it (RFC 5626 §4.4.1)
+		let interval = (this.#config.keepAlive ?? 30) * 1000;
+		if (flowTimer > 0) {
+			const paced = Math.floor(flowTimer * 1000 * (0.8 + 0.2 * (parseInt(this.#stack.tag().slice(0, 4), 16) / 65536)));
+			if (interval <= 0 || paced < interval)
+				interval = paced;
+		}
+		if (interval > 0)
+			this.#stack.transport.keepAlive(target, interval, outbound && target.transport !== "UDP" ? PONG_TIMEOUT : 0);
+	}
+
+	/** Our binding among the Contacts of a 2xx: the one with our instance and reg-id (RFC 5626 §6), else our URI. */
+	#ours(response: SipMessage): NameAddr | undefined {
+		const contacts = response.contacts();
+		const instance = "<" + this.#stack.instance + ">";
+		const byInstance = contacts.find((c) => unquote(c.params.get("+sip.instance")) === instance && c.params.get("reg-id") === String(this.#regId));
+		if (byInstance)
+			return byInstance;
+		const mine = this.#stack.hostPort(this.#target?.transport ?? "UDP");
+		return contacts.find((c) => c.uri.toString().indexOf(mine) >= 0);
 	}
 
 	#failed(status: number, reason: string, hopIndex: number, hopCount: number): void {
@@ -300,6 +399,10 @@ export class Registration {
 	#update(registered: boolean, status: number, reason: string, expiresAt: number, via?: string): void {
 		const s = this.#status;
 		const changed = s.registered !== registered || s.lastStatus !== status;
+		if (!registered) {
+			s.outbound = false;
+			this.#stack.setOutbound(this, undefined);
+		}
 		s.registered = registered;
 		s.lastStatus = status;
 		s.lastReason = reason;

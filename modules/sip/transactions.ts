@@ -51,6 +51,8 @@ export interface Timers {
 	T4: number;
 }
 
+export type Admission = "drop" | "stranger" | "known";
+
 export type ClientState = "calling" | "trying" | "proceeding" | "completed" | "accepted" | "terminated";
 export type ServerState = "trying" | "proceeding" | "completed" | "confirmed" | "accepted" | "terminated";
 
@@ -76,9 +78,12 @@ export interface TransactionLayerOptions {
 	retransmissionCache?: number;
 	/**
 	 * Admission of a new request (not a retransmission, not an ACK) before any
-	 * state is made for it: false drops it unanswered (a flood's share is spent).
+	 * state is made for it: "drop" drops it unanswered (a flood's share is
+	 * spent); "known" (an account's server, a unit, a dialog's request) is
+	 * never refused for lack of room; "stranger" meets the live table's cap.
+	 * Without it every request meets the cap but those within a dialog.
 	 */
-	onAdmit?(request: SipMessage, source: Source): boolean;
+	onAdmit?(request: SipMessage, source: Source): Admission;
 	/** A new request outside any transaction; transaction is undefined for ACK. */
 	onRequest(request: SipMessage, source: Source, transaction: ServerTransaction | undefined): void;
 	/** A response that matched no transaction (a 2xx retransmission after the INVITE transaction ended). */
@@ -647,7 +652,7 @@ export class TransactionLayer {
 		catch {
 			// No usable Via, Call-ID or CSeq: only the UA's checks can answer (or drop) it,
 			// and only within the source's budget (a flood of broken requests is a flood)
-			if (this.#options.onAdmit && !this.#options.onAdmit(request, source)) {
+			if (this.#options.onAdmit && this.#options.onAdmit(request, source) === "drop") {
 				this.counters.dropped++;
 				return;
 			}
@@ -679,12 +684,15 @@ export class TransactionLayer {
 			this.#options.onRequest(request, source, undefined);
 			return;
 		}
-		if (this.#options.onAdmit && !this.#options.onAdmit(request, source)) {
+		const admission = this.#options.onAdmit ? this.#options.onAdmit(request, source) : withinDialog(request) ? "known" : "stranger";
+		if (admission === "drop") {
 			this.counters.dropped++;
 			return;
 		}
 		const tx = new ServerTransaction(this, request, source, key);
-		if (this.#servers.size - this.#accepted >= this.#max && !withinDialog(request)) {
+		// the cap bounds what strangers can make us keep (a refused INVITE waits up to 64*T1 for its
+		// ACK); the PBX, the units and the calls in progress are never refused for lack of room
+		if (admission === "stranger" && this.#servers.size - this.#accepted >= this.#max) {
 			this.counters.full++;
 			tx.refuse(503, { headers: [["Retry-After", "5"]] });
 			return;

@@ -7,7 +7,9 @@
  *   demand; writes wait for the connection (onWritable) in a bounded queue.
  * - Keep-alives keep NAT bindings and flows open: CRLFCRLF pings on TCP/TLS
  *   (RFC 5626 §4.4.1; a peer's ping is answered with CRLF) and a CRLFCRLF
- *   datagram on UDP.
+ *   datagram on UDP. On a flow registered with SIP Outbound the pong (CRLF)
+ *   is awaited: without one in time the flow has failed (§4.4.1) and the
+ *   connection is closed, which the registration takes as a lost flow.
  * - Requests are delivered with their source, from which responses are routed
  *   back (§18.2.2, RFC 3581 rport).
  *
@@ -79,6 +81,8 @@ export class Connection {
 	queued = 0;
 	lastUsed = 0;
 	keepAlive: unknown = undefined;
+	/** Running while a ping waits for its pong (RFC 5626 §4.4.1). */
+	pongTimer: unknown = undefined;
 	errorHandlers: Array<(reason: string) => void> = [];
 
 	constructor(transport: "TCP" | "TLS", address: string, port: number, outgoing: boolean) {
@@ -152,13 +156,18 @@ export class SipTransport {
 	get host(): string {
 		return this.#options.host;
 	}
-	/** The port this station advertises for a transport (TLS uses ephemeral client ports: 5061 by convention). */
-	localPort(transport: TransportName): number {
+	/**
+	 * The port this station listens on for a transport, or undefined when it
+	 * has none: TLS is client-only (requests from the server come back over
+	 * the station's own connection, RFC 5626), and TCP without a listener.
+	 * Nothing may advertise a port that is not listened on.
+	 */
+	localPort(transport: TransportName): number | undefined {
 		if (transport === "UDP")
-			return this.#udp?.port ?? this.#options.udp?.port ?? 5060;
+			return this.#udp ? this.#udp.port ?? this.#options.udp?.port ?? 5060 : undefined;
 		if (transport === "TCP")
-			return this.#listener?.port ?? this.#options.listener?.port ?? 5060;
-		return 5061;
+			return this.#listener ? this.#listener.port ?? this.#options.listener?.port ?? 5060 : undefined;
+		return undefined;
 	}
 	get udpSocket(): UDPSocket | undefined {
 		return this.#udp;
@@ -210,9 +219,13 @@ export class SipTransport {
 
 	/**
 	 * Keep the flow to a target open and its NAT binding alive: CRLFCRLF every
-	 * `interval` ms (0 stops). For TCP/TLS the connection is opened if needed.
+	 * `interval` ms (0 stops). For TCP/TLS the connection must be open (the
+	 * one the registration went over). With `pongTimeout` (ms) each ping must
+	 * be answered by a CRLF pong in time, else the flow has failed (RFC 5626
+	 * §4.4.1: 10 s): the connection is closed and onConnectionLost reports it.
+	 * Only a server that supports outbound promises pongs, so only then ask.
 	 */
-	keepAlive(target: Target, interval: number): void {
+	keepAlive(target: Target, interval: number, pongTimeout = 0): void {
 		const key = connectionKey(target.transport, target.address, target.port);
 		if (target.transport === "UDP") {
 			const old = this.#udpKeepAlives.get(key);
@@ -231,18 +244,38 @@ export class SipTransport {
 		const c = this.#connections.get(key);
 		if (!c)
 			return;
-		if (c.keepAlive !== undefined)
-			this.#clock.clear(c.keepAlive);
-		c.keepAlive = undefined;
+		this.#stopKeepAlive(c);
 		if (interval > 0) {
 			const tick = () => {
+				c.keepAlive = undefined;
 				if (c.closed)
 					return;
-				this.#write(c, CRLFCRLF);
+				try {
+					this.#write(c, CRLFCRLF);
+				}
+				catch (e) {
+					this.#drop(c, String(e));
+					return;
+				}
+				if (pongTimeout > 0 && c.pongTimer === undefined)
+					c.pongTimer = this.#clock.set(() => {
+						c.pongTimer = undefined;
+						this.#log("sip: no keep-alive pong from " + c.transport + " " + c.address + ":" + c.port + ": the flow failed");
+						this.#drop(c, "no keep-alive pong");
+					}, pongTimeout);
 				c.keepAlive = this.#clock.set(tick, interval);
 			};
 			c.keepAlive = this.#clock.set(tick, interval);
 		}
+	}
+
+	#stopKeepAlive(c: Connection): void {
+		if (c.keepAlive !== undefined)
+			this.#clock.clear(c.keepAlive);
+		c.keepAlive = undefined;
+		if (c.pongTimer !== undefined)
+			this.#clock.clear(c.pongTimer);
+		c.pongTimer = undefined;
 	}
 
 	/** The Via values for a response to a request from source: received and rport filled in (§18.2.1, RFC 3581 §4). */
@@ -361,8 +394,15 @@ export class SipTransport {
 				transport.#deliver(message, { transport: c.transport, address: c.address, port: c.port, connection: c });
 			},
 			onKeepAlive(ping) {
-				if (ping)
-					transport.#write(c, CRLF);
+				if (ping) {
+					if (!c.closed)
+						transport.#write(c, CRLF);
+				}
+				else if (c.pongTimer !== undefined) {
+					// the pong to our ping: the flow is alive (RFC 5626 §4.4.1)
+					transport.#clock.clear(c.pongTimer);
+					c.pongTimer = undefined;
+				}
 			},
 			onError(e) {
 				transport.#log("sip: closing " + c.transport + " " + c.address + ":" + c.port + ": " + e.reason);
@@ -449,8 +489,7 @@ export class SipTransport {
 			return;
 		c.closed = true;
 		c.writable = false;
-		if (c.keepAlive !== undefined)
-			this.#clock.clear(c.keepAlive);
+		this.#stopKeepAlive(c);
 		const key = connectionKey(c.transport, c.address, c.port);
 		if (this.#connections.get(key) === c)
 			this.#connections.delete(key);

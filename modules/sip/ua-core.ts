@@ -95,6 +95,8 @@ export class UaCore {
 	maxCalls: number;
 	readonly calls = new Map<string, Call>();	// by Call-ID
 	readonly dialogs = new Map<string, Call>();	// by dialog key
+	/** Ended calls' dialogs kept for late requests: their timers, so that stopping ends them too. */
+	#lingering = new Map<string, unknown>();
 	readonly logLimit: LogLimit;
 	/* the roles, set once by UserAgent right after this is made */
 	client!: InviteClient;
@@ -159,12 +161,24 @@ export class UaCore {
 		if (call.dialog) {
 			const key = call.dialog.key;
 			// keep the dialog briefly so a late BYE/ACK still matches (absorbs retransmissions), then forget it
-			this.stack.clock.set(() => {
+			const old = this.#lingering.get(key);
+			if (old !== undefined)
+				this.stack.clock.clear(old);
+			this.#lingering.set(key, this.stack.clock.set(() => {
+				this.#lingering.delete(key);
 				if (this.dialogs.get(key) === call)
 					this.dialogs.delete(key);
-			}, 64 * this.stack.transactions.timers.T1);
+			}, 64 * this.stack.transactions.timers.T1));
 		}
 		this.state(call, "ended");
+	}
+
+	/** Stop: the ended calls' dialogs are forgotten now, and no timer of theirs outlives the user agent. */
+	close(): void {
+		for (const id of this.#lingering.values())
+			this.stack.clock.clear(id);
+		this.#lingering.clear();
+		this.dialogs.clear();
 	}
 }
 

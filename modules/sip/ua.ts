@@ -29,7 +29,7 @@ import type { Binding, Registrar } from "./registrar.js";
 import { createResponse } from "./serialize.js";
 import { type SessionTimerConfig, SessionTimers } from "./session-timer.js";
 import { SipStack, type RequestSpec } from "./stack.js";
-import type { ServerTransaction } from "./transactions.js";
+import type { Admission, ServerTransaction } from "./transactions.js";
 import type { Source, Target } from "./transport.js";
 import { checkRequest } from "./uas-checks.js";
 import { UaCore, type UserAgentOptions, capabilities, unitFlow } from "./ua-core.js";
@@ -155,6 +155,7 @@ export class UserAgent {
 		const finish = () => {
 			this.stack.close();
 			this.#core.logLimit.close();
+			this.#core.close();
 			done?.();
 		};
 		if (pending === 0) {
@@ -187,26 +188,27 @@ export class UserAgent {
 	/* ---------- budgets ---------- */
 
 	/**
-	 * May a new request make state here? Always for an account's server, a
-	 * registered unit and requests within a dialog or cancelling a pending
-	 * INVITE (they must never be refused for lack of room); others spend
-	 * their source's budget and the shared one (SourceLimit).
+	 * May a new request make state here? Always, and never refused for lack
+	 * of room ("known"), for an account's server, a registered unit and
+	 * requests within a dialog or cancelling a pending INVITE; anyone else's
+	 * spends its source's budget and the shared one (SourceLimit), and meets
+	 * the live table's cap ("stranger").
 	 */
-	#admit(request: SipMessage, source: Source): boolean {
+	#admit(request: SipMessage, source: Source): Admission {
 		try {
 			if (this.#known(source))
-				return true;
+				return "known";
 			const method = request.method;
-			if (method === "CANCEL")
-				return this.stack.transactions.findInvite(request) !== undefined || this.#admitSource(source);
+			if (method === "CANCEL" && this.stack.transactions.findInvite(request) !== undefined)
+				return "known";
 			const toTag = request.toTag();
-			if (toTag !== undefined && this.#core.dialogs.has(Dialog.key(request.callId(), toTag, request.fromTag() ?? "")))
-				return true;
+			if (method !== "CANCEL" && toTag !== undefined && this.#core.dialogs.has(Dialog.key(request.callId(), toTag, request.fromTag() ?? "")))
+				return "known";
 		}
 		catch {
 			// unreadable: it spends the budget like any stranger's request
 		}
-		return this.#admitSource(source);
+		return this.#admitSource(source) ? "stranger" : "drop";
 	}
 
 	#admitSource(source: Source): boolean {

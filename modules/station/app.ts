@@ -21,6 +21,8 @@ import { Hotspot, type HotspotConfig } from "./hotspot.js";
 import { allowedAddress } from "./trust.js";
 
 export interface StationHost {
+	/** The station's SIP Outbound instance (RFC 5626 §4.1): the same at every start (absent: a new one per start). */
+	instanceId?: string;
 	udp: UDPClass;
 	tcp?: TCPClass;
 	listener?: ListenerClass;
@@ -40,6 +42,8 @@ export interface StationHost {
 	log?: Log;
 }
 
+const DEFAULT_CODECS: readonly ("PCMU" | "PCMA")[] = Object.freeze(["PCMU", "PCMA"] as const);
+
 export interface StationAppConfig {
 	sipPort: number;
 	bind?: string;
@@ -55,6 +59,8 @@ export interface StationAppConfig {
 	userAgent?: string;
 	/** Multicast paging: groups to listen to, Paging Barge, Paging Priority Active. */
 	paging?: { groups: PagingGroup[]; barge: number; priorityActive: boolean };
+	/** The G.711 codecs offered, first preferred (default PCMU, PCMA). */
+	codecs?: readonly ("PCMU" | "PCMA")[];
 }
 
 /** The built-in server's call settings (its registrar is the user agent's). */
@@ -130,6 +136,8 @@ export class StationApp {
 	constructor(host: StationHost, config: StationAppConfig) {
 		this.#host = host;
 		this.#config = config;
+		if (config.codecs)
+			this.codecs = config.codecs;
 		const app = this;
 		this.ua = new UserAgent({
 			udp: { io: host.udp, port: config.sipPort, address: config.bind },
@@ -142,9 +150,10 @@ export class StationApp {
 			random: host.random,
 			dns: host.dns,
 			userAgent: config.userAgent ?? "portier/0.1",
+			instanceId: host.instanceId,
 			accounts: config.accounts,
 			sessionTimer: config.sessionTimer,
-			media: (callId) => ({ address: config.host, port: this.#allocate(callId), codecs: ["PCMU", "PCMA"], telephoneEvent: 101, sessionId: String(app.random32()), version: 1 }),
+			media: (callId) => ({ address: config.host, port: this.#allocate(callId), codecs: this.codecs, telephoneEvent: 101, sessionId: String(app.random32()), version: 1 }),
 			onIncomingCall: (call) => {
 				if (!app.hotspot.incoming(call))
 					app.station.incomingCall(call);
@@ -185,6 +194,12 @@ export class StationApp {
 		}
 	}
 
+	/** A call refused before it rang (Prevent SIP hacking): for the history; not a station event. */
+	onRefused: ((remote: string, address: string, status: number) => void) | undefined;
+
+	/** The codecs offered in new calls, first preferred. */
+	codecs: readonly ("PCMU" | "PCMA")[] = DEFAULT_CODECS;
+
 	get clock(): Clock {
 		return this.#host.clock;
 	}
@@ -210,8 +225,12 @@ export class StationApp {
 	 * the SIP port and the paging groups are bound at start, so they apply at
 	 * the next start.
 	 */
-	apply(o: { station: StationConfig; accounts: AccountConfig[]; sessionTimer?: SessionTimerConfig }): void {
+	apply(o: { station: StationConfig; accounts: AccountConfig[]; sessionTimer?: SessionTimerConfig; codecs?: readonly ("PCMU" | "PCMA")[] }): void {
 		this.station.config = o.station;
+		if (o.codecs)
+			this.codecs = o.codecs;
+		// a lock type changed: idle relays take their new idle level
+		this.station.idleRelays();
 		this.ua.sessionTimer = o.sessionTimer;
 		// the accounts register again on the next turn, from a short call chain: a
 		// change arrives deep in the web server's, and a TLS handshake on top of it
@@ -240,6 +259,7 @@ export class StationApp {
 	}
 
 	start(): void {
+		this.station.idleRelays();
 		this.ua.start();
 	}
 
@@ -249,6 +269,7 @@ export class StationApp {
 		for (const m of this.#media.values())
 			m.stop();
 		this.#media.clear();
+		this.station.close();
 		this.ua.stop(done);
 	}
 
@@ -259,6 +280,17 @@ export class StationApp {
 	 * that spray INVITEs at port 5060 never make the door ring.
 	 */
 	#screen(request: SipMessage, source: Source): number | undefined {
+		const status = this.#screenCall(request, source);
+		if (status && this.onRefused) {
+			try {
+				this.onRefused(fromUser(request).slice(0, 64) + "@" + source.address, source.address, status);
+			}
+			catch { /* the history must not take SIP down */ }
+		}
+		return status;
+	}
+
+	#screenCall(request: SipMessage, source: Source): number | undefined {
 		const c = this.station.config;
 		if (!c.preventSipHacking || request.method !== "INVITE")
 			return undefined;
@@ -279,12 +311,32 @@ export class StationApp {
 		const used = new Set(this.#ports.values());
 		const { first, last } = this.#config.rtpPorts;
 		for (let p = first + (first & 1); p <= last; p += 2) {
-			if (!used.has(p)) {
+			// a port another program holds is skipped: the SDP must name one the call can bind
+			if (!used.has(p) && this.#bindable(p)) {
 				this.#ports.set(callId, p);
 				return p;
 			}
 		}
 		return first;
+	}
+
+	/**
+	 * Can an RTP socket bind this port now? Tried by opening and closing one:
+	 * the SDK's sockets throw at once when the port is taken ("bind failed").
+	 * A host whose sockets bind later (Node: `bindsLater`) cannot tell, and is
+	 * not asked: trying costs a socket (about a millisecond on Node, in the
+	 * path of the 100 Trying), and a taken port is reported when the media starts.
+	 */
+	#bindable(port: number): boolean {
+		if ((this.#host.udp as UDPClass & { bindsLater?: boolean }).bindsLater)
+			return true;
+		try {
+			new this.#host.udp({ port, address: this.#config.bind }).close();
+			return true;
+		}
+		catch {
+			return false;
+		}
 	}
 
 	#callState(call: Call): void {

@@ -9,10 +9,17 @@ import { defaultsOf } from "../config/values.js";
 export interface RelayConfig {
 	/** 1-based relay number. */
 	id: number;
+
 	/** Seconds the door stays released (1-60). */
 	holdTime: number;
 	/** DTMF code that opens it during a call (4-8 keys, "1234#"); empty: none (the factory setting). */
 	dtmfCode: string;
+}
+
+export interface RelayInfo {
+	/** What the page and the history call it ("": "Relay N"). */
+	name: string;
+	lock: "NO" | "NC";
 }
 
 export interface AutoAnswerConfig {
@@ -47,7 +54,7 @@ export interface ScheduleTemplate {
 export interface InputConfig {
 	id: number;
 	/** call: a call button; exit: an exit button releasing `relay`; sensor: a door contact (events only). */
-	kind: "call" | "exit" | "sensor";
+	kind: "call" | "exit" | "sensor" | "tamper";
 	/** The level that means pressed / open. */
 	activeLevel: 0 | 1;
 	/** ms a level must hold before it counts. */
@@ -107,6 +114,10 @@ export interface StationConfig {
 		/** ... until the call ends ("hangup") or is answered ("connected"). */
 		reset: "hangup" | "connected";
 	};
+	/** Seconds a door sensor may stay active (door open) before the door-held-open alarm (0: off). */
+	doorAlarm?: number;
+	/** Each relay's name and lock type (NO: the output is on to open, fail-secure; NC: on while locked, off to open, fail-safe). */
+	relayNames?: { "1": RelayInfo; "2": RelayInfo; "3": RelayInfo; "4": RelayInfo };
 }
 
 /** The factory defaults: the schema's (SPEC §2-3, the vendor manuals' values), frozen. */

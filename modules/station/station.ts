@@ -7,8 +7,18 @@
  * SIP messages; relays are driven through the host.
  */
 import type { Clock, Log } from "../io/types.js";
+import { LogLimit } from "../events/log-limit.js";
 import type { Call } from "../sip/ua.js";
-import type { DndConfig, RelayConfig, ScheduleTemplate, StationConfig } from "./config.js";
+import type { DndConfig, InputConfig, RelayConfig, ScheduleTemplate, StationConfig } from "./config.js";
+
+/** An input's debounced state, and its door-held-open alarm. */
+interface InputState {
+	level: number;
+	active: boolean;
+	timer: unknown;
+	alarmTimer?: unknown;
+	alarm?: boolean;
+}
 
 /** What the station needs of the user agent. */
 export interface Dialer {
@@ -39,6 +49,8 @@ export type StationEvent =
 	| { type: "wrong-code"; call: Call; count: number }
 	| { type: "dialing"; destinations: string[] }
 	| { type: "input"; input: number; active: boolean }
+	/** A door sensor active longer than doorAlarm seconds (door held open), or a tamper input; off when it ends. */
+	| { type: "alarm"; alarm: "door-held-open" | "tamper"; input: number; active: boolean }
 	| { type: "dnd"; account: "1" | "2" | "ip"; enabled: boolean };
 
 export interface StationOptions {
@@ -87,18 +99,29 @@ function dndOf(c: StationConfig, key: string): DndConfig | undefined {
 
 export class Station {
 	#o: StationOptions;
+	/** Lines a stranger can cause (calls not answered, keys ignored): written once, then counted. */
+	#logLimit: LogLimit | undefined;
 	#config: StationConfig;
 	#calls = new Map<Call, CallContext>();
 	#relayTimers = new Map<number, unknown>();
 	#relayState = new Map<number, boolean>();
 	#attempt: Attempt | undefined;
-	#inputs = new Map<number, { level: number; active: boolean; timer: unknown }>();
+	#inputs = new Map<number, InputState>();
+	/** The level last driven on each relay's output (absent: off, as the host starts it). */
+	#outputs = new Map<number, boolean>();
 	/** The built-in server, when it runs. */
 	units: UnitsConfig | undefined;
 
 	constructor(options: StationOptions) {
 		this.#o = options;
 		this.#config = options.config;
+		const log = options.log;
+		this.#logLimit = log ? new LogLimit({ clock: options.clock, log }) : undefined;
+	}
+
+	/** Stop: counted log lines are written now, and no timer of the station's outlives it. */
+	close(): void {
+		this.#logLimit?.close();
 	}
 
 	get config(): StationConfig {
@@ -152,7 +175,7 @@ export class Station {
 			context.timers.push(this.#o.clock.set(() => this.#guard(() => call.answer()), auto.delay * 1000));
 		}
 		else if (auto.enabled)
-			this.#o.log?.("station: call from " + call.signalAddress + " not auto-answered: not on the whitelist");
+			this.#logLimit?.note("not answered " + call.signalAddress, "station: call from " + call.signalAddress + " not auto-answered: not on the whitelist");
 		if (c.dialInTime > 0)
 			context.timers.push(this.#o.clock.set(() => this.#guard(() => {
 				if (call.state === "calling" || call.state === "ringing")
@@ -196,7 +219,7 @@ export class Station {
 		if (!call.trusted && this.#config.dtmfFrom !== "anyone") {
 			if (!context.untrustedKeys) {
 				context.untrustedKeys = true;
-				this.#o.log?.("station: keys from " + (call.signalAddress || call.remote) + " ignored: an untrusted caller cannot open a door");
+				this.#logLimit?.note("keys " + call.signalAddress, "station: keys from " + (call.signalAddress || call.remote) + " ignored: an untrusted caller cannot open a door");
 			}
 			return;
 		}
@@ -276,10 +299,31 @@ export class Station {
 		return true;
 	}
 
+	/**
+	 * Drive the relays whose idle level is not the output's present one: an NC
+	 * (fail-safe) lock is powered while locked. At start and when a lock type
+	 * changed; NO relays are left as the host set them (off).
+	 */
+	idleRelays(): void {
+		for (const relay of this.#config.relays) {
+			if (this.#relayState.get(relay.id) !== true && (this.#outputs.get(relay.id) === true) !== (this.#lockOf(relay.id) === "NC"))
+				this.#drive(relay, false);
+		}
+	}
+
+	#lockOf(id: number): "NO" | "NC" {
+		const names = this.#config.relayNames;
+		const info = !names ? undefined : id === 1 ? names["1"] : id === 2 ? names["2"] : id === 3 ? names["3"] : id === 4 ? names["4"] : undefined;
+		return info?.lock === "NC" ? "NC" : "NO";
+	}
+
 	#drive(relay: RelayConfig, active: boolean): void {
 		this.#relayState.set(relay.id, active);
 		try {
-			this.#o.relays.set(relay.id, active);
+			// NC (fail-safe) locks: powered while locked, unpowered to open
+			const level = this.#lockOf(relay.id) === "NC" ? !active : active;
+			this.#outputs.set(relay.id, level);
+			this.#o.relays.set(relay.id, level);
 		}
 		catch (e) {
 			this.#o.log?.("station: relay " + relay.id + ": " + String(e));
@@ -301,7 +345,7 @@ export class Station {
 			return;
 		let state = this.#inputs.get(id);
 		if (!state) {
-			state = { level: input.activeLevel ? 0 : 1, active: false, timer: undefined };
+			state = { level: input.activeLevel ? 0 : 1, active: false, timer: undefined, alarmTimer: undefined, alarm: false };
 			this.#inputs.set(id, state);
 		}
 		if (state.timer !== undefined)
@@ -315,9 +359,41 @@ export class Station {
 				return;
 			s.active = active;
 			this.#emit({ type: "input", input: id, active });
+			this.#alarmInput(input, s, active);
 			if (active)
 				this.pressInput(id);
 		}), input.debounce);
+	}
+
+	/** A door sensor held active past doorAlarm seconds, or a tamper input: an alarm event, and its end. */
+	#alarmInput(input: InputConfig, s: InputState, active: boolean): void {
+		if (input.kind === "tamper") {
+			this.#emit({ type: "alarm", alarm: "tamper", input: input.id, active });
+			return;
+		}
+		if (input.kind !== "sensor")
+			return;
+		if (s.alarmTimer !== undefined) {
+			this.#o.clock.clear(s.alarmTimer);
+			s.alarmTimer = undefined;
+		}
+		if (!active) {
+			if (s.alarm) {
+				s.alarm = false;
+				this.#emit({ type: "alarm", alarm: "door-held-open", input: input.id, active: false });
+			}
+			return;
+		}
+		const seconds = this.#config.doorAlarm ?? 0;
+		if (seconds > 0)
+			s.alarmTimer = this.#o.clock.set(() => this.#guard(() => {
+				s.alarmTimer = undefined;
+				if (!s.active || s.alarm)
+					return;
+				s.alarm = true;
+				this.#o.log?.("station: door held open (input " + input.id + ", " + seconds + " s)");
+				this.#emit({ type: "alarm", alarm: "door-held-open", input: input.id, active: true });
+			}), seconds * 1000);
 	}
 
 	/** What pressing an input does: a call button calls, an exit button opens its relay. */

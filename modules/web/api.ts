@@ -33,6 +33,21 @@ export interface ApiOptions {
 	/** Counts the log lines a client can cause (failed logins, lock-outs); made on first use when absent. */
 	logLimit?: LogLimit;
 	version?: string;
+	/** What the host can tell about itself (the device page). */
+	info?: () => HostInfo;
+	/** The door and call history, newest first (skip, count). */
+	history?: { read(skip: number, count: number): string[]; readonly capacity: number; clear(): void };
+}
+
+/** What a host knows about itself; each field only when it can tell. */
+export interface HostInfo {
+	model?: string;
+	mac?: string;
+	ip?: string;
+	/** Free heap in bytes. */
+	freeHeap?: number;
+	/** Where the clock's time comes from: "SNTP", "system clock", "not set". */
+	timeSource?: string;
 }
 
 function json(status: number, body: unknown, headers?: Array<[string, string]>): WebAnswer {
@@ -218,15 +233,15 @@ export function handleRequest(o: ApiOptions, request: WebRequest): WebAnswer {
 function route(o: ApiOptions, request: WebRequest): WebAnswer {
 	const { method, path } = request;
 	if (path === "/" || path === "/index.html") {
-		if (method !== "GET")
-			return error(405, "use GET");
+		if (method !== "GET" && method !== "HEAD")
+			return error(405, "use GET or HEAD");
 		if (!o.page)
 			return error(404, "no page on this host");
 		const gzip = o.page.gzip && (request.headers.get("accept-encoding") ?? "").indexOf("gzip") >= 0;
 		return { status: 200, type: "text/html; charset=utf-8", body: gzip ? o.page.gzip! : o.page.html, headers: gzip ? [["content-encoding", "gzip"], ["vary", "accept-encoding"]] : [["vary", "accept-encoding"]] };
 	}
 	if (path === "/api/health")
-		return method === "GET" ? json(200, { ok: true, version: o.version ?? "" }) : error(405, "use GET");
+		return method === "GET" || method === "HEAD" ? json(200, { ok: true, version: o.version ?? "" }) : error(405, "use GET or HEAD");
 	if (path.slice(0, 5) !== "/api/")
 		return error(404, "not found");
 	if (method !== "GET" && method !== "HEAD" && crossSite(request))
@@ -345,7 +360,7 @@ function sessionRoute(o: ApiOptions, request: WebRequest, session: Session | und
 /** The method each route takes (a switch, not a table built at load). */
 function methodOf(route: string): string | undefined {
 	switch (route) {
-		case "status": case "schema": case "config/export": return "GET";
+		case "status": case "schema": case "config/export": case "history": return "GET";
 		case "config": return "GET PUT";
 		case "relays/open": case "inputs/press": case "call": case "hangup": case "dnd": case "devices/remove": case "devices/reboot":
 		case "password": case "config/import": case "config/reset": case "reboot": return "POST";
@@ -365,6 +380,8 @@ function protectedRoute(o: ApiOptions, request: WebRequest): WebAnswer {
 	switch (route) {
 		case "status":
 			return json(200, status(o));
+		case "history":
+			return json(200, history(o, request.query));
 		case "schema":
 			return json(200, copyJson(DEVICE_SCHEMA));	// a copy: the preloaded table cannot be stringified in place
 		case "config/export":
@@ -480,6 +497,35 @@ function protectedRoute(o: ApiOptions, request: WebRequest): WebAnswer {
 	return error(404, "not found");
 }
 
+/** A query parameter as a whole number in [min, max], or def. */
+function queryInt(query: string, name: string, def: number, min: number, max: number): number {
+	for (const part of query.split("&")) {
+		const eq = part.indexOf("=");
+		if (eq > 0 && part.slice(0, eq) === name) {
+			const n = Number(part.slice(eq + 1));
+			return Number.isInteger(n) ? Math.min(max, Math.max(min, n)) : def;
+		}
+	}
+	return def;
+}
+
+/** History records, newest first: ?skip=N&count=M (at most 100 at a time). */
+function history(o: ApiOptions, query: string): unknown {
+	const h = o.history;
+	if (!h)
+		return { capacity: 0, records: [] };
+	const skip = queryInt(query, "skip", 0, 0, h.capacity);
+	const count = queryInt(query, "count", 50, 1, 100);
+	const records: unknown[] = [];
+	for (const text of h.read(skip, count)) {
+		try {
+			records.push(JSON.parse(text));
+		}
+		catch { /* a record cut short: skipped */ }
+	}
+	return { capacity: h.capacity, skip, records };
+}
+
 function setRebootAfterAnswer(o: ApiOptions): void {
 	// the answer must leave first: the host runs the reboot on its next turn
 	const reboot = o.reboot!;
@@ -489,9 +535,20 @@ function setRebootAfterAnswer(o: ApiOptions): void {
 function status(o: ApiOptions): unknown {
 	const app = o.app;
 	const accounts = o.settings.config.accounts;
+	const now = app.clock.now();
+	const info = o.info ? o.info() : {};
 	return {
 		uptime: o.uptime ? o.uptime() : 0,
-		registrations: app.ua.registrations.map((r) => ({ ...r.status, label: r.config.id === "2" ? accounts["2"].label : accounts["1"].label, enabled: r.config.enabled, server: r.config.server })),
+		device: {
+			model: info.model ?? "portier", firmware: o.version ?? "", mac: info.mac ?? null, ip: info.ip ?? null, freeHeap: info.freeHeap ?? null,
+			// the clock counts from 1970 only once it was set (SNTP, the PC's clock)
+			time: now >= 1577836800000 ? now : null, timeSource: info.timeSource ?? (now >= 1577836800000 ? "system clock" : "not set"),
+		},
+		registrations: app.ua.registrations.map((r) => ({
+			...r.status, label: r.config.id === "2" ? accounts["2"].label : accounts["1"].label, enabled: r.config.enabled, server: r.config.server,
+			port: r.config.port, transport: r.config.transport, user: r.config.user, expires: r.config.expires,
+			expiresIn: r.status.expiresAt ? Math.max(0, Math.round((r.status.expiresAt - now) / 1000)) : null,
+		})),
 		calls: app.ua.calls.map((c) => ({ id: c.id, direction: c.direction, remote: c.remote, state: c.state, account: c.account ?? null, startedAt: c.startedAt, answeredAt: c.answeredAt || null })),
 		relays: app.station.relayStates(),
 		inputs: app.station.inputStates(),

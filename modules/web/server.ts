@@ -111,7 +111,8 @@ export class WebServer {
 									answer = { status: 500, body: JSON.stringify({ error: "internal error" }) };
 								}
 							}
-							const body = typeof answer.body === "string" ? encodeText(answer.body) : answer.body;
+							// HEAD: the status and headers of the GET, no body (and a length of 0, so every host ends the answer)
+							const body = x.request.method === "HEAD" ? new Uint8Array(0) : typeof answer.body === "string" ? encodeText(answer.body) : answer.body;
 							x.answer = body;
 							response.status = answer.status;
 							response.headers.set("content-type", answer.type ?? "application/json");

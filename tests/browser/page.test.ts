@@ -74,6 +74,12 @@ describe("configuration page (Chromium)", function () {
 		await page.goto(station.base + "/");
 		await page.waitForSelector("#login-again");
 		assert.match(await page.textContent("#door-code-hint") ?? "", /4-8 keys of 0-9 \* # A-D/);
+		// the first-password boxes are wide on a desktop too (they were 52 px)
+		await page.setViewportSize({ width: 1366, height: 900 });
+		for (const id of ["#login-password", "#login-again", "#login-door-code"])
+			assert.ok(await page.$eval(id, (e) => e.getBoundingClientRect().width) >= 250, id + " is wide");
+		await page.screenshot({ path: join(ARTIFACTS, "page-setup-1366.png") });
+		await page.setViewportSize({ width: 412, height: 900 });
 		await page.fill("#login-password", PASSWORD);
 		await page.fill("#login-again", PASSWORD);
 		await page.fill("#login-door-code", "#");
@@ -117,9 +123,239 @@ describe("configuration page (Chromium)", function () {
 		await page.waitForSelector(".error");
 		await page.waitForFunction("document.querySelector('#message')?.textContent !== 'Saving…'");
 		assert.equal(await page.textContent(".error"), "0-14400 seconds (0: no limit)");
-		assert.match(await page.textContent("#message") ?? "", /^station\.maxCallTime: 0-14400/);
+		assert.match(await page.textContent("#message") ?? "", /^Not saved: Max Call Time: 0-14400/);
 		await page.fill('[data-path="station.maxCallTime"]', "120");
 		await saved();
+	});
+
+	async function statusLog(): Promise<string[]> {
+		return ((await page.evaluate(async () => (await fetch("/api/status")).json())) as { log: string[] }).log;
+	}
+
+	async function messageSettled(): Promise<string> {
+		await page.waitForFunction("!['', 'Saving…'].includes(document.querySelector('#message')?.textContent)", undefined, { timeout: 5000 });
+		return await page.textContent("#message") ?? "";
+	}
+
+	describe("the device page, relays and alarms (issue 16)", () => {
+		it("Relay and Input: a relay's name and lock type, the door-held-open alarm and a tamper input are saved", async () => {
+			await tab("relay");
+			await page.fill('[data-path="station.relayNames.1.name"]', "Front door");
+			await page.selectOption('[data-path="station.relayNames.1.lock"]', "NC");
+			await page.fill('[data-path="station.doorAlarm"]', "45");
+			assert.ok((await page.$$eval('[data-path="station.inputs[2].kind"] option', (o) => o.map((x) => x.getAttribute("value")))).includes("tamper"));
+			await saved();
+			const c = (await page.evaluate(async () => (await fetch("/api/config")).json())) as { station: { relayNames: { "1": unknown }; doorAlarm: number } };
+			assert.deepEqual(c.station.relayNames["1"], { name: "Front door", lock: "NC" });
+			assert.equal(c.station.doorAlarm, 45);
+			await page.screenshot({ path: join(ARTIFACTS, "page-relay-412.png"), fullPage: true });
+			await page.selectOption('[data-path="station.relayNames.1.lock"]', "NO");
+			await saved();
+		});
+
+		it("Device: model, firmware, IP, uptime, time and its source, free heap, each account's registration; a test call and a relay test", async () => {
+			await tab("device");
+			await page.waitForSelector("#device-info [data-info=model]");
+			const row = async (id: string) => (await page.textContent(`#device-info [data-info="${id}"] td`))!;
+			assert.match(await row("model"), /^portier on a PC/);
+			assert.equal(await row("firmware"), "0.1.0");
+			assert.equal(await row("ip"), "127.0.0.1");
+			assert.match(await row("uptime"), /\d+ min \d+ s$/);
+			assert.equal(await row("time-source"), "system clock");
+			assert.match(await row("heap"), /^\d+ KB$/);
+			assert.match(await row("time"), /\d/);
+			const account = await page.textContent('#device-registrations [data-account="1"]');
+			assert.match(account!, new RegExp(`127\\.0\\.0\\.1:${kamailioPort}UDPdoorregistered\\d+ s of 1800`));
+			const sippPort = await freePort();
+			const phone = sipp("uas", sippPort);
+			peers.push(phone);
+			await new Promise((r) => setTimeout(r, 300));
+			await page.fill("#call-number", "127.0.0.1:" + sippPort);
+			await page.click("#call-button");
+			const deadline = Date.now() + 10000;
+			while (!(await apiStatus()).calls.some((c) => c.state === "answered") && Date.now() < deadline)
+				await new Promise((r) => setTimeout(r, 100));
+			assert.ok((await apiStatus()).calls.some((c) => c.state === "answered"), "the test call was answered");
+			await page.click("#hangup-button");
+			assert.equal(await phone.exited, 0, phone.output());
+			await page.click('button:text("Open Front door (relay 1)")');
+			await page.waitForFunction("document.querySelector('#message')?.textContent === 'Relay 1 released'");
+			for (const [w, name] of [[412, "page-device-412.png"], [1366, "page-device-1366.png"]] as const) {
+				await page.setViewportSize({ width: w, height: 900 });
+				await page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
+			}
+			await page.setViewportSize({ width: 412, height: 900 });
+		});
+	});
+
+	describe("door and call history (issue 16)", () => {
+		it("History: newest first, the test call (who answered, how long) and the doors opened by what; CSV export", async () => {
+			await tab("history");
+			await page.waitForSelector("#history tbody tr[data-ev]");
+			const rows = await page.evaluate("Array.from(document.querySelectorAll('#history tbody tr')).map((x) => Array.from(x.querySelectorAll('td')).map((td) => td.textContent))") as string[][];
+			assert.equal(rows[0][1], "Door opened", JSON.stringify(rows.slice(0, 3)));
+			assert.equal(rows[0][5], "Front door by web page / API");
+			const call = rows.find((r) => r[1] === "Outgoing call" && r[3] !== "not answered");
+			assert.ok(call, "the answered test call: " + JSON.stringify(rows));
+			assert.match(call[4]!, /^\d+ s$/, "how long they talked");
+			assert.match(call[5]!, /^answered/);
+			const times = await page.evaluate(async () => ((await (await fetch("/api/history?count=100")).json()) as { records: Array<{ t: number }> }).records.map((r) => r.t));
+			assert.deepEqual(times, times.slice().sort((a, b) => b - a), "newest first");
+			const [download] = await Promise.all([page.waitForEvent("download"), page.click("#history-csv")]);
+			const path = join(ARTIFACTS, "portier-history.csv");
+			await download.saveAs(path);
+			const csv = (await import("node:fs")).readFileSync(path, "utf8").split("\r\n");
+			assert.equal(csv[0], '"Time","Event","Who","Answered by","Duration","Details"');
+			assert.equal(csv.length - 2, times.length, "one line per record");
+			for (const [w, name] of [[412, "page-history-412.png"], [1366, "page-history-1366.png"]] as const) {
+				await page.setViewportSize({ width: w, height: 900 });
+				await page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
+			}
+			await page.setViewportSize({ width: 412, height: 900 });
+		});
+	});
+
+	describe("audio, syslog and every tab (issue 16)", () => {
+		it("Audio: speaker volume, microphone gain and codec preference are saved; Syslog is on the events tab", async () => {
+			await tab("audio");
+			await page.fill('[data-path="audio.volume"]', "70");
+			await page.fill('[data-path="audio.micGain"]', "150");
+			await page.selectOption('[data-path="audio.codecs"]', "PCMA,PCMU");
+			await saved();
+			const c = (await page.evaluate(async () => (await fetch("/api/config")).json())) as { audio: unknown };
+			assert.deepEqual(c.audio, { volume: 70, micGain: 150, codecs: "PCMA,PCMU" });
+			await tab("mqtt");
+			assert.ok(await page.$('[data-path="syslog.server"]'));
+			assert.ok(await page.$('[data-path="actionUrls.alarm"]'));
+		});
+
+		it("screenshots of every tab at 412 and 1366 px", async () => {
+			const tabs = await page.$$eval("nav [data-tab]", (b) => b.map((x) => x.getAttribute("data-tab")!));
+			for (const width of [412, 1366]) {
+				await page.setViewportSize({ width, height: 900 });
+				for (const id of tabs) {
+					await tab(id);
+					await new Promise((r) => setTimeout(r, 150));
+					await page.screenshot({ path: join(ARTIFACTS, `tab-${id}-${width}.png`), fullPage: true });
+				}
+			}
+			await page.setViewportSize({ width: 412, height: 900 });
+		});
+	});
+
+	describe("bugs of issue 16", () => {
+		it("an edit left on another tab is saved by Save (its tab is marked) and is there after a reload", async () => {
+			await tab("account");
+			await page.fill('[data-path="accounts.1.label"]', "Front door");
+			await tab("intercom");
+			assert.ok(await page.$eval('nav [data-tab="account"]', (e) => e.classList.contains("dirty")), "the Account tab shows unsaved changes");
+			assert.ok(!await page.$eval('nav [data-tab="intercom"]', (e) => e.classList.contains("dirty")));
+			await page.screenshot({ path: join(ARTIFACTS, "page-unsaved-mark.png") });
+			await saved();
+			assert.ok(!await page.$eval('nav [data-tab="account"]', (e) => e.classList.contains("dirty")), "saved: no mark");
+			await page.reload();
+			await page.waitForSelector("nav [data-tab=status]");
+			await tab("account");
+			assert.equal(await page.inputValue('[data-path="accounts.1.label"]'), "Front door");
+		});
+
+		it("a refused value on another tab: the page goes there, names the field by its label and scrolls it into view above the Save bar (phone)", async () => {
+			await page.setViewportSize({ width: 412, height: 900 });
+			await tab("intercom");
+			await page.fill('[data-path="station.pushToHangUp.holdTime"]', "99");
+			await tab("account");
+			await page.evaluate("scrollTo(0, 0)");
+			await page.click("#save");
+			await page.waitForSelector("#tab-intercom .error");
+			const message = await messageSettled();
+			assert.match(message, /^Not saved: Push to Hang Up › Hold time: 0-60/);
+			assert.ok(!message.includes("station."), "no internal path: " + message);
+			const box = await page.evaluate("(() => { const r = document.querySelector('#tab-intercom .error').getBoundingClientRect(); const bar = document.querySelector('.bar').getBoundingClientRect(); return { top: r.top, bottom: r.bottom, bar: bar.top }; })()") as { top: number; bottom: number; bar: number };
+			assert.ok(box.top >= 0 && box.bottom <= box.bar, "the message is visible above the Save bar: " + JSON.stringify(box));
+			assert.equal(await page.evaluate("document.activeElement.dataset.path"), "station.pushToHangUp.holdTime", "the field has the focus");
+			await page.screenshot({ path: join(ARTIFACTS, "page-refused-phone.png") });
+			await page.click("#discard");
+		});
+
+		it("the status page has no stray null with the built-in server off; its log is newest first, with clock times, and keeps its scroll", async () => {
+			await tab("status");
+			await page.waitForSelector("#status-registrations");
+			assert.ok(!(await page.textContent("#status"))!.includes("null"), "no stray null");
+			const csrf = await page.evaluate("S.csrf") as string;
+			for (let i = 0; i < 12; i++)
+				assert.equal(await page.evaluate(async (token) => (await fetch("/api/relays/1/open", { method: "POST", headers: { "x-csrf-token": token } })).status, csrf), 200);
+			await page.waitForFunction("document.querySelector('#log').scrollHeight > document.querySelector('#log').clientHeight + 40", undefined, { timeout: 5000 });
+			await page.waitForFunction("document.querySelector('#log').textContent.split('\\n')[0].endsWith('opened by api')", undefined, { timeout: 5000 });
+			const first = (await page.textContent("#log"))!.split("\n")[0];
+			assert.match(first, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d portier: door 1 opened by api$/, "newest first, with its time: " + first);
+			await page.$eval("#log", (e) => { e.scrollTop = 30; });
+			await new Promise((r) => setTimeout(r, 4500));
+			assert.equal(await page.$eval("#log", (e) => e.scrollTop), 30, "the log did not jump back");
+		});
+
+		it("failed logins and password changes are logged; the password change asks twice and clears its fields", async () => {
+			const r = await page.evaluate(async () => (await fetch("/api/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ password: "not-the-one" }) })).status);
+			assert.equal(r, 401);
+			assert.ok((await statusLog()).some((l) => /wrong administrator password from/.test(l)), "a failed login leaves a line");
+			await tab("maintenance");
+			await page.fill("#pw-current", PASSWORD);
+			await page.fill("#pw-new", PASSWORD);
+			await page.fill("#pw-again", PASSWORD + "x");
+			await page.click("#pw-change");
+			assert.equal(await messageSettled(), "The new passwords differ.");
+			await page.fill("#pw-again", PASSWORD);
+			await page.click("#pw-change");
+			await page.waitForFunction("document.querySelector('#message')?.textContent === 'Password changed.'");
+			for (const id of ["#pw-current", "#pw-new", "#pw-again"])
+				assert.equal(await page.inputValue(id), "", id + " is cleared");
+			assert.ok((await statusLog()).some((l) => /administrator password changed from/.test(l)), "the change leaves a line");
+		});
+
+		it("the login and first-password boxes are wide on a desktop and a phone", async () => {
+			for (const width of [1366, 412]) {
+				const other = await browser.newPage({ viewport: { width, height: 900 } });
+				await other.goto(station.base + "/");
+				await other.waitForSelector("#login-password");
+				const w = await other.$eval("#login-password", (e) => e.getBoundingClientRect().width);
+				assert.ok(w >= 250, `the password box is ${w} px wide at ${width} px`);
+				await other.screenshot({ path: join(ARTIFACTS, `page-login-${width}.png`) });
+				await other.close();
+			}
+		});
+
+		it("a setting that applies after a restart says so, with a Restart button", async () => {
+			await tab("intercom");
+			await page.fill('[data-path="sip.port"]', "5070");
+			await page.click("#save");
+			assert.match(await messageSettled(), /^Saved\. SIP › Direct IP Port applies after a restart\./);
+			assert.ok(await page.$("#restart-now"));
+			await page.fill('[data-path="sip.port"]', "5060");
+			await page.click("#save");
+			await messageSettled();
+			await tab("mqtt");
+			await page.fill('[data-path="mqtt.keepAlive"]', "61");
+			await saved();
+		});
+
+		it("ranges read \"from -1 to 600\"; no video for auto-answer; HEAD / answers 200; un-registering is logged as such", async () => {
+			await tab("intercom");
+			assert.match(await page.$eval('[data-path="station.hangUpAfterOpen"]', (e) => e.closest("label")!.textContent!), /from -1 to 600 seconds/);
+			await tab("feature");
+			assert.deepEqual(await page.$$eval('[data-path="station.autoAnswerIp.mode"] option', (o) => o.map((x) => x.getAttribute("value"))), ["audio"]);
+			assert.equal(await page.evaluate(async () => (await fetch("/", { method: "HEAD" })).status), 200);
+			await tab("account");
+			await page.uncheck('[data-path="accounts.1.enabled"]');
+			await saved();
+			const deadline = Date.now() + 5000;
+			while (!(await statusLog()).some((l) => /account 1 unregistered \(200/.test(l)) && Date.now() < deadline)
+				await new Promise((r) => setTimeout(r, 100));
+			assert.ok((await statusLog()).some((l) => /account 1 unregistered \(200/.test(l)), (await statusLog()).join("\n"));
+			assert.ok(!(await statusLog()).some((l) => /not registered \(200/.test(l)));
+			await page.check('[data-path="accounts.1.enabled"]');
+			await saved();
+			await tab("status");
+			await page.waitForFunction("document.querySelector('[data-account=\"1\"] .state')?.textContent === 'registered'", undefined, { timeout: 15000 });
+		});
 	});
 
 	it("a web call from the page rings a SIPp phone; Hang up ends it", async () => {
@@ -147,23 +383,37 @@ describe("configuration page (Chromium)", function () {
 		await page.screenshot({ path: join(ARTIFACTS, "page-relay.png"), fullPage: true });
 	});
 
-	it("adds a call schedule (a bad window is refused first)", async () => {
+	it("adds a call schedule with time inputs and weekday boxes (a bad window is refused first); an input's template is chosen from a list", async () => {
 		await tab("schedule");
 		await page.click('[data-add="station.schedules"]');
 		await page.fill('[data-path="station.schedules[0].name"]', "Night");
 		await page.fill('[data-path="station.schedules[0].numbers"]', "1001\n1002");
 		await page.click('[data-add="station.schedules[0].windows"]');
-		await page.fill('[data-path="station.schedules[0].windows[0].days"]', "0,6");
-		await page.fill('[data-path="station.schedules[0].windows[0].start"]', "600");
-		await page.fill('[data-path="station.schedules[0].windows[0].end"]', "600");
+		const days = '[data-path="station.schedules[0].windows[0].days"]';
+		await page.click(`[data-path="station.schedules[0].windows[0]"] [data-days="1,2,3,4,5"]`);
+		assert.deepEqual(await page.$$eval(`${days} input:checked`, (c) => c.map((x) => x.getAttribute("data-day"))), ["1", "2", "3", "4", "5"], "Mon-Fri in one click");
+		for (const d of [1, 2, 3, 4, 5])
+			await page.uncheck(`${days} [data-day="${d}"]`);
+		await page.check(`${days} [data-day="6"]`);
+		await page.check(`${days} [data-day="0"]`);
+		assert.equal(await page.getAttribute('[data-path="station.schedules[0].windows[0].start"]', "type"), "time");
+		await page.fill('[data-path="station.schedules[0].windows[0].start"]', "10:00");
+		await page.fill('[data-path="station.schedules[0].windows[0].end"]', "10:00");
 		await page.click("#save");
 		await page.waitForSelector(".error");
 		await page.waitForFunction("document.querySelector('#message')?.textContent !== 'Saving…'");
 		assert.equal(await page.textContent(".error"), "start and end in minutes 0-1440, not equal");
-		await page.fill('[data-path="station.schedules[0].windows[0].start"]', "1320");
-		await page.fill('[data-path="station.schedules[0].windows[0].end"]', "360");
+		assert.match(await page.textContent("#message") ?? "", /^Not saved: Call Schedules › Night › Window 1: /);
+		await page.fill('[data-path="station.schedules[0].windows[0].start"]', "22:00");
+		await page.fill('[data-path="station.schedules[0].windows[0].end"]', "06:00");
 		await saved();
+		const stored = (await page.evaluate(async () => (await fetch("/api/config")).json()) as { station: { schedules: Array<{ windows: unknown[] }> } }).station.schedules[0].windows[0];
+		assert.deepEqual(stored, { days: [0, 6], start: 1320, end: 360 });
 		await page.screenshot({ path: join(ARTIFACTS, "page-schedule.png"), fullPage: true });
+		await tab("relay");
+		assert.deepEqual(await page.$$eval('[data-path="station.inputs[0].template"] option', (o) => o.map((x) => x.getAttribute("value"))), ["", "Night"]);
+		await page.selectOption('[data-path="station.inputs[0].template"]', "Night");
+		await saved();
 	});
 
 	it("the other pages render: Call Feature, Multicast, MQTT, Built-in Server, Maintenance", async () => {
@@ -224,8 +474,12 @@ describe("configuration page (Chromium)", function () {
 		assert.equal(await page.inputValue('[data-path="station.maxCallTime"]'), "120");
 		await tab("schedule");
 		assert.equal(await page.inputValue('[data-path="station.schedules[0].name"]'), "Night");
-		assert.equal(await page.inputValue('[data-path="station.schedules[0].windows[0].days"]'), "0,6");
+		assert.deepEqual(await page.$$eval('[data-path="station.schedules[0].windows[0].days"] input:checked', (c) => c.map((x) => x.getAttribute("data-day"))), ["6", "0"]);
+		assert.equal(await page.inputValue('[data-path="station.schedules[0].windows[0].start"]'), "22:00");
+		await tab("relay");
+		assert.equal(await page.inputValue('[data-path="station.inputs[0].template"]'), "Night");
 		await tab("status");
 		await page.waitForFunction("document.querySelector('[data-account=\"1\"] .state')?.textContent === 'registered'", undefined, { timeout: 15000 });
+		assert.ok((await statusLog()).some((l) => l.endsWith("web: reboot requested")), "the log from before the restarts is kept");
 	});
 });

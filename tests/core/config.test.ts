@@ -122,7 +122,7 @@ describe("configuration import", () => {
 		deepEqual(settings.replace(exported).errors, []);
 		equal(settings.config.accounts["1"].password, "acc-secret");
 		equal(settings.config.mqtt.password, "mqtt-secret");
-		deepEqual(settings.config.server.subscribers, [{ user: "8002", password: "pw-8002-x", name: "", mac: "" }, { user: "8001", password: "pw-8001-x", name: "", mac: "" }], "an item gets the defaults of the fields it leaves out");
+		deepEqual(settings.config.server.subscribers, [{ user: "8002", password: "pw-8002-x", name: "", mac: "", expires: 0, address: "" }, { user: "8001", password: "pw-8001-x", name: "", mac: "", expires: 0, address: "" }], "an item gets the defaults of the fields it leaves out");
 		equal(settings.config.station.maxCallTime, 120);
 		const partial = settings.replace({ accounts: exported.accounts });
 		deepEqual(partial.errors, []);
@@ -261,3 +261,19 @@ function writeSlot(storage: MemoryStorage, slot: string, text: string): void {
 		h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
 	storage.set("portier", slot + "m", "1:" + text.length + ":" + h.toString(16));
 }
+
+describe("built-in server subscribers: password or IP address, own expiry", () => {
+	it("a subscriber needs a password unless it has an IP address; its own expiry is 0 or 60-3600", () => {
+		const c = deviceDefaults();
+		const errors = (subscriber: Record<string, unknown>) => {
+			const next = { ...c, server: { ...c.server, subscribers: [{ user: "8001", password: "", name: "", mac: "", expires: 0, address: "", ...subscriber }] } } as DeviceConfig;
+			return validateDevice(next).map((e) => e.field + ": " + e.message);
+		};
+		deepEqual(errors({}), ["server.subscribers[0].password: 8-64 printable characters (empty only with an IP address)"]);
+		deepEqual(errors({ address: "192.0.2.21" }), []);
+		deepEqual(errors({ password: "secret-8001" }), []);
+		deepEqual(errors({ password: "secret-8001", expires: 30 }), ["server.subscribers[0].expires: 0 (the server's) or 60-3600 seconds"]);
+		deepEqual(errors({ password: "secret-8001", expires: 120 }), []);
+		deepEqual(errors({ address: "192.0.2.256" }), ["server.subscribers[0].address: empty, or an IPv4 address"]);
+	});
+});

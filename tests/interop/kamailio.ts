@@ -4,7 +4,7 @@
 // process id.
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import dgram from "node:dgram";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -22,6 +22,18 @@ export interface KamailioOptions {
 	minExpires?: number;
 	/** Load the control socket (ctl), so that `kamcmd` can ask for Kamailio's own view (see `locations`). */
 	control?: boolean;
+	/**
+	 * SIP Outbound (RFC 5626) as one box that is edge proxy and registrar:
+	 * the outbound module, Path with flow tokens for REGISTERs that support
+	 * outbound, `Flow-Timer` (seconds) in the 2xx, and requests for such a
+	 * contact routed over the flow its REGISTER came on.
+	 */
+	outbound?: { flowTimer: number };
+}
+
+/** Whether the outbound module (Debian: kamailio-outbound-modules) is installed. */
+export function outboundModuleInstalled(): boolean {
+	return existsSync(MODULES + "outbound.so") && existsSync(MODULES + "path.so");
 }
 
 export interface Kamailio {
@@ -46,6 +58,7 @@ function config(o: KamailioOptions, dir: string): string {
 	const tls = o.tls && o.tlsPort;
 	if (tls)
 		writeFileSync(join(dir, "tls.cfg"), `[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\nprivate_key = ${o.tls!.key}\ncertificate = ${o.tls!.cert}\n\n[client:default]\nverify_certificate = no\nrequire_certificate = no\n`);
+	const ob = o.outbound;
 	const users = Object.entries(USERS).map(([u, p]) => `\t$sht(users=>${u}) = "${p}";`).join("\n");
 	return `#!KAMAILIO
 debug=2
@@ -54,6 +67,8 @@ memdbg=5
 memlog=5
 children=2
 tcp_children=2
+${ob ? `# a flow the UA keeps alive lives; the pings come at most every Flow-Timer seconds
+tcp_connection_lifetime=${ob.flowTimer + 10}` : ""}
 auto_aliases=no
 # aliases with their ports: every peer here is on 127.0.0.1, and a bare "127.0.0.1"
 # would make Kamailio take their contacts for itself
@@ -66,6 +81,8 @@ ${tls ? `enable_tls=yes\nlisten=tls:127.0.0.1:${o.tlsPort}` : ""}
 mpath="${MODULES}"
 loadmodule "tm.so"
 loadmodule "sl.so"
+${ob ? `# before rr and path, which then bind to it: flow tokens in Path and Record-Route
+loadmodule "outbound.so"` : ""}
 loadmodule "rr.so"
 loadmodule "pv.so"
 loadmodule "maxfwd.so"
@@ -76,6 +93,10 @@ loadmodule "siputils.so"
 loadmodule "xlog.so"
 loadmodule "auth.so"
 loadmodule "htable.so"
+${ob ? `loadmodule "path.so"
+modparam("registrar", "use_path", 1)
+modparam("registrar", "outbound_mode", 1)
+modparam("registrar", "flow_timer", ${ob.flowTimer})` : ""}
 ${tls ? `loadmodule "tls.so"\nmodparam("tls", "config", "${join(dir, "tls.cfg")}")` : ""}
 ${o.control ? `loadmodule "ctl.so"\nmodparam("ctl", "binrpc", "unix:${controlSocket(dir)}")` : ""}
 modparam("auth", "algorithm", "${o.algorithm ?? "MD5"}")
@@ -100,7 +121,10 @@ request_route {
 		exit;
 	}
 	if (has_totag()) {
+${ob ? `		xlog("L_NOTICE", "$rm in the dialog from $si:$sp over $pr\\n");` : ""}
 		if (loose_route()) {
+${ob ? `			if ($du =~ "^sip:127.0.0.1:[0-9]+;transport=" && !is_method("ACK"))
+				xlog("L_NOTICE", "$rm in the dialog to the flow $du\\n");` : ""}
 			t_relay();
 			exit;
 		}
@@ -112,9 +136,40 @@ request_route {
 		sl_send_reply("404", "Not here");
 		exit;
 	}
-	t_check_trans();
+${ob ? `	# the edge leg (RFC 5626 §5.3): a request lookup() sent back to us along a
+	# Path with a flow token goes out over that flow
+	if (is_present_hf("Route")) {
+		if (is_method("INVITE"))
+			record_route();
+		if (loose_route()) {
+			xlog("L_NOTICE", "$rm to the flow $du\\n");
+			t_on_failure("FLOW_FAILED");
+			t_relay();
+			exit;
+		}
+		sl_send_reply("430", "Flow Failed");
+		exit;
+	}
+` : ""}	t_check_trans();
 	if (is_method("REGISTER")) {
-		$var(pw) = $sht(users=>$au);
+${ob ? `		# the edge leg of an outbound REGISTER (RFC 5626 §5.1): a Path with a flow
+		# token (and ;ob), then on to the registrar, this box again, over the
+		# flow's transport, so that the Path names the socket the flow uses
+		if (!is_present_hf("Path") && search("^(Supported|k):.*outbound")) {
+			if (!add_path()) {
+				sl_send_reply("503", "Path failed");
+				exit;
+			}
+			if ($pr == "tls")
+				$du = "sip:127.0.0.1:${o.tlsPort ?? 0};transport=tls";
+			else if ($pr == "tcp")
+				$du = "sip:127.0.0.1:${o.tcpPort};transport=tcp";
+			else
+				$du = "sip:127.0.0.1:${o.udpPort}";
+			t_relay();
+			exit;
+		}
+` : ""}		$var(pw) = $sht(users=>$au);
 		if (!pv_www_authenticate("$td", "$var(pw)", "0")) {
 			www_challenge("$td", "1");
 			exit;
@@ -122,6 +177,7 @@ request_route {
 		if (!save("location"))
 			sl_reply_error();
 		xlog("L_NOTICE", "registered $tu from $si:$sp over $pr\\n");
+${ob ? `		xlog("L_NOTICE", "binding of $tU: $ct\\n");` : ""}
 		exit;
 	}
 	if (is_method("OPTIONS") && uri == myself && $rU == $null) {
@@ -143,7 +199,12 @@ ${o.inviteAuth ? `	if (is_method("INVITE") && $fd == "127.0.0.1") {
 	}
 	t_relay();
 }
-`;
+${ob ? `
+failure_route[FLOW_FAILED] {
+	if (t_branch_timeout() || !t_branch_replied())
+		send_reply("430", "Flow Failed");
+}
+` : ""}`;
 }
 
 /** Where Kamailio started with `control` listens for kamcmd. */

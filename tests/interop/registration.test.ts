@@ -18,6 +18,7 @@ describe("registration with Kamailio", function () {
 	this.timeout(60000);
 	let kamailio: Kamailio | undefined;
 	let stacks: SipStack[] = [];
+	const registrations: Registration[] = [];
 	let ports: { udp: number; tcp: number; tls: number };
 	let certs: ReturnType<typeof makeCertificates>;
 
@@ -30,6 +31,10 @@ describe("registration with Kamailio", function () {
 		ports = { udp: await freePort(), tcp: await freePort(), tls: await freePort() };
 	});
 	afterEach(async () => {
+		// a registration keeps its refresh or retry timer on the clock until it is
+		// stopped (closing its stack does not): stop each, so the suite leaves nothing running
+		for (const r of registrations.splice(0))
+			r.stop();
 		for (const s of stacks)
 			s.close();
 		stacks = [];
@@ -37,12 +42,17 @@ describe("registration with Kamailio", function () {
 		kamailio = undefined;
 	});
 
+	function track(reg: Registration): Registration {
+		registrations.push(reg);
+		return reg;
+	}
+
 	async function register(config: AccountConfig, algorithm: "MD5" | "SHA-256" = "MD5") {
 		kamailio = await startKamailio({ udpPort: ports.udp, tcpPort: ports.tcp, tlsPort: ports.tls, algorithm, tls: { cert: certs.cert, key: certs.key, ca: certs.ca } });
 		const { stack } = await nodeStack();
 		stacks.push(stack);
 		const changes: RegistrationStatus[] = [];
-		const reg = new Registration(stack, config, (s) => changes.push(s));
+		const reg = track(new Registration(stack, config, (s) => changes.push(s)));
 		reg.start();
 		return { reg, changes, stack };
 	}
@@ -86,7 +96,7 @@ describe("registration with Kamailio", function () {
 		kamailio = await startKamailio({ udpPort: ports.udp, tcpPort: ports.tcp });
 		const { stack } = await nodeStack({ timers: { T1: 50 } });
 		stacks.push(stack);
-		const reg = new Registration(stack, account(ports.udp, "UDP", { expires: 4 }));
+		const reg = track(new Registration(stack, account(ports.udp, "UDP", { expires: 4 })));
 		reg.start();
 		await until(() => reg.status.registered, 10000, () => JSON.stringify(reg.status));
 		await kamailio.stop();
@@ -102,7 +112,7 @@ describe("registration with Kamailio", function () {
 		kamailio = await startKamailio({ udpPort: ports.udp, tcpPort: ports.tcp });
 		const { stack } = await nodeStack();
 		stacks.push(stack);
-		const reg = new Registration(stack, account(ports.tcp, "TCP", { expires: 3600 }));
+		const reg = track(new Registration(stack, account(ports.tcp, "TCP", { expires: 3600 })));
 		stack.onConnectionLost = (lost) => reg.flowLost(lost);	// as the user agent wires it
 		reg.start();
 		await until(() => reg.status.registered, 10000, () => JSON.stringify(reg.status));
@@ -121,11 +131,11 @@ describe("registration with Kamailio", function () {
 		const { stack } = await nodeStack();
 		stacks.push(stack);
 		const dead = await freePort();
-		const reg = new Registration(stack, account(ports.tcp, "TCP", {
+		const reg = track(new Registration(stack, account(ports.tcp, "TCP", {
 			expires: 4,
 			outboundProxy: { host: "127.0.0.1", port: dead },
 			backupProxy: { host: "127.0.0.1", port: ports.tcp },
-		}));
+		})));
 		reg.start();
 		await until(() => reg.status.registered, 10000, () => JSON.stringify(reg.status));
 		assert.equal(reg.status.via, "127.0.0.1:" + ports.tcp);

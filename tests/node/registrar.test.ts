@@ -236,3 +236,61 @@ describe("built-in registrar (fake clock)", () => {
 		assert.equal(modelOf("SIPp indoor unit"), "SIPp indoor unit");
 	});
 });
+
+describe("built-in registrar: per-subscriber expiry and authentication by IP address (fake clock)", () => {
+	let clock: sinon.SinonFakeTimers;
+	let registrar: Registrar;
+	let n = 0;
+	const FROM = (address: string): Source => ({ transport: "UDP", address, port: 5099 });
+	beforeEach(() => {
+		clock = sinon.useFakeTimers({ now: 1000000 });
+		registrar = new Registrar({
+			clock: nodeClock, hash: nodeHash, random: () => (++n).toString(16).padStart(16, "0"), realm: "door.local", limit: 8, maxExpires: 3600,
+			subscribers: [
+				{ user: "8001", password: "", address: "192.0.2.21" },
+				{ user: "8002", password: "pw8002", address: "192.0.2.22" },
+				{ user: "8003", password: "pw8003", expires: 120 },
+			],
+		});
+	});
+	afterEach(() => {
+		registrar.close();
+		clock.restore();
+	});
+
+	it("a subscriber bound to an address registers from it without digest; from elsewhere it is refused, or challenged when it has a password", () => {
+		const ok = registrar.handle(register("8001"), FROM("192.0.2.21"));
+		assert.equal(ok.status, 200, "no challenge from its own address");
+		assert.deepEqual(registrar.bindings.map((b) => b.user), ["8001"]);
+		const elsewhere = registrar.handle(register("8001"), FROM("203.0.113.9"));
+		assert.equal(elsewhere.status, 403);
+		assert.match(elsewhere.reason!, /not the subscriber's address/);
+		assert.equal(registrar.handle(register("8002"), FROM("192.0.2.22")).status, 200);
+		assert.equal(registrar.handle(register("8002"), FROM("203.0.113.9")).status, 401, "with a password: challenged as usual");
+	});
+
+	it("a unit's INVITE from its address needs no digest either", () => {
+		registrar.handle(register("8001"), FROM("192.0.2.21"));
+		const caller = registrar.caller(invite("8001", "8002"), FROM("192.0.2.21"));
+		assert.ok(caller && "user" in caller && caller.user === "8001");
+		const stranger = registrar.caller(invite("8001", "8002"), FROM("203.0.113.9"));
+		assert.ok(stranger && "answer" in stranger && stranger.answer.status === 403);
+	});
+
+	it("a subscriber's own expiry is what it gets at most, and by default", () => {
+		const asked = (expires?: number) => {
+			const challenge = registrar.handle(register("8003", { expires }), FROM("192.0.2.23"));
+			const header = String(challenge.headers[0][1]);
+			const client = new DigestClient({ hash: nodeHash, random: () => "cn8003" });
+			const value = new TextEncoder().encode(header);
+			client.challenge(parseAuth(value, 0, value.length, "WWW-Authenticate"));
+			const authorization = client.authorize("door.local", { username: "8003", password: "pw8003" }, { method: "REGISTER", uri: "sip:door.local" })!;
+			return registrar.handle(register("8003", { expires, authorization }), FROM("192.0.2.23"));
+		};
+		assert.deepEqual(asked(3600).headers[0], ["Contact", "<sip:8003@127.0.0.1:5099>;expires=120"]);
+		assert.deepEqual(asked(undefined).headers[0], ["Contact", "<sip:8003@127.0.0.1:5099>;expires=120"]);
+		assert.deepEqual(asked(90).headers[0], ["Contact", "<sip:8003@127.0.0.1:5099>;expires=90"]);
+		clock.tick(90000);
+		assert.deepEqual(registrar.bindings, [], "expired at its own time");
+	});
+});

@@ -58,3 +58,36 @@ describe("where RTP goes (fake timers)", () => {
 		b.app.stop();
 	});
 });
+
+describe("RTP ports", () => {
+	it("a port another program holds is skipped: the SDP names the next free one, and the call's media binds it", () => {
+		const taken = new Set([40000, 40002]);
+		class BusyUDP extends FakeUDP {
+			constructor(options: ConstructorParameters<typeof FakeUDP>[0]) {
+				if (taken.has(options.port ?? 0))
+					throw new Error("bind failed (in UDP)");	// as the SDK's sockets do
+				super(options);
+			}
+		}
+		let n = 0;
+		FakeUDP.all = [];
+		const clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate", "Date"] });
+		try {
+			const app = new StationApp({ udp: BusyUDP, clock: nodeClock, hash: nodeHash, random: () => (++n).toString(16).padStart(16, "0"), relays: { set: () => {} } }, {
+				sipPort: 5060, host: "192.0.2.10", rtpPorts: { first: 40000, last: 40100 }, rtpTimeout: 0, accounts: [],
+				station: { ...STATION_DEFAULTS, whitelist: ["192.0.2.5"], autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } },
+			});
+			const sip = FakeUDP.all[0];
+			sip.deliver(invite("p1", "192.0.2.5", "192.0.2.5"), "192.0.2.5");
+			clock.tick(0);
+			const ok = sip.messages().find((m) => m.status === 200)!;
+			assert.match(new TextDecoder().decode(ok.body), /m=audio 40004 /);
+			clock.tick(100);
+			assert.ok(FakeUDP.all.some((s) => s.port === 40004 && !s.closed && s.sent.length > 0), "the media socket is on 40004");
+			app.stop();
+		}
+		finally {
+			clock.restore();
+		}
+	});
+});

@@ -22,7 +22,7 @@ let n = 0;
  */
 const OPEN: StationConfig = { ...STATION_DEFAULTS, whitelist: ["192.0.2.1"], autoAnswerIp: { enabled: true, delay: 0, mode: "audio" }, relays: [{ id: 1, holdTime: 3, dtmfCode: "#" }] };
 
-function setup(config: Partial<StationConfig> = {}, httpGet?: (url: string) => void) {
+function setup(config: Partial<StationConfig> = {}, httpGet?: (url: string) => void, log?: (line: string) => void) {
 	const relayLog: string[] = [];
 	const events: StationEvent[] = [];
 	let station!: Station;
@@ -42,6 +42,7 @@ function setup(config: Partial<StationConfig> = {}, httpGet?: (url: string) => v
 		config: { ...OPEN, ...config },
 		onEvent: (e) => events.push(e),
 		httpGet,
+		log,
 	});
 	return { ua, station, udp: FakeUDP.last!, relayLog, events };
 }
@@ -355,6 +356,24 @@ describe("safe by default: who the door answers and opens for (fake timers)", ()
 			udp.deliver(info("u-" + dtmfFrom, ok.toTag()!, 2, "#"));
 			assert.equal(relayLog.length, dtmfFrom === "anyone" ? 1 : 0, dtmfFrom);
 		}
+	});
+
+	it("a stranger's calls that auto-answer will not take are logged once, then counted", () => {
+		const logged: string[] = [];
+		const { udp, ua } = setup({ whitelist: [] }, undefined, (l) => logged.push(l));
+		for (let i = 0; i < 30; i++) {
+			udp.deliver(invitefrom("n" + i, "203.0.113.4"), "203.0.113.4");
+			for (const call of ua.calls)
+				call.hangup();
+			// the caller ACKs our 480 (same branch, §17.1.1.3)
+			const refusal = udp.messages().find((m) => m.callId() === "n" + i && m.status === 480)!;
+			udp.deliver(lines("ACK sip:door@192.0.2.10 SIP/2.0", `Via: SIP/2.0/UDP 203.0.113.4:5060;branch=z9hG4bKn${i}`, "Max-Forwards: 70",
+				"From: <sip:scanner@203.0.113.4>;tag=caller", `To: <sip:door@192.0.2.10>;tag=${refusal.toTag()}`, `Call-ID: n${i}`, "CSeq: 1 ACK", "Content-Length: 0", "", ""), "203.0.113.4");
+			clock.tick(1000);	// within the address's budget
+		}
+		assert.deepEqual(logged.filter((l) => l.indexOf("not auto-answered") >= 0), ["station: call from 203.0.113.4 not auto-answered: not on the whitelist"]);
+		clock.tick(30000);
+		assert.equal(logged.filter((l) => l.indexOf("not auto-answered") >= 0).at(-1), "station: call from 203.0.113.4 not auto-answered: not on the whitelist (29 more in 60 s)");
 	});
 
 	it("untrusted callers never take the last two call slots, and hold one call per address", () => {

@@ -4,14 +4,14 @@ import assert from "node:assert/strict";
 import sinon from "sinon";
 import { nodeClock } from "../../hosts/node/clock.js";
 import { SipTransport } from "../../modules/sip/transport.js";
-import { type ClientTransaction, type ServerTransaction, TransactionLayer } from "../../modules/sip/transactions.js";
+import { type Admission, type ClientTransaction, type ServerTransaction, TransactionLayer } from "../../modules/sip/transactions.js";
 import type { SipMessage } from "../../modules/sip/message.js";
 import type { Source } from "../../modules/sip/transport.js";
 import { FakeUDP, lines } from "./fakes.js";
 
 const PEER = { transport: "UDP" as const, address: "192.0.2.1", port: 5060 };
 
-function setup(maxTransactions?: number, onAdmit?: () => boolean, onRequest?: () => void) {
+function setup(maxTransactions?: number, onAdmit?: () => Admission, onRequest?: () => void) {
 	const requests: Array<{ request: SipMessage; source: Source; tx: ServerTransaction | undefined }> = [];
 	let layer!: TransactionLayer;
 	const transport = new SipTransport({
@@ -221,7 +221,7 @@ describe("transactions (RFC 3261 §17, RFC 6026) on fake timers", () => {
 
 	it("new requests the admission check refuses are dropped before any state is made", () => {
 		let admit = false;
-		const { udp, requests, layer } = setup(undefined, () => admit);
+		const { udp, requests, layer } = setup(undefined, () => admit ? "stranger" : "drop");
 		udp.deliver(incoming("OPTIONS", "z9hG4bKa1"));
 		assert.equal(requests.length, 0);
 		assert.equal(udp.messages().length, 0, "dropped unanswered");
@@ -280,6 +280,17 @@ describe("transactions (RFC 3261 §17, RFC 6026) on fake timers", () => {
 		udp.deliver(incoming("OPTIONS", "z9hG4bKnew"));
 		assert.deepEqual(requests.map((r) => r.request.method), ["INFO", "BYE", "CANCEL"]);
 		assert.deepEqual(udp.messages().map((m) => m.status), [503], "only the new OPTIONS is refused");
+	});
+
+	it("a full table refuses strangers only: the PBX, the units and calls in progress (\"known\") always get a transaction", () => {
+		let admission: Admission = "stranger";
+		const { udp, requests } = setup(1, () => admission);
+		udp.deliver(incoming("INVITE", "z9hG4bKs1"));
+		udp.deliver(incoming("INVITE", "z9hG4bKs2"));
+		assert.deepEqual(udp.messages().map((m) => m.status), [503], "a stranger's second INVITE meets the cap");
+		admission = "known";
+		udp.deliver(incoming("INVITE", "z9hG4bKpbx"));
+		assert.deepEqual(requests.map((r) => r.request.branch()), ["z9hG4bKs1", "z9hG4bKpbx"], "the PBX's INVITE is taken");
 	});
 
 	it("client transactions have their own table: incoming load never refuses the station's own requests", () => {

@@ -6,7 +6,7 @@
 // -> RTP -> G.711 -> AudioOut -> the speaker, where it must arrive as 1 kHz.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,6 +67,8 @@ describe("the panel's audio in the simulator", function () {
 			clearInterval(feeding);
 		await microphone?.close().catch(() => undefined);
 		await sim?.stop();
+		if (dir)
+			rmSync(dir, { recursive: true, force: true });
 	});
 
 	it("a caller that echoes the station's RTP is heard at the speaker with the microphone's 1 kHz tone", async () => {

@@ -7,9 +7,9 @@
  * or mcconfig on PATH; it is never part of this repository.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { root } from "../node/helpers.js";
 
 export interface Sdk {
@@ -51,10 +51,20 @@ export function findSdk(): Sdk | string {
 }
 
 export interface SimRun {
+	/** The run's private HOME, its working folder (the simulator's Preference file is there). */
+	home: string;
 	output(): string;
 	stop(): Promise<void>;
 	/** A command line to xsbug-log's debugger console (e.g. "info instruments"). */
 	send(line: string): void;
+}
+
+/**
+ * Where mcconfig puts a build's files under its output folder: it names them
+ * after the checkout's folder, whatever that is called.
+ */
+export function buildName(): string {
+	return basename(root.replace(/\/+$/, ""));
 }
 
 /** Build the station for -p lin with manifest config overrides; returns the path of mc.so. */
@@ -62,11 +72,25 @@ export function buildStation(sdk: Sdk, config: Record<string, string | number>):
 	const out = mkdtempSync(join(tmpdir(), "portier-sim-build-"));
 	const env = { ...process.env, MODDABLE: sdk.moddable, PATH: `${join(root, "node_modules/.bin")}:${process.env.PATH}:${sdk.bin}` };
 	const args = ["-d", "-m", "-p", "lin", "-t", "build", "-o", out, ...Object.entries(config).map(([k, v]) => `${k}=${v}`)];
-	execFileSync(join(sdk.bin, "mcconfig"), args, { cwd: root, env, stdio: "pipe", timeout: 300000 });
-	const so = join(out, "bin/lin/mc/debug/main/mc.so");
-	if (!existsSync(so))
+	try {
+		execFileSync(join(sdk.bin, "mcconfig"), args, { cwd: root, env, stdio: "pipe", timeout: 300000 });
+	}
+	catch (e) {
+		rmSync(out, { recursive: true, force: true });
+		throw e;
+	}
+	const so = join(out, "bin/lin/mc/debug", buildName(), "mc.so");
+	if (!existsSync(so)) {
+		rmSync(out, { recursive: true, force: true });
 		throw new Error("mcconfig produced no mc.so");
+	}
 	return so;
+}
+
+/** The build folder of an mc.so made by buildStation (its temporary output folder). */
+function buildFolder(so: string): string | undefined {
+	const at = so.indexOf("/bin/lin/mc/");
+	return at > 0 && basename(so.slice(0, at)).startsWith("portier-sim-build-") ? so.slice(0, at) : undefined;
 }
 
 /** Start the simulator headless; resolves when `ready` appears in its trace output. `files` are written into its private HOME first (an .asoundrc, say). */
@@ -83,10 +107,22 @@ export function runSimulator(sdk: Sdk, so: string, debuggerPort: number, ready: 
 		cwd: home, env, stdio: ["pipe", "pipe", "pipe"], detached: true,
 	});
 	let text = "";
+	// a run leaves nothing in the temporary folder: its HOME and its build (about 40 MB) go when it stops
+	const clean = () => {
+		rmSync(home, { recursive: true, force: true });
+		const build = buildFolder(so);
+		if (build)
+			rmSync(build, { recursive: true, force: true });
+	};
 	const stop = () => new Promise<void>((resolve) => {
-		if (child.exitCode !== null || child.signalCode !== null)
+		if (child.exitCode !== null || child.signalCode !== null) {
+			clean();
 			return resolve();
-		child.once("exit", () => resolve());
+		}
+		child.once("exit", () => {
+			clean();
+			resolve();
+		});
 		try {
 			process.kill(-child.pid!, "SIGTERM");	// the process group this run started
 		}
@@ -103,7 +139,7 @@ export function runSimulator(sdk: Sdk, so: string, debuggerPort: number, ready: 
 			text += chunk.toString();
 			if (text.includes(ready)) {
 				clearTimeout(timer);
-				resolve({ output: () => text, stop, send: (line: string) => void child.stdin!.write(line + "\n") });
+				resolve({ home, output: () => text, stop, send: (line: string) => void child.stdin!.write(line + "\n") });
 			}
 		};
 		child.stdout!.on("data", onData);

@@ -22,3 +22,5 @@ import "../core/admin-login.test.js";
 import "../core/ring.test.js";
 import "../core/panel-pins.test.js";
 import "../core/panel-audio.test.js";
+import "../core/journal.test.js";
+import "../core/syslog-levels.test.js";

@@ -1,0 +1,106 @@
+// The history's ring in flash: bounded, written in batches (not once per
+// record), read newest first, and a power cut loses at most what was waiting.
+import { deepEqual, equal, ok } from "../lib/assert.js";
+import { ManualClock } from "../lib/manual-clock.js";
+import { Journal } from "../../modules/events/journal.js";
+
+/** Preference-shaped storage in memory; counts writes; can be "cut" (a copy of what was written). */
+class MemoryStorage {
+	values = new Map<string, string | number | boolean | ArrayBuffer>();
+	sets = 0;
+	get(domain: string, key: string) {
+		return this.values.get(domain + "/" + key);
+	}
+	set(domain: string, key: string, value: string | number | boolean | ArrayBuffer) {
+		if (key.length > 15 || (typeof value === "string" && value.length > 4000))
+			throw new RangeError("NVS limits: key " + key.length + ", value " + String(value).length);
+		this.sets++;
+		this.values.set(domain + "/" + key, value);
+	}
+	delete(domain: string, key: string) {
+		this.values.delete(domain + "/" + key);
+	}
+	/** What survives a power cut now: what was written. */
+	copy(): MemoryStorage {
+		const m = new MemoryStorage();
+		for (const [k, v] of this.values)
+			m.values.set(k, v);
+		return m;
+	}
+}
+
+function journal(storage: MemoryStorage, clock: ManualClock) {
+	return new Journal({ storage, clock, domain: "hist", pages: 4, perPage: 10, batch: 5, delay: 60000 });
+}
+
+describe("journal (history ring in flash)", () => {
+	it("writes a page once per batch, not per record, and reads newest first", () => {
+		const clock = new ManualClock();
+		const storage = new MemoryStorage();
+		const j = journal(storage, clock);
+		for (let i = 0; i < 4; i++)
+			j.add("r" + i);
+		equal(storage.sets, 0, "nothing written before the batch is full");
+		deepEqual(j.read(0, 10), ["r3", "r2", "r1", "r0"], "unwritten records are read too");
+		j.add("r4");
+		equal(storage.sets, 1, "one page write for five records");
+		j.add("r5");
+		clock.advance(59999);
+		equal(storage.sets, 1);
+		clock.advance(1);
+		equal(storage.sets, 2, "a lone record is written after the delay");
+		equal(clock.pending, 0);
+	});
+
+	it("is bounded: the oldest page goes; at most capacity records are kept", () => {
+		const clock = new ManualClock();
+		const storage = new MemoryStorage();
+		const j = journal(storage, clock);
+		for (let i = 0; i < 100; i++)
+			j.add("r" + i);
+		j.flush();
+		const all = j.read(0, 1000);
+		ok(all.length <= j.capacity && all.length >= j.capacity - 10, "kept " + all.length);
+		equal(all[0], "r99");
+		equal(all[all.length - 1], "r" + (100 - all.length));
+		deepEqual(j.read(5, 3), ["r94", "r93", "r92"]);
+		ok(storage.sets <= 100 / 5 + 10, "page writes: " + storage.sets);
+		let keys = 0;
+		for (const k of storage.values.keys())
+			keys += k.startsWith("hist/") ? 1 : 0;
+		equal(keys, 4, "four keys, whatever was added");
+	});
+
+	it("survives a power cut: the written records come back, only the waiting ones are lost; a torn page is skipped", () => {
+		const clock = new ManualClock();
+		const storage = new MemoryStorage();
+		const j = journal(storage, clock);
+		for (let i = 0; i < 23; i++)
+			j.add("r" + i);
+		// r0-r19 were written in batches of five; r20-r22 wait
+		const after = journal(storage.copy(), new ManualClock());
+		deepEqual(after.read(0, 3), ["r19", "r18", "r17"]);
+		equal(after.read(0, 100).length, 20);
+		// records go on after the restart, in order
+		after.add("s0");
+		deepEqual(after.read(0, 2), ["s0", "r19"]);
+		// a page that does not add up (a slot written by another firmware, a flipped bit) is skipped, the rest stays
+		const broken = storage.copy();
+		const key = "hist/p0";
+		broken.values.set(key, String(broken.values.get(key)).replace("r3", "rX"));
+		const survivor = journal(broken, new ManualClock());
+		deepEqual(survivor.read(0, 100), ["r19", "r18", "r17", "r16", "r15", "r14", "r13", "r12", "r11", "r10"]);
+	});
+
+	it("flush writes what waits (before a reboot); newlines and non-ASCII text stay one record", () => {
+		const clock = new ManualClock();
+		const storage = new MemoryStorage();
+		const j = journal(storage, clock);
+		j.add("a\nb");
+		j.add("Tür");
+		j.flush();
+		equal(clock.pending, 0);
+		const again = journal(storage.copy(), clock);
+		deepEqual(again.read(0, 10), ["T\\u00fcr", "a\\u000ab"]);
+	});
+});
