@@ -18,7 +18,9 @@
 // that of a run that builds the same packets and delivers none. Packets per
 // second an ESP32 can refuse are estimated from these figures with a stated
 // slowdown factor (see the report); the native helpers are installed as on the
-// device. Environment: BENCH_REFUSE_N (default 3000), BENCH_REFUSE_ROUNDS (3).
+// device. Environment: BENCH_REFUSE_N (default 3000), BENCH_REFUSE_ROUNDS (3);
+// BENCH_REFUSE_KEEP=FILE also writes the script of BENCH_REFUSE_KIND (invite,
+// options) there, to profile with `xst -p FILE`.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";

@@ -317,7 +317,7 @@ function report(r) {
 	const x = r.xst.ratios;
 	lines.push(`  sip / portier (${x.footing}): lazy ${x.parse}x, parse + UA reads ${x.parseUa}x, serialize ${x.serialize}x` + (x.parseUaRaw ? `; parse + UA reads against sip raw ${x.parseUaRaw}x` : ""));
 	lines.push(r.xst.shim
-		? "  fair: xst with tools/xst-stack-cache.c preloaded (RegExp compiles without Linux's /proc/self/maps re-read); raw: plain xst\n  portier: with the firmware's native text helpers (SDK TextDecoder); portier-js: the JavaScript fallback"
+		? "  fair: xst with tools/xst-stack-cache.c preloaded (RegExp compiles without Linux's /proc/self/maps re-read); raw: plain xst\n  portier: with the firmware's native text helpers (SDK TextDecoder, TextEncoder); portier-js: the JavaScript fallback"
 		: "  (no C compiler: only raw figures; kirm's include Linux's per-RegExp /proc/self/maps re-read)");
 	if (r.xsnap) {
 		lines.push("");
