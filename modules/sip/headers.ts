@@ -445,20 +445,34 @@ export class CSeq {
 
 /** The sequence number is 32 bits and below 2**31 (§8.1.1.5). */
 export function parseCSeq(bytes: Uint8Array, start: number, end: number): CSeq {
-	const c = new Cursor(bytes, start, end);
-	const seq = c.integer(0x7FFFFFFF, "CSeq");
-	const digitsEnd = c.p;
-	const methodStart = c.skipLws();
-	if (methodStart === digitsEnd)
+	// Read on every message a UA receives: scanned in place, without a Cursor.
+	let i = skipLwsAt(bytes, start, end);
+	const digitsStart = i;
+	let seq = 0;
+	for (let d; i < end && (d = bytes[i] - 48) >= 0 && d <= 9; i++) {
+		seq = seq * 10 + d;
+		if (seq > 0x7FFFFFFF)
+			fail("Bad CSeq");
+	}
+	if (i === digitsStart)
 		fail("Bad CSeq");
-	const methodEnd = c.tokenEnd();
-	if (methodEnd === methodStart)
+	const methodStart = skipLwsAt(bytes, i, end);
+	if (methodStart === i)
 		fail("Bad CSeq");
-	const method = methodOf(bytes, methodStart, methodEnd);
-	c.p = methodEnd;
-	if (!c.atEnd())
+	const cls = CHAR_CLASS, token = C_TOKEN;	// locals: an imported binding is checked on every use in V8
+	let methodEnd = methodStart;
+	while (methodEnd < end && (cls[bytes[methodEnd]] & token) !== 0)
+		methodEnd++;
+	if (methodEnd === methodStart || skipLwsAt(bytes, methodEnd, end) !== end)
 		fail("Bad CSeq");
-	return new CSeq(seq, method);
+	return new CSeq(seq, methodOf(bytes, methodStart, methodEnd));
+}
+
+/** The first offset from i that is not LWS (or end). */
+function skipLwsAt(bytes: Uint8Array, i: number, end: number): number {
+	for (let c; i < end && ((c = bytes[i]) === SP || c === HT || c === CR || c === LF);)
+		i++;
+	return i;
 }
 
 /** A header whose value is one integer (Max-Forwards, Expires, Min-Expires, Content-Length, RSeq...). */
@@ -473,8 +487,7 @@ export function parseInteger(bytes: Uint8Array, start: number, end: number, max:
 /* ---------- Call-ID (§20.8): word [ "@" word ] ---------- */
 
 export function parseCallId(bytes: Uint8Array, start: number, end: number): string {
-	const c = new Cursor(bytes, start, end);
-	const s = c.skipLws();
+	const s = skipLwsAt(bytes, start, end);
 	let i = s;
 	let at = false;
 	const table = CHAR_CLASS, lws = C_LWS, word = C_WORD;	// locals: an imported binding is checked on every use in V8
@@ -491,10 +504,7 @@ export function parseCallId(bytes: Uint8Array, start: number, end: number): stri
 		else if ((cls & word) === 0)
 			fail("Bad Call-ID");
 	}
-	if (i === s || bytes[i - 1] === 64)
-		fail("Bad Call-ID");
-	c.p = i;
-	if (!c.atEnd())
+	if (i === s || bytes[i - 1] === 64 || skipLwsAt(bytes, i, end) !== end)
 		fail("Bad Call-ID");
 	return decodeText(bytes, s, i);
 }
