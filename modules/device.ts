@@ -44,6 +44,13 @@ export interface DeviceOptions {
 	rtpTimeout: number;
 	userAgent?: string;
 	version?: string;
+	/**
+	 * Keep the history and the log in storage (default true). A heap
+	 * measurement in the simulator turns it off: the SDK's Preference for
+	 * Linux holds its whole contents in the XS heap, where a panel's NVS
+	 * holds none of it.
+	 */
+	journals?: boolean;
 }
 
 /** The codecs offered, first preferred, from the Audio setting ("PCMA,PCMU"). */
@@ -86,7 +93,8 @@ export class Device {
 		const hostLog = host.log;
 		const clock = host.clock;
 		this.#started = clock.now();
-		this.#logJournal = new Journal({ storage: host.storage, clock, domain: "portier-log", pages: 3, perPage: 20, batch: 10, delay: 60000, width: 200 });
+		const journalStorage: PreferenceStorage = options.journals === false ? NO_STORAGE : host.storage;
+		this.#logJournal = new Journal({ storage: journalStorage, clock, domain: "portier-log", pages: 3, perPage: 20, batch: 10, delay: 60000, width: 200 });
 		// the last lines before the reboot, oldest first
 		const kept = this.#logJournal.read(0, 20);
 		for (let i = kept.length - 1; i >= 0; i--)
@@ -166,7 +174,7 @@ export class Device {
 		});
 		this.history = new History({
 			app: this.app, clock, log,
-			journal: new Journal({ storage: host.storage, clock, domain: "portier-hist", pages: 10, perPage: 30, batch: 8, delay: 60000, log }),
+			journal: new Journal({ storage: journalStorage, clock, domain: "portier-hist", pages: 10, perPage: 30, batch: 8, delay: 60000, log }),
 			relayName: (id) => {
 				const names = this.settings.config.station.relayNames;
 				const info = id === 1 ? names?.["1"] : id === 2 ? names?.["2"] : id === 3 ? names?.["3"] : id === 4 ? names?.["4"] : undefined;
@@ -297,3 +305,10 @@ function keptInstanceId(host: DeviceHost): string {
 	}
 	return fresh;
 }
+
+/** A storage that keeps nothing (journals kept in RAM only: see DeviceOptions.journals). */
+const NO_STORAGE: PreferenceStorage = Object.freeze({
+	get: () => undefined,
+	set: () => {},
+	delete: () => {},
+});

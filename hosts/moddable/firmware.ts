@@ -18,7 +18,9 @@
  * account1Expires) provisions Account 1 at start, for test benches; so do
  * trust=ADDRESS (that address or network on the whitelist, its direct calls
  * auto-answered at once) and doorCode=KEYS (relay 1's door code): the factory
- * settings trust no caller and have no door code.
+ * settings trust no caller and have no door code. journals=0 keeps the
+ * history and the log out of Preference (the heap measurement: the SDK's
+ * Preference for Linux holds everything it stores in the XS heap).
  */
 /// <reference path="./tls.d.ts" />
 import UDP from "embedded:io/socket/udp";
@@ -223,6 +225,7 @@ function boot(panel: Panel): void {
 		rtpPorts: { first: 40000, last: 40020 },
 		rtpTimeout: 30000,
 		version: "0.1.0",
+		journals: settings.journals !== 0 && settings.journals !== "0",
 	});
 	if (settings.account1Server) {
 		const result = device.settings.update({
