@@ -41,6 +41,11 @@ export class Board {
 		return Net.get("IP") || "0.0.0.0";
 	}
 
+	/** What the device page shows about this host: the panel's MAC and address. */
+	get info(): { model: string; ip: string; mac?: string } {
+		return { model: "portier door panel (ESP32)", ip: this.address, mac: Net.get("MAC") || undefined };
+	}
+
 	set(id: number, active: boolean): void {
 		this.#pins.set(id, active);
 	}

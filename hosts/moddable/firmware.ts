@@ -215,6 +215,8 @@ function boot(panel: Panel): void {
 		mqtt: { io: MQTTClient as unknown as MQTTClientClass },
 		// a soft restart: everything stops and starts again from the stored configuration
 		reboot: () => device.stop(() => Timer.set(() => boot(panel), 100)),
+		// the device page: the board's model, address and MAC; no SNTP yet, so the time is not set
+		info: () => ({ ...board.info, timeSource: "not set" }),
 		relays: board,
 		microphone: audio && ((callId: string) => audio.microphone(callId)),
 		speaker: audio && ((callId: string) => audio.speaker(callId)),

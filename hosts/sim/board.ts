@@ -33,6 +33,11 @@ export class Board implements RelayDriver {
 		return "127.0.0.1";
 	}
 
+	/** What the device page shows about this host. */
+	get info(): { model: string; ip: string; mac?: string } {
+		return { model: "portier in the Moddable simulator", ip: this.address };
+	}
+
 	/** Inputs go to this station from now on (again after a soft reboot); with `control`, listen for control commands. */
 	attach(station: Station, control?: { io: UDPClass; port: number }): void {
 		this.#station = station;
