@@ -390,22 +390,16 @@ export class ServerTransaction {
 	 * station.
 	 */
 	refuse(status: number, options: ResponseOptions = {}): boolean {
-		const s = this.#state;
-		if (s !== "trying" && s !== "proceeding")
-			return false;
-		const bytes = this.#build(status, options);
-		if (!bytes)
-			return false;
-		this.#lastStatus = status;
-		this.#send(bytes);
-		if (!isReliable(this.source.transport))
-			this.#layer.remember(this.key, bytes, this.request, this.source);
-		this.#enter("terminated");
-		return true;
+		return this.#once(status, options, !isReliable(this.source.transport));
 	}
 
 	/** Answer once and keep nothing (an OPTIONS outside any dialog: answering a retransmission again costs less than remembering it). */
 	respondStateless(status: number, options: ResponseOptions = {}): boolean {
+		return this.#once(status, options, false);
+	}
+
+	/** Send a final response and end the transaction; `remember`: leave it in the retransmission cache. */
+	#once(status: number, options: ResponseOptions, remember: boolean): boolean {
 		const s = this.#state;
 		if (s !== "trying" && s !== "proceeding")
 			return false;
@@ -414,6 +408,8 @@ export class ServerTransaction {
 			return false;
 		this.#lastStatus = status;
 		this.#send(bytes);
+		if (remember)
+			this.#layer.remember(this.key, bytes, this.request, this.source);
 		this.#enter("terminated");
 		return true;
 	}
