@@ -89,8 +89,8 @@ export interface LoadResult {
 	notes: string[];
 }
 
-/** FNV-1a over the UTF-16 code units: enough to tell a torn or stale slot. */
-function checksum(text: string): string {
+/** FNV-1a over the UTF-16 code units: enough to tell a torn or stale slot (the journal's pages use it too). */
+export function checksum(text: string): string {
 	let h = 0x811c9dc5;
 	for (let i = 0; i < text.length; i++) {
 		h ^= text.charCodeAt(i);

@@ -23,6 +23,7 @@
  * flash when asked for, one page at a time.
  */
 import type { Clock } from "../io/types.js";
+import { checksum } from "../config/store.js";
 import type { PreferenceStorage } from "../config/store.js";
 
 export interface JournalOptions {
@@ -45,16 +46,6 @@ export interface JournalOptions {
 
 /** The most characters a page holds (NVS: 4000 bytes a value; records are ASCII). */
 const PAGE_CHARS = 3800;
-
-/** FNV-1a over the UTF-16 code units (as config/store). */
-function checksum(text: string): string {
-	let h = 0x811c9dc5;
-	for (let i = 0; i < text.length; i++) {
-		h ^= text.charCodeAt(i);
-		h = Math.imul(h, 0x01000193) >>> 0;
-	}
-	return h.toString(16);
-}
 
 /** One character, one byte: non-ASCII and control characters escaped as \uXXXX. */
 function ascii(text: string, width: number): string {
