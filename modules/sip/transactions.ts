@@ -643,7 +643,6 @@ export class TransactionLayer {
 		let key: string;
 		try {
 			key = serverKey(request);
-			request.vias();	// every Via is copied into the response: one that does not parse is answered 400 here
 		}
 		catch {
 			// No usable Via, Call-ID or CSeq: only the UA's checks can answer (or drop) it,
@@ -683,6 +682,16 @@ export class TransactionLayer {
 		const admission = this.#options.onAdmit ? this.#options.onAdmit(request, source) : withinDialog(request) ? "known" : "stranger";
 		if (admission === "drop") {
 			this.counters.dropped++;
+			return;
+		}
+		// every Via is copied into the response, so all of them must parse; read only once the
+		// request was admitted (a dropped one costs its top Via, not all of them): one that does
+		// not parse is answered 400 by the UA without a transaction
+		try {
+			request.vias();
+		}
+		catch {
+			this.#options.onRequest(request, source, undefined);
 			return;
 		}
 		const tx = new ServerTransaction(this, request, source, key);
