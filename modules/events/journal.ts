@@ -10,17 +10,21 @@
  * front. Records are appended to the newest page in RAM; the page is written
  * (one atomic `set`, so a power cut leaves the old page or the new one, never
  * a mix: the A/B store's guarantee, page by page) only
- *   - when `batch` records are waiting, or
+ *   - on the next turn once `batch` records are waiting (not from inside
+ *     add(): records are added while a packet is being handled, and a flash
+ *     write there, a millisecond or more, would hold back the call's next
+ *     response), or
  *   - `delay` ms after the first waiting record, or
- *   - when the page is full (the next record starts the next page, which
- *     replaces the oldest), or
  *   - at `flush()` (a requested reboot, a stop).
+ * A full page is followed by the next one, which replaces the oldest; the
+ * full page is written at the next of those moments, with the new one.
  * So flash sees one page write per `batch` records at most, and a power cut
  * loses at most the last `delay` ms. A page that does not add up (checksum,
  * sequence) is skipped when read; the rest of the ring stays.
  *
- * Only the newest page is held in RAM (a few KB); older pages are read from
- * flash when asked for, one page at a time.
+ * Only the newest page is held in RAM (a few KB; until the next write, also
+ * the full one before it); older pages are read from flash when asked for,
+ * one page at a time.
  */
 import type { Clock } from "../io/types.js";
 import { checksum } from "../config/store.js";
@@ -79,6 +83,12 @@ export class Journal {
 	#chars = 0;
 	#waiting = 0;
 	#timer: unknown;
+	/** The write is set for the next turn (a full batch). */
+	#soon = false;
+	/** The newest page has records not yet in flash. */
+	#dirty = false;
+	/** The page before it, finished but not yet written (flash writes wait for the next turn). */
+	#done: string[] | undefined;
 	#writes = 0;
 	#closed = false;
 
@@ -113,32 +123,53 @@ export class Journal {
 			return;
 		const text = ascii(record, this.#width);
 		if (this.#head.length >= this.#perPage || this.#chars + text.length + 1 > PAGE_CHARS) {
-			if (this.#waiting)
-				this.#write();
+			// the page is finished: it is written with the next flush, like the records waiting in it
+			if (this.#dirty) {
+				if (this.#done)
+					this.#writeDone();	// a second page in one turn (rare): the first one goes now
+				this.#done = this.#head;
+			}
 			this.#seq++;
 			this.#head = [];
 			this.#chars = 0;
 		}
 		this.#head.push(text);
 		this.#chars += text.length + 1;
+		this.#dirty = true;
 		this.#waiting++;
-		if (this.#waiting >= this.#batch)
-			this.flush();
+		if (this.#waiting >= this.#batch && !this.#soon) {
+			this.#cancel();
+			this.#soon = true;
+			this.#schedule(0);
+		}
 		else if (this.#timer === undefined)
-			this.#timer = this.#o.clock.set(() => {
-				this.#timer = undefined;
-				this.flush();
-			}, this.#delay);
+			this.#schedule(this.#delay);
 	}
 
-	/** Write what is waiting now (before a reboot or a stop). Never throws. */
-	flush(): void {
+	#schedule(ms: number): void {
+		this.#timer = this.#o.clock.set(() => {
+			this.#timer = undefined;
+			this.flush();
+		}, ms);
+	}
+
+	#cancel(): void {
 		if (this.#timer !== undefined) {
 			this.#o.clock.clear(this.#timer);
 			this.#timer = undefined;
 		}
-		if (this.#waiting)
-			this.#write();
+	}
+
+	/** Write what is waiting now (before a reboot or a stop). Never throws. */
+	flush(): void {
+		this.#cancel();
+		this.#soon = false;
+		if (this.#done)
+			this.#writeDone();
+		if (this.#dirty)
+			this.#write(this.#seq, this.#head);
+		this.#dirty = false;
+		this.#waiting = 0;
 	}
 
 	/** Write what waits and take no more records (a stopped device: the next one owns the storage). */
@@ -158,7 +189,7 @@ export class Journal {
 			const seq = this.#seq - back;
 			if (seq < 0)
 				break;
-			const records = back === 0 ? this.#head : this.#readPage(seq);
+			const records = back === 0 ? this.#head : back === 1 && this.#done ? this.#done : this.#readPage(seq);
 			if (!records)
 				continue;
 			for (let i = records.length - 1; i >= 0 && out.length < count; i--, index++) {
@@ -184,12 +215,17 @@ export class Journal {
 		this.#waiting = 0;
 	}
 
-	#write(): void {
-		const body = this.#head.join("\n");
-		const value = this.#seq + ":" + this.#head.length + ":" + checksum(body) + "\n" + body;
-		this.#waiting = 0;
+	#writeDone(): void {
+		const done = this.#done!;
+		this.#done = undefined;
+		this.#write(this.#seq - 1, done);
+	}
+
+	#write(seq: number, records: string[]): void {
+		const body = records.join("\n");
+		const value = seq + ":" + records.length + ":" + checksum(body) + "\n" + body;
 		try {
-			this.#o.storage.set(this.#o.domain, "p" + (this.#seq % this.#pages), value);
+			this.#o.storage.set(this.#o.domain, "p" + (seq % this.#pages), value);
 			this.#writes++;
 		}
 		catch (e) {
