@@ -54,6 +54,7 @@ export class SipMessage {
 	readonly bodyStart: number;
 	readonly bodyEnd: number;
 	#index: Uint16Array;
+	#topVia: Via | undefined;
 
 	constructor(bytes: Uint8Array, method: string | undefined, status: number, index: Uint16Array, bodyStart: number, bodyEnd: number) {
 		this.bytes = bytes;
@@ -179,11 +180,18 @@ export class SipMessage {
 		}
 		return out;
 	}
+	/**
+	 * The top Via, parsed once: the transaction key, the checks and every
+	 * response's destination read it (readers must not change it; vias()
+	 * gives copies to change).
+	 */
 	topVia(): Via {
+		if (this.#topVia)
+			return this.#topVia;
 		const i = this.#single(H.VIA);
 		const out: Via[] = [];
 		parseVias(this.bytes, this.valueStartAt(i), this.valueEndAt(i), out);
-		return out[0];
+		return this.#topVia = out[0];
 	}
 	/* Transaction and dialog keys, read without building structures (§17.1.3, §17.2.3, §12). */
 	/** The branch of the top Via (undefined without one: an RFC 2543 peer). */
