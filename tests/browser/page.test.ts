@@ -183,6 +183,9 @@ describe("configuration page (Chromium)", function () {
 			for (const [w, name] of [[412, "page-device-412.png"], [1366, "page-device-1366.png"]] as const) {
 				await page.setViewportSize({ width: w, height: 900 });
 				await page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
+				// the registration table of a registered account fits the phone: no sideways scrolling of the page
+				const wide = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") as number;
+				assert.ok(wide <= 0, `the Device tab at ${w} px is ${wide} px wider than the screen`);
 			}
 			await page.setViewportSize({ width: 412, height: 900 });
 		});
@@ -237,6 +240,9 @@ describe("configuration page (Chromium)", function () {
 					await tab(id);
 					await new Promise((r) => setTimeout(r, 150));
 					await page.screenshot({ path: join(ARTIFACTS, `tab-${id}-${width}.png`), fullPage: true });
+					// nothing wider than the phone: no sideways scrolling of the whole page
+					const wide = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") as number;
+					assert.ok(wide <= 0, `tab ${id} at ${width} px is ${wide} px wider than the screen`);
 				}
 			}
 			await page.setViewportSize({ width: 412, height: 900 });
