@@ -19,8 +19,10 @@
  * loses at most the last `delay` ms. A page that does not add up (checksum,
  * sequence) is skipped when read; the rest of the ring stays.
  *
- * Only the newest page is held in RAM (a few KB); older pages are read from
- * flash when asked for, one page at a time.
+ * Only the records waiting for their write are held in RAM (at most `batch`,
+ * none once written): a page, the newest too, is read from flash when asked
+ * for, one at a time, and the newest is read back to append to it. So the
+ * heap the journal holds does not depend on how full its newest page is.
  */
 import type { Clock } from "../io/types.js";
 import { checksum } from "../config/store.js";
@@ -73,11 +75,12 @@ export class Journal {
 	#batch: number;
 	#delay: number;
 	#width: number;
-	/** The newest page's sequence number and its records (oldest first). */
+	/** The newest page's sequence number, its record count and characters (written and waiting). */
 	#seq = 0;
-	#head: string[] = [];
+	#count = 0;
 	#chars = 0;
-	#waiting = 0;
+	/** The newest page's records not yet in flash (oldest first): the only records held in RAM. */
+	#waiting: string[] = [];
 	#timer: unknown;
 	#writes = 0;
 	#closed = false;
@@ -104,7 +107,7 @@ export class Journal {
 
 	/** Records not yet in flash. */
 	get waiting(): number {
-		return this.#waiting;
+		return this.#waiting.length;
 	}
 
 	/** Add a record (one line of text; newlines and other control characters are escaped). */
@@ -112,17 +115,17 @@ export class Journal {
 		if (this.#closed)
 			return;
 		const text = ascii(record, this.#width);
-		if (this.#head.length >= this.#perPage || this.#chars + text.length + 1 > PAGE_CHARS) {
-			if (this.#waiting)
+		if (this.#count >= this.#perPage || this.#chars + text.length + 1 > PAGE_CHARS) {
+			if (this.#waiting.length)
 				this.#write();
 			this.#seq++;
-			this.#head = [];
+			this.#count = 0;
 			this.#chars = 0;
 		}
-		this.#head.push(text);
+		this.#waiting.push(text);
+		this.#count++;
 		this.#chars += text.length + 1;
-		this.#waiting++;
-		if (this.#waiting >= this.#batch)
+		if (this.#waiting.length >= this.#batch)
 			this.flush();
 		else if (this.#timer === undefined)
 			this.#timer = this.#o.clock.set(() => {
@@ -137,7 +140,7 @@ export class Journal {
 			this.#o.clock.clear(this.#timer);
 			this.#timer = undefined;
 		}
-		if (this.#waiting)
+		if (this.#waiting.length)
 			this.#write();
 	}
 
@@ -149,7 +152,7 @@ export class Journal {
 
 	/**
 	 * Records newest first: `skip` of them skipped, at most `count` returned.
-	 * Older pages are read from flash one at a time.
+	 * Pages are read from flash one at a time; the waiting records come first.
 	 */
 	read(skip: number, count: number): string[] {
 		const out: string[] = [];
@@ -158,7 +161,9 @@ export class Journal {
 			const seq = this.#seq - back;
 			if (seq < 0)
 				break;
-			const records = back === 0 ? this.#head : this.#readPage(seq);
+			let records = this.#readPage(seq);
+			if (back === 0)
+				records = records ? records.concat(this.#waiting) : this.#waiting;
 			if (!records)
 				continue;
 			for (let i = records.length - 1; i >= 0 && out.length < count; i--, index++) {
@@ -179,15 +184,26 @@ export class Journal {
 			catch { /* nothing there */ }
 		}
 		this.#seq = 0;
-		this.#head = [];
+		this.#count = 0;
 		this.#chars = 0;
-		this.#waiting = 0;
+		this.#waiting = [];
 	}
 
+	/**
+	 * The newest page again, with the waiting records after those already in
+	 * flash (read back for the write: the page is not kept in RAM). Waiting
+	 * records that cannot be written are dropped and logged: a storage that
+	 * fails holds no more RAM the longer it fails.
+	 */
 	#write(): void {
-		const body = this.#head.join("\n");
-		const value = this.#seq + ":" + this.#head.length + ":" + checksum(body) + "\n" + body;
-		this.#waiting = 0;
+		const stored = this.#pageText(this.#seq);
+		const added = this.#waiting.join("\n");
+		const body = stored ? stored.body + "\n" + added : added;
+		const count = (stored ? stored.count : 0) + this.#waiting.length;
+		const value = this.#seq + ":" + count + ":" + checksum(body) + "\n" + body;
+		this.#waiting = [];
+		this.#count = count;
+		this.#chars = body.length + 1;
 		try {
 			this.#o.storage.set(this.#o.domain, "p" + (this.#seq % this.#pages), value);
 			this.#writes++;
@@ -197,8 +213,8 @@ export class Journal {
 		}
 	}
 
-	/** A page's records (oldest first), or undefined when the slot holds another sequence or does not add up. */
-	#readPage(seq: number): string[] | undefined {
+	/** A page's text and record count, or undefined when the slot holds another sequence or does not add up. */
+	#pageText(seq: number): { body: string; count: number } | undefined {
 		let value: unknown;
 		try {
 			value = this.#o.storage.get(this.#o.domain, "p" + (seq % this.#pages));
@@ -211,13 +227,22 @@ export class Journal {
 		const nl = value.indexOf("\n");
 		const head = (nl < 0 ? value : value.slice(0, nl)).split(":");
 		const body = nl < 0 ? "" : value.slice(nl + 1);
-		if (head.length !== 3 || Number(head[0]) !== seq || checksum(body) !== head[2])
+		const count = Number(head[1]);
+		if (head.length !== 3 || Number(head[0]) !== seq || checksum(body) !== head[2] || !(count > 0))
 			return undefined;
-		const records = body.length ? body.split("\n") : [];
-		return records.length === Number(head[1]) ? records : undefined;
+		return { body, count };
 	}
 
-	/** The newest valid page becomes the head (a power cut's torn page is skipped). */
+	/** A page's records (oldest first), or undefined when the slot holds another sequence or does not add up. */
+	#readPage(seq: number): string[] | undefined {
+		const page = this.#pageText(seq);
+		if (!page)
+			return undefined;
+		const records = page.body.split("\n");
+		return records.length === page.count ? records : undefined;
+	}
+
+	/** The newest valid page is the one records are added to (a power cut's torn page is skipped). */
 	#load(): void {
 		let best = -1;
 		for (let i = 0; i < this.#pages; i++) {
@@ -236,11 +261,9 @@ export class Journal {
 		}
 		if (best < 0)
 			return;
+		const page = this.#pageText(best)!;
 		this.#seq = best;
-		this.#head = this.#readPage(best) ?? [];
-		let chars = 0;
-		for (const r of this.#head)
-			chars += r.length + 1;
-		this.#chars = chars;
+		this.#count = page.count;
+		this.#chars = page.body.length + 1;
 	}
 }
