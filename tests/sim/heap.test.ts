@@ -10,6 +10,7 @@
 // page's heap figure (GET /api/status) is checked against the instruments.
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
+import { readdirSync } from "node:fs";
 import { freePort } from "../node/helpers.js";
 import { type SimRun, buildStation, findSdk, runSimulator } from "./simulator.js";
 import { type Kamailio, USERS, kamailioInstalled, startKamailio } from "../interop/kamailio.js";
@@ -127,5 +128,16 @@ describe("XS heap of the station in the simulator", function () {
 			assert.ok(d.heapUsed >= used - 512 && d.heapUsed < used + 8192, `${d.heapUsed} vs ${used}`);
 			assert.ok(Number.isInteger(d.freeHeap) && d.freeHeap > 0, String(d.freeHeap));
 		}
+	});
+
+	it("measured with the history in flash: the 213 calls' records are read back from the simulator's Preference files", async () => {
+		const api = await admin(`http://127.0.0.1:${httpPort}`);
+		const newest = (await api.request("GET", "/api/history?count=100")).data;
+		const older = (await api.request("GET", "/api/history?skip=100&count=100")).data;
+		const records = [...newest.records, ...older.records] as Array<{ ev: string; dir: string }>;
+		assert.equal(records.length, 200);
+		assert.ok(records.every((r) => r.ev === "call" && r.dir === "in"), JSON.stringify(records.find((r) => r.ev !== "call")));
+		const pages = readdirSync(sim!.home).filter((name) => /^nvs\.portier-hist\.p\d+$/.test(name));
+		assert.ok(pages.length >= 7, "history pages in files: " + pages.join(" "));
 	});
 });
