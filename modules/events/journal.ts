@@ -7,19 +7,22 @@
  * keys of at most 15 characters on an ESP32's NVS. The ring is `pages` keys
  * ("p0", "p1", ...), each one page of at most `perPage` records and 3800
  * ASCII characters, with its sequence number, record count and checksum in
- * front. Records are appended to the newest page in RAM; the page is written
+ * front. Records are appended to the newest page; the page is written
  * (one atomic `set`, so a power cut leaves the old page or the new one, never
  * a mix: the A/B store's guarantee, page by page) only
- *   - when `batch` records are waiting, or
+ *   - on the next turn once `batch` records are waiting (not from inside
+ *     add(): records are added while a packet is being handled, and a flash
+ *     write there, a millisecond or more, would hold back the call's next
+ *     response), or
  *   - `delay` ms after the first waiting record, or
- *   - when the page is full (the next record starts the next page, which
- *     replaces the oldest), or
  *   - at `flush()` (a requested reboot, a stop).
+ * A full page is followed by the next one, which replaces the oldest; the
+ * full page is written at the next of those moments, with the new one.
  * So flash sees one page write per `batch` records at most, and a power cut
  * loses at most the last `delay` ms. A page that does not add up (checksum,
  * sequence) is skipped when read; the rest of the ring stays.
  *
- * Only the records waiting for their write are held in RAM (at most `batch`,
+ * Only the records waiting for their write are held in RAM (a batch or so;
  * none once written): a page, the newest too, is read from flash when asked
  * for, one at a time, and the newest is read back to append to it. So the
  * heap the journal holds does not depend on how full its newest page is.
@@ -79,9 +82,13 @@ export class Journal {
 	#seq = 0;
 	#count = 0;
 	#chars = 0;
-	/** The newest page's records not yet in flash (oldest first): the only records held in RAM. */
+	/** The newest page's records not yet in flash (oldest first). */
 	#waiting: string[] = [];
+	/** The page before it, finished, and its records not yet in flash (flash writes wait for the next turn). */
+	#done: string[] | undefined;
 	#timer: unknown;
+	/** The write is set for the next turn (a full batch). */
+	#soon = false;
 	#writes = 0;
 	#closed = false;
 
@@ -105,9 +112,9 @@ export class Journal {
 		return this.#writes;
 	}
 
-	/** Records not yet in flash. */
+	/** Records not yet in flash: the only records held in RAM. */
 	get waiting(): number {
-		return this.#waiting.length;
+		return this.#waiting.length + (this.#done?.length ?? 0);
 	}
 
 	/** Add a record (one line of text; newlines and other control characters are escaped). */
@@ -116,8 +123,13 @@ export class Journal {
 			return;
 		const text = ascii(record, this.#width);
 		if (this.#count >= this.#perPage || this.#chars + text.length + 1 > PAGE_CHARS) {
-			if (this.#waiting.length)
-				this.#write();
+			// the page is finished: what waits of it is written with the next flush
+			if (this.#waiting.length) {
+				if (this.#done)
+					this.#writeDone();	// a second page in one turn (rare): the first one goes now
+				this.#done = this.#waiting;
+				this.#waiting = [];
+			}
 			this.#seq++;
 			this.#count = 0;
 			this.#chars = 0;
@@ -125,23 +137,40 @@ export class Journal {
 		this.#waiting.push(text);
 		this.#count++;
 		this.#chars += text.length + 1;
-		if (this.#waiting.length >= this.#batch)
-			this.flush();
+		if (this.waiting >= this.#batch && !this.#soon) {
+			this.#cancel();
+			this.#soon = true;
+			this.#schedule(0);
+		}
 		else if (this.#timer === undefined)
-			this.#timer = this.#o.clock.set(() => {
-				this.#timer = undefined;
-				this.flush();
-			}, this.#delay);
+			this.#schedule(this.#delay);
 	}
 
-	/** Write what is waiting now (before a reboot or a stop). Never throws. */
-	flush(): void {
+	#schedule(ms: number): void {
+		this.#timer = this.#o.clock.set(() => {
+			this.#timer = undefined;
+			this.flush();
+		}, ms);
+	}
+
+	#cancel(): void {
 		if (this.#timer !== undefined) {
 			this.#o.clock.clear(this.#timer);
 			this.#timer = undefined;
 		}
-		if (this.#waiting.length)
-			this.#write();
+	}
+
+	/** Write what is waiting now (before a reboot or a stop). Never throws. */
+	flush(): void {
+		this.#cancel();
+		this.#soon = false;
+		if (this.#done)
+			this.#writeDone();
+		if (this.#waiting.length) {
+			const records = this.#waiting;
+			this.#waiting = [];
+			this.#write(this.#seq, records);
+		}
 	}
 
 	/** Write what waits and take no more records (a stopped device: the next one owns the storage). */
@@ -152,7 +181,7 @@ export class Journal {
 
 	/**
 	 * Records newest first: `skip` of them skipped, at most `count` returned.
-	 * Pages are read from flash one at a time; the waiting records come first.
+	 * Pages are read from flash one at a time, with their records that wait.
 	 */
 	read(skip: number, count: number): string[] {
 		const out: string[] = [];
@@ -162,8 +191,9 @@ export class Journal {
 			if (seq < 0)
 				break;
 			let records = this.#readPage(seq);
-			if (back === 0)
-				records = records ? records.concat(this.#waiting) : this.#waiting;
+			const waiting = back === 0 ? this.#waiting : back === 1 ? this.#done : undefined;
+			if (waiting)
+				records = records ? records.concat(waiting) : waiting;
 			if (!records)
 				continue;
 			for (let i = records.length - 1; i >= 0 && out.length < count; i--, index++) {
@@ -186,26 +216,34 @@ export class Journal {
 		this.#seq = 0;
 		this.#count = 0;
 		this.#chars = 0;
-		this.#waiting = [];
+	}
+
+	#writeDone(): void {
+		const done = this.#done!;
+		this.#done = undefined;
+		this.#write(this.#seq - 1, done);
 	}
 
 	/**
-	 * The newest page again, with the waiting records after those already in
-	 * flash (read back for the write: the page is not kept in RAM). Waiting
-	 * records that cannot be written are dropped and logged: a storage that
-	 * fails holds no more RAM the longer it fails.
+	 * A page again, with `records` after those of it already in flash (read
+	 * back for the write: pages are not kept in RAM). Records that cannot be
+	 * written are dropped and logged: a storage that fails holds no more RAM
+	 * the longer it fails.
 	 */
-	#write(): void {
-		const stored = this.#pageText(this.#seq);
-		const added = this.#waiting.join("\n");
+	#write(seq: number, records: string[]): void {
+		const stored = this.#pageText(seq);
+		const added = records.join("\n");
 		const body = stored ? stored.body + "\n" + added : added;
-		const count = (stored ? stored.count : 0) + this.#waiting.length;
-		const value = this.#seq + ":" + count + ":" + checksum(body) + "\n" + body;
-		this.#waiting = [];
-		this.#count = count;
-		this.#chars = body.length + 1;
+		const count = (stored ? stored.count : 0) + records.length;
+		const value = seq + ":" + count + ":" + checksum(body) + "\n" + body;
+		if (seq === this.#seq) {
+			this.#count = count + this.#waiting.length;
+			this.#chars = body.length + 1;
+			for (const r of this.#waiting)
+				this.#chars += r.length + 1;
+		}
 		try {
-			this.#o.storage.set(this.#o.domain, "p" + (this.#seq % this.#pages), value);
+			this.#o.storage.set(this.#o.domain, "p" + (seq % this.#pages), value);
 			this.#writes++;
 		}
 		catch (e) {
