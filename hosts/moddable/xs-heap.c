@@ -4,7 +4,9 @@
  * times the machine's slot size), and the space the machine has not in use
  * (on a panel the heap is created whole at start, so that is the free heap;
  * the simulator grows its heap on demand). Returns [chunks, slots (bytes),
- * slot size, free bytes]: an array, so that no property name is interned.
+ * slot size, free bytes, keys (property names interned at run time, as the
+ * instruments' "Keys used")]: an array, so that no property name is
+ * interned.
  */
 #include "xsAll.h"
 #include "xsmc.h"
@@ -14,7 +16,7 @@ void xs_portier_heap(xsMachine *the)
 	txMachine *machine = (txMachine *)the;
 	xsCollectGarbage();
 	xsmcVars(1);
-	xsmcSetNewArray(xsResult, 4);
+	xsmcSetNewArray(xsResult, 5);
 	xsmcSetInteger(xsVar(0), (xsIntegerValue)machine->currentChunksSize);
 	xsmcSetIndex(xsResult, 0, xsVar(0));
 	xsmcSetInteger(xsVar(0), (xsIntegerValue)(machine->currentHeapCount * sizeof(txSlot)));
@@ -23,4 +25,6 @@ void xs_portier_heap(xsMachine *the)
 	xsmcSetIndex(xsResult, 2, xsVar(0));
 	xsmcSetInteger(xsVar(0), (xsIntegerValue)((machine->maximumChunksSize - machine->currentChunksSize) + (machine->maximumHeapCount - machine->currentHeapCount) * sizeof(txSlot)));
 	xsmcSetIndex(xsResult, 3, xsVar(0));
+	xsmcSetInteger(xsVar(0), (xsIntegerValue)(machine->keyIndex - machine->keyOffset - machine->keyholeCount));
+	xsmcSetIndex(xsResult, 4, xsVar(0));
 }
