@@ -153,7 +153,7 @@ describe("configuration page (Chromium)", function () {
 			await saved();
 		});
 
-		it("Device: model, firmware, IP, uptime, time and its source, free heap, each account's registration; a test call and a relay test", async () => {
+		it("Device: model, firmware, IP, uptime, time and its source, free heap and heap used, each account's registration; a test call and a relay test", async () => {
 			await tab("device");
 			await page.waitForSelector("#device-info [data-info=model]");
 			const row = async (id: string) => (await page.textContent(`#device-info [data-info="${id}"] td`))!;
@@ -163,6 +163,7 @@ describe("configuration page (Chromium)", function () {
 			assert.match(await row("uptime"), /\d+ min \d+ s$/);
 			assert.equal(await row("time-source"), "system clock");
 			assert.match(await row("heap"), /^\d+ KB$/);
+			assert.match(await row("heap-used"), /^\d+\.\d KB$/);
 			assert.match(await row("time"), /\d/);
 			const account = await page.textContent('#device-registrations [data-account="1"]');
 			assert.match(account!, new RegExp(`127\\.0\\.0\\.1:${kamailioPort}UDPdoorregistered\\d+ s of 1800`));

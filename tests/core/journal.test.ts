@@ -129,3 +129,86 @@ describe("journal (history ring in flash)", () => {
 		deepEqual(again.read(0, 10), ["T\\u00fcr", "a\\u000ab"]);
 	});
 });
+
+describe("journal: RAM holds only the records waiting for their write", () => {
+	it("a written record is read back from flash, never from a copy in RAM", () => {
+		const clock = new ManualClock();
+		const storage = new MemoryStorage();
+		const j = journal(storage, clock);
+		for (let i = 0; i < 7; i++) {
+			j.add("r" + i);
+			clock.advance(0);	// a turn of the event loop between records
+		}
+		equal(j.waiting, 2, "r5 and r6 wait; r0-r4 are in flash");
+		// flash loses the page behind the journal's back: what was written is gone from read() too
+		storage.values.delete("hist/p0");
+		deepEqual(j.read(0, 10), ["r6", "r5"], "only the waiting records come from RAM");
+		j.flush();
+		equal(j.waiting, 0);
+		storage.values.clear();
+		deepEqual(j.read(0, 10), [], "nothing is held once written");
+	});
+
+	it("appends each batch to the newest page in flash: one page holds records of several batches, in order", () => {
+		const clock = new ManualClock();
+		const storage = new MemoryStorage();
+		const j = journal(storage, clock);
+		for (let i = 0; i < 8; i++) {
+			j.add("r" + i);
+			clock.advance(0);
+		}
+		clock.advance(60000);
+		equal(storage.sets, 2, "r0-r4 at the batch, r5-r7 after the delay, into the same page");
+		ok(String(storage.values.get("hist/p0")).startsWith("0:8:"), String(storage.values.get("hist/p0")));
+		deepEqual(j.read(0, 10), ["r7", "r6", "r5", "r4", "r3", "r2", "r1", "r0"]);
+		for (let i = 8; i < 12; i++) {
+			j.add("r" + i);
+			clock.advance(0);
+		}
+		j.flush();
+		ok(String(storage.values.get("hist/p0")).startsWith("0:10:"), "the page is full at ten records");
+		ok(String(storage.values.get("hist/p1")).startsWith("1:2:"), "the next page has the rest");
+		deepEqual(journal(storage.copy(), new ManualClock()).read(0, 20), ["r11", "r10", "r9", "r8", "r7", "r6", "r5", "r4", "r3", "r2", "r1", "r0"]);
+	});
+
+	it("a full page waiting for the next turn is read back with the new one, then both come from flash", () => {
+		const clock = new ManualClock();
+		const storage = new MemoryStorage();
+		const j = journal(storage, clock);
+		for (let i = 0; i < 8; i++) {
+			j.add("r" + i);
+			clock.advance(0);
+		}
+		// r0-r4 in flash, r5-r7 wait; five more in one turn finish page 0 and start page 1
+		for (let i = 8; i < 13; i++)
+			j.add("r" + i);
+		equal(j.waiting, 8);
+		storage.values.delete("hist/p0");
+		deepEqual(j.read(0, 20), ["r12", "r11", "r10", "r9", "r8", "r7", "r6", "r5"], "page 0's written records come from flash only");
+		clock.advance(0);
+		equal(j.waiting, 0);
+		deepEqual(j.read(0, 20), ["r12", "r11", "r10", "r9", "r8", "r7", "r6", "r5"]);
+		ok(String(storage.values.get("hist/p0")).startsWith("0:5:"), String(storage.values.get("hist/p0")));
+	});
+
+	it("a storage that refuses writes costs no RAM: the waiting records are dropped and logged", () => {
+		const clock = new ManualClock();
+		const lines: string[] = [];
+		const failing = {
+			get: () => undefined,
+			set: () => {
+				throw new Error("NVS full");
+			},
+			delete: () => {},
+		};
+		const j = new Journal({ storage: failing, clock, domain: "hist", pages: 4, perPage: 10, batch: 5, delay: 60000, log: (l) => lines.push(l) });
+		for (let i = 0; i < 1000; i++) {
+			j.add("r" + i);
+			clock.advance(0);
+		}
+		equal(j.waiting, 0);
+		deepEqual(j.read(0, 10), []);
+		equal(lines.length, 200);
+		ok(lines[0].includes("NVS full"), lines[0]);
+	});
+});
