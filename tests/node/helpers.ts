@@ -84,9 +84,24 @@ export interface AdminClient {
 	request(method: string, path: string, body?: unknown): Promise<{ status: number; data: any }>;
 }
 
+/**
+ * A GET, tried again once when the connection fails before an answer: a
+ * server may close an idle kept-alive connection just as the client reuses it
+ * (the SDK's HTTP server in the simulator does), and an idempotent request is
+ * simply sent again (RFC 9112 §9.3.1).
+ */
+async function getOnce(url: string): Promise<Response> {
+	try {
+		return await fetch(url);
+	}
+	catch {
+		return await fetch(url);
+	}
+}
+
 /** Log in as the administrator (setting the password first on a fresh station). */
 export async function admin(base: string, password = "door-admin-1"): Promise<AdminClient> {
-	const state = await (await fetch(base + "/api/session")).json() as { setup: boolean };
+	const state = await (await getOnce(base + "/api/session")).json() as { setup: boolean };
 	const r = await fetch(base + (state.setup ? "/api/session/setup" : "/api/session"), { method: "POST", body: JSON.stringify({ password }) });
 	if (r.status !== 200)
 		throw new Error("login failed: " + r.status + " " + await r.text());
