@@ -38,7 +38,9 @@ export const PROVIDED_BY: Readonly<Record<string, string>> = {
 	"text/decoder": "$(MODDABLE)/modules/data/text/decoder/manifest.json",
 	"text/encoder": "$(MODDABLE)/examples/io/listener/httpserver/manifest_httpserver.json",
 	"Resource": "$(MODDABLE)/examples/manifest_base.json",
-	"instrumentation": "$(MODDABLE)/examples/manifest_base.json",
+	"instrumentation": "$(MODULES)/base/instrumentation/manifest.json",
+	"debug": "$(MODULES)/base/debug/manifest.json",
+	"timer": "$(MODDABLE)/examples/manifest_base.json",
 	"mc/config": "(mcconfig)",
 };
 
@@ -84,7 +86,8 @@ function mapped(target: string, manifest: Record<string, any>, name: string): st
 		[app.platforms?.[`esp32/${target}`]?.modules, root], [app.platforms?.esp32?.modules, root], [app.modules, root],
 	];
 	for (const [map, base] of maps) {
-		const to = map?.[name];
+		const entry = map?.[name];
+		const to = Array.isArray(entry) ? entry[0] : entry;
 		if (typeof to === "string")
 			return to.startsWith("./") ? join(base, to) : to;
 	}
@@ -95,7 +98,7 @@ function mapped(target: string, manifest: Record<string, any>, name: string): st
 function projectFile(from: string, specifier: string): string | undefined {
 	if (specifier.startsWith(".")) {
 		const base = join(dirname(from), specifier).replace(/\.js$/, "");
-		return existsSync(base + ".ts") ? base + ".ts" : undefined;
+		return existsSync(base + ".ts") ? base + ".ts" : existsSync(base + ".js") ? base + ".js" : undefined;
 	}
 	const alias = /^(sip|io|media|station|config|web|events)\/(.+)$/.exec(specifier);
 	if (alias && existsSync(join(root, "modules", alias[1], alias[2] + ".ts")))
@@ -112,6 +115,15 @@ export function sdkImports(target: string, manifest: Record<string, any>): Map<s
 	const board = mapped(target, manifest, "host/board");
 	assert.ok(board, `${target}: host/board is mapped`);
 	const start = [join(root, "hosts/moddable/main.ts"), board.replace(/(\.ts)?$/, ".ts"), join(root, "hosts/esp32", target, "host/provider.ts")];
+	// the target's own modules (JavaScript with native parts, say)
+	for (const to of Object.values(manifest.modules ?? {}) as Array<string | string[]>) {
+		for (const path of ([] as string[]).concat(to)) {
+			for (const ext of [".ts", ".js"]) {
+				if (path.startsWith("./") && existsSync(join(root, "hosts/esp32", target, path + ext)))
+					start.push(join(root, "hosts/esp32", target, path + ext));
+			}
+		}
+	}
 	const seen = new Set<string>();
 	const out = new Map<string, string>();
 	const todo = [...start];

@@ -29,7 +29,7 @@ export function startProbe(port) {
 							Debug.gc();
 							answer = JSON.stringify({
 								slots: value("XS Slot Heap Used"), chunks: value("XS Chunk Heap Used"),
-								keys: value("XS Keys Used"), free: value("System bytes free"),
+								keys: value("XS Keys Used"), free: value("System Free Memory"),
 							});
 						}
 						this.write(ArrayBuffer.fromString(answer), packet.address, packet.port);

@@ -1,8 +1,9 @@
 /*
- * The emulated door panel (QEMU's esp32 machine): the devkit's pin table, so
- * the firmware finds the same relays and inputs (hosts/esp32/devkit/host/
- * provider.ts has the wiring). QEMU has no relay board: the relays' state is
- * read through the page's API, as on a panel.
+ * The emulated door panel (QEMU's esp32 machine): the devkit's relays on the
+ * devkit's pins (hosts/esp32/devkit/host/provider.ts has the wiring), so the
+ * firmware drives the same GPIOs. No inputs: QEMU's GPIO model has no
+ * pull-ups, so a button pin reads 0, which the firmware takes for a pressed
+ * call or exit button. The relays' state is read through the page's API.
  */
 import Digital from "embedded:io/digital";
 
@@ -11,9 +12,6 @@ const device = {
 	pin: {
 		relay1: 16,
 		relay2: 17,
-		input1: 32,
-		input2: 33,
-		input3: 27,
 		led: 2,
 	},
 };
