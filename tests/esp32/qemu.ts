@@ -13,6 +13,7 @@
  * SIGKILL by its process id.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import http from "node:http";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -212,4 +213,49 @@ export function partitions(firmware: Firmware): Array<{ name: string; type: stri
 		out.push({ name: cells[0], type: cells[1], subtype: cells[2], offset: parse(cells[3]), size: parse(cells[4]) });
 	}
 	return out;
+}
+
+export interface PageClient {
+	request(method: string, path: string, body?: unknown): Promise<{ status: number; data: any }>;
+}
+
+/** One HTTP request on a connection of its own (QEMU's forwards make a kept-alive connection a race). */
+export function httpRequest(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+	return new Promise((resolve, reject) => {
+		const data = body === undefined ? undefined : Buffer.from(body);
+		const req = http.request({ host: "127.0.0.1", port, method, path, agent: false, timeout: 30000,
+			headers: { connection: "close", ...headers, ...(data ? { "content-length": String(data.length) } : {}) } }, (res) => {
+			let text = "";
+			res.setEncoding("utf8");
+			res.on("data", (d) => { text += d; });
+			res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+			res.on("error", reject);
+		});
+		req.on("timeout", () => req.destroy(new Error(`${method} ${path}: no answer in 30 s`)));
+		req.on("error", reject);
+		req.end(data);
+	});
+}
+
+/** Log in to the page as the administrator (choosing the password on a fresh board). */
+export async function pageLogin(port: number, password = "door-admin-1"): Promise<PageClient> {
+	const state = JSON.parse((await httpRequest(port, "GET", "/api/session")).text) as { setup: boolean };
+	const r = await httpRequest(port, "POST", state.setup ? "/api/session/setup" : "/api/session", { "content-type": "application/json" }, JSON.stringify({ password }));
+	if (r.status !== 200)
+		throw new Error("login failed: " + r.status + " " + r.text);
+	const cookie = String(r.headers["set-cookie"] ?? "").split(";")[0];
+	const csrf = (JSON.parse(r.text) as { csrf: string }).csrf;
+	return {
+		async request(method, path, body) {
+			const answer = await httpRequest(port, method, path, { cookie, "x-csrf-token": csrf, "content-type": "application/json" }, body === undefined ? undefined : JSON.stringify(body));
+			let data: unknown = answer.text;
+			try {
+				data = JSON.parse(answer.text);
+			}
+			catch {
+				// not JSON: keep the text
+			}
+			return { status: answer.status, data };
+		},
+	};
 }

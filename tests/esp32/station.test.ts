@@ -9,12 +9,12 @@ import dgram from "node:dgram";
 import net from "node:net";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { admin, freePort, root } from "../node/helpers.js";
+import { freePort, root } from "../node/helpers.js";
 import { type Kamailio, USERS, kamailioInstalled, startKamailio } from "../interop/kamailio.js";
 import { installed, sipp } from "../interop/peers.js";
 import { until } from "../interop/station.js";
 import { parseMessage } from "../../modules/sip/message.js";
-import { type Board, type Firmware, GUEST, HOST_ALIAS, type Route, buildFirmware, findRoute, freshFlash, imageSize, partitions, powerOn, waitFor } from "./qemu.js";
+import { type Board, type Firmware, GUEST, HOST_ALIAS, type Route, buildFirmware, findRoute, freshFlash, httpRequest, imageSize, pageLogin, partitions, powerOn, waitFor } from "./qemu.js";
 
 const BOOTED = "portier: SIP on udp and tcp port 5060";
 const REGISTERED = /portier: account 1 registered \(200 OK\)/;
@@ -136,12 +136,11 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 	});
 
 	it("serves the page; the first login sets the password; the account, the trusted caller and the door code are set through the API", async () => {
-		const base = `http://127.0.0.1:${ports.http}`;
-		const page = await fetch(base + "/");
+		const page = await httpRequest(ports.http, "GET", "/");
 		assert.equal(page.status, 200);
-		assert.match(await page.text(), /<title>portier<\/title>/);
-		assert.equal((await fetch(base + "/api/status")).status, 401);
-		const api = await admin(base);
+		assert.match(page.text, /<title>portier<\/title>/);
+		assert.equal((await httpRequest(ports.http, "GET", "/api/status")).status, 401);
+		const api = await pageLogin(ports.http);
 		const bad = await api.request("PUT", "/api/config", { station: { maxCallTime: 99999 } });
 		assert.equal(bad.status, 400);
 		const config = (await api.request("GET", "/api/config")).data;
@@ -157,7 +156,7 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 	it("registers to Kamailio on the host (at 10.0.2.2) with digest authentication", async function () {
 		if (!kamailio)
 			this.skip();
-		const api = await admin(`http://127.0.0.1:${ports.http}`);
+		const api = await pageLogin(ports.http);
 		const set = await api.request("PUT", "/api/config", { accounts: { "1": { enabled: true, server: HOST_ALIAS, port: ports.kamailio, transport: "UDP", registerName: "door", password: USERS.door, expires: 3600 } } });
 		assert.equal(set.status, 200, JSON.stringify(set.data));
 		await waitFor(board!, REGISTERED, 30000);
@@ -171,7 +170,7 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 		const peer = sipp("uac-info-dtmf.xml", await freePort(), "127.0.0.1:" + ports.sip, ["-s", "door"]);
 		assert.equal(await peer.exited, 0, peer.output() + board!.output().slice(-3000));
 		await until(() => /portier: door 1 opened by dtmf/.test(board!.output().slice(before)), 10000, () => board!.output().slice(-2000));
-		const api = await admin(`http://127.0.0.1:${ports.http}`);
+		const api = await pageLogin(ports.http);
 		const status = (await api.request("GET", "/api/status")).data;
 		assert.deepEqual(status.relays.find((r: { id: number }) => r.id === 1), { id: 1, active: true });
 	});
@@ -210,7 +209,7 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 		await board!.stop();
 		board = start();
 		await waitFor(board, BOOTED, 180000);
-		const api = await admin(`http://127.0.0.1:${ports.http}`);
+		const api = await pageLogin(ports.http);
 		const config = (await api.request("GET", "/api/config")).data;
 		assert.equal(config.station.maxCallTime, 120);
 		assert.deepEqual(config.station.whitelist, [HOST_ALIAS]);
