@@ -14,7 +14,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import http from "node:http";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { root } from "../node/helpers.js";
@@ -132,7 +132,7 @@ export interface Board {
  * flash (written back to the file, so settings survive a restart), the
  * OpenCores Ethernet on the user network, forwards on 127.0.0.1 only.
  */
-export function powerOn(route: Route, flash: string, forwards: Forward[]): Board {
+export function powerOn(route: Route, flash: string, forwards: Forward[], log?: string): Board {
 	const fwd = forwards.map((f) => `hostfwd=${f.proto}:127.0.0.1:${f.host}-:${f.guest}`).join(",");
 	const args = ["-nographic", "-machine", "esp32", "-L", route.bios, "-drive", `file=${flash},if=mtd,format=raw`,
 		"-nic", `user,model=open_eth,ipv6=off,${fwd}`];
@@ -140,13 +140,15 @@ export function powerOn(route: Route, flash: string, forwards: Forward[]): Board
 	const started = Date.now();
 	let text = "";
 	const seen: Array<{ at: number; length: number }> = [];
+	const file = log ? createWriteStream(log) : undefined;
 	const onData = (d: Buffer) => {
+		file?.write(d);
 		text += d.toString("latin1");
 		seen.push({ at: Date.now() - started, length: text.length });
 	};
 	child.stdout!.on("data", onData);
 	child.stderr!.on("data", onData);
-	const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+	const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => { file?.end(); resolve(code); }));
 	return {
 		child,
 		output: () => text,

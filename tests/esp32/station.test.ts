@@ -63,12 +63,13 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 	const ports = { sip: 0, http: 0, probe: 0, kamailio: 0 };
 	const figures: string[] = [];
 
+	let boots = 0;
 	const start = (): Board => powerOn(route, flash, [
 		{ proto: "udp", host: ports.sip, guest: GUEST.sip },
 		{ proto: "tcp", host: ports.sip, guest: GUEST.sip },
 		{ proto: "tcp", host: ports.http, guest: GUEST.http },
 		{ proto: "udp", host: ports.probe, guest: GUEST.probe },
-	]);
+	], join(firmware.out, `console-${++boots}.log`));	// the whole console of each power-on, for a failure's post-mortem
 
 	before(async function () {
 		const found = findRoute();
