@@ -194,21 +194,20 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 		// QEMU's FreeRTOS tick falls behind real time (XS timers ran 4-5 times slow here), so an
 		// ended call's dialog, kept 64*T1 = 32 s for late requests, stays several times longer:
 		// the calls come one every 4-5 s, and the heap is read once every timer of theirs has run
-		// quiet: the count of open timers has not changed for a minute (an ended call's timers run out)
+		// quiet: no call, no dialog kept for late requests, no transaction, no cached answer (the
+		// page's /api/status), then the heap
+		const api = await pageLogin(ports.http);
 		const quiet = async (limit: number): Promise<Heap> => {
 			const deadline = Date.now() + limit;
-			let h = await heap(ports.probe);
-			let stableSince = Date.now();
-			while (Date.now() - stableSince < 60000) {
+			for (;;) {
+				const sip = (await api.request("GET", "/api/status")).data.sip;
+				const t = sip.transactions;
+				if (sip.calls === 0 && sip.dialogs === 0 && t.client === 0 && t.server === 0 && t.cached === 0)
+					return heap(ports.probe);
 				if (Date.now() > deadline)
-					throw new Error("the board's timers never settled: " + JSON.stringify(h));
+					throw new Error("the calls' state never expired: " + JSON.stringify(sip));
 				await new Promise((r) => setTimeout(r, 5000));
-				const next = await heap(ports.probe);
-				if (next.timers !== h.timers)
-					stableSince = Date.now();
-				h = next;
 			}
-			return h;
 		};
 		const idle0 = await heap(ports.probe);
 		const warmUp = sipp("uac", await freePort(), "127.0.0.1:" + ports.sip, ["-s", "door", "-d", "200", "-r", "1", "-rp", "4000", "-m", "6", "-timeout", "120s"]);
