@@ -6,6 +6,7 @@
 // one line when the toolchain, ESP-IDF, QEMU or the SDK is not there.
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
+import http from "node:http";
 import net from "node:net";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
@@ -196,7 +197,8 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 		// the calls come one every 4-5 s, and the heap is read once every timer of theirs has run
 		// quiet: no call, no dialog kept for late requests, no transaction, no cached answer (the
 		// page's /api/status), then the heap
-		const api = await pageLogin(ports.http);
+		const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+		const api = await pageLogin(ports.http, undefined, keepAlive);
 		const quiet = async (limit: number): Promise<Heap> => {
 			const deadline = Date.now() + limit;
 			for (;;) {
@@ -206,7 +208,7 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 					return heap(ports.probe);
 				if (Date.now() > deadline)
 					throw new Error("the calls' state never expired: " + JSON.stringify(sip));
-				await new Promise((r) => setTimeout(r, 5000));
+				await new Promise((r) => setTimeout(r, 10000));
 			}
 		};
 		const idle0 = await heap(ports.probe);
@@ -237,6 +239,7 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 		assert.ok(after.total <= idle.total + 512, `the heap came back to its idle figure: ${after.total} vs ${idle.total}`);
 		assert.ok(after.keys <= idle.keys + 4, `no keys interned per call: ${after.keys} vs ${idle.keys}`);
 		assert.equal(after.timers, idle.timers, "no timer of the calls is left");
+		keepAlive.destroy();
 	});
 
 	it("keeps its configuration in flash across a power cycle (the same flash image), and registers again at power-on", async () => {
