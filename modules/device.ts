@@ -45,10 +45,8 @@ export interface DeviceOptions {
 	userAgent?: string;
 	version?: string;
 	/**
-	 * Keep the history and the log in storage (default true). A heap
-	 * measurement in the simulator turns it off: the SDK's Preference for
-	 * Linux holds its whole contents in the XS heap, where a panel's NVS
-	 * holds none of it.
+	 * Keep the history and the log in storage (default true). Off, only
+	 * the records waiting for their write are kept, in RAM (a test bench).
 	 */
 	journals?: boolean;
 }

@@ -28,6 +28,7 @@ const root = fileURLToPath(new URL("../", import.meta.url));
 const SCENARIO = join(root, "tools/bench/uac-1s.xml");
 const CALL_CAP = 4;
 const HOLD_MS = 1000;
+const WARMUP = Object.freeze({ calls: 150, rate: 25, holdMs: 10, cold: 40 });
 export const DEFAULT_RATES = Object.freeze([1, 2, 3, 5, 8, 10]);
 export const DEFAULT_CALLS = 40;
 
@@ -212,14 +213,14 @@ function percentile(sorted, p) {
 
 const round2 = (x) => (x === null ? null : Math.round(x * 100) / 100);
 
-async function sippStep(peer, rate, calls) {
+async function sippStep(peer, rate, calls, holdMs = HOLD_MS) {
 	const dir = mkdtempSync(join(tmpdir(), "portier-bench-sipp-"));
 	try {
 		const [port, mediaPort] = [await freePort(), await freePort()];
 		const period = Number.isInteger(rate) ? 1000 : 4000;	// SIPp's -r counts calls per -rp ms: quarter steps
 		// long enough for every call at the rate, then SIPp gives up by itself
-		const limit = Math.ceil(calls / rate + (HOLD_MS / 1000) * 2 + 30);
-		const sipp = launch("sipp", ["-sf", SCENARIO, "-i", "127.0.0.1", "-p", String(port), "-mi", "127.0.0.1", "-mp", String(mediaPort),
+		const limit = Math.ceil(calls / rate + (holdMs / 1000) * 2 + 30);
+		const sipp = launch("sipp", ["-sf", SCENARIO, "-d", String(holdMs), "-i", "127.0.0.1", "-p", String(port), "-mi", "127.0.0.1", "-mp", String(mediaPort),
 			"-r", String(rate * period / 1000), "-rp", String(period), "-l", String(CALL_CAP), "-m", String(calls), "-nostdin",
 			"-timeout", limit + "s", "-timeout_error", "-trace_msg", "-trace_stat", "-fd", "1", "-trace_err", peer.target], { cwd: dir });
 		const code = await sipp.exited;
@@ -233,8 +234,9 @@ async function sippStep(peer, rate, calls) {
 		const names = lines[0].split(";");
 		const last = lines[lines.length - 1].split(";");
 		const count = (name) => Number(last[names.indexOf(name)]);
-		const { times, starts } = setupTimes(readFileSync(join(dir, messages), "utf8"));
-		times.sort((a, b) => a - b);
+		const { times: inOrder, starts } = setupTimes(readFileSync(join(dir, messages), "utf8"));
+		const times = [...inOrder].sort((a, b) => a - b);
+		const first = inOrder.slice(0, WARMUP.cold).sort((a, b) => a - b);
 		const successful = count("SuccessfulCall(C)");
 		const failed = count("FailedCall(C)");
 		const span = starts.length > 1 ? (starts[starts.length - 1] - starts[0]) / 1e6 : 0;
@@ -250,6 +252,7 @@ async function sippStep(peer, rate, calls) {
 			failed: failed + Math.max(0, calls - successful - failed),
 			reached: span > 0 ? round2((starts.length - 1) / span) : rate,
 			setupMs: { p50: round2(percentile(times, 50)), p99: round2(percentile(times, 99)), max: round2(times[times.length - 1] ?? null), samples: times.length },
+			firstSetupMs: { p50: round2(percentile(first, 50)), p99: round2(percentile(first, 99)), samples: first.length },
 			...(errors ? { sippErrors: errors.split("\n").filter((l) => l.trim()).slice(0, 12) } : {}),
 		};
 	}
@@ -266,7 +269,10 @@ async function stepOnFreshPeer(name, start, rate, calls) {
 	let peer;
 	try {
 		peer = await start(dir);
+		const warm = await sippStep(peer, WARMUP.rate, WARMUP.calls, WARMUP.holdMs);
 		const step = await sippStep(peer, rate, calls);
+		step.warmup = { calls: warm.calls, failed: warm.failed, coldSetupMs: warm.firstSetupMs };
+		delete step.firstSetupMs;
 		if (peer.process.child.exitCode !== null || peer.process.child.signalCode !== null)
 			throw new Error(`${name} exited during the step: ${peer.process.output().slice(-2000)}`);
 		return step;
@@ -286,7 +292,7 @@ async function measure(name, start, rates, calls, log) {
 	const run = async (rate) => {
 		const step = await stepOnFreshPeer(name, start, rate, calls);
 		steps.push(step);
-		log(`  ${name}: ${rate} calls/s offered, ${step.reached} reached: ${step.successful}/${step.calls} answered, ${step.failed} failed, set-up p50 ${step.setupMs.p50} ms, p99 ${step.setupMs.p99} ms${step.sippErrors ? " (" + (step.sippErrors.find((l) => /Aborting|unexpected|timeout/i.test(l)) ?? step.sippErrors[0]).slice(0, 160) + ")" : ""}`);
+		log(`  ${name}: ${rate} calls/s offered, ${step.reached} reached: ${step.successful}/${step.calls} answered, ${step.failed} failed, set-up p50 ${step.setupMs.p50} ms, p99 ${step.setupMs.p99} ms (cold: first ${step.warmup.coldSetupMs.samples} calls p50 ${step.warmup.coldSetupMs.p50} ms)${step.sippErrors ? " (" + (step.sippErrors.find((l) => /Aborting|unexpected|timeout/i.test(l)) ?? step.sippErrors[0]).slice(0, 160) + ")" : ""}`);
 		return step;
 	};
 	for (const rate of rates) {
@@ -304,7 +310,7 @@ async function measure(name, start, rates, calls, log) {
 	const clean = steps.filter((s) => s.failed === 0);
 	const best = clean.reduce((a, s) => (a === undefined || s.reached > a.reached ? s : a), undefined);
 	return {
-		best: best ? { callsPerSecond: best.reached, offered: best.offered, setupP50Ms: best.setupMs.p50, setupP99Ms: best.setupMs.p99 } : null,
+		best: best ? { callsPerSecond: best.reached, offered: best.offered, setupP50Ms: best.setupMs.p50, setupP99Ms: best.setupMs.p99, coldP50Ms: best.warmup.coldSetupMs.p50 } : null,
 		steps,
 	};
 }
@@ -315,7 +321,7 @@ export async function loadBench(options = {}) {
 	const calls = options.calls ?? DEFAULT_CALLS;
 	const log = options.log ?? ((line) => process.stderr.write(line + "\n"));
 	const out = {
-		scenario: `direct calls of ${HOLD_MS / 1000} s (INVITE with SDP, 200, ACK, BYE) by SIPp over UDP on 127.0.0.1, at most ${CALL_CAP} at once, ${calls} calls per step, each step on a freshly started peer`,
+		scenario: `direct calls of ${HOLD_MS / 1000} s (INVITE with SDP, 200, ACK, BYE) by SIPp over UDP on 127.0.0.1, at most ${CALL_CAP} at once, ${calls} calls per step, each step on a freshly started peer warmed up with ${WARMUP.calls} calls of ${WARMUP.holdMs} ms (cold: the first ${WARMUP.cold} of those)`,
 		rates,
 		peers: {},
 	};
@@ -345,13 +351,13 @@ export async function loadBench(options = {}) {
 /** The side-by-side table. */
 export function loadTable(load) {
 	const lines = [`calls under load: ${load.scenario}`, ""];
-	lines.push(`  ${"".padEnd(10)} ${"calls/s, 0 failed".padStart(18)} ${"set-up p50".padStart(11)} ${"set-up p99".padStart(11)}`);
+	lines.push(`  ${"".padEnd(10)} ${"calls/s, 0 failed".padStart(18)} ${"set-up p50".padStart(11)} ${"set-up p99".padStart(11)} ${"cold p50".padStart(9)}`);
 	for (const [name, r] of Object.entries(load.peers)) {
 		if (!r.best) {
 			lines.push(`  ${name.padEnd(10)} ${(r.error ? "error: " + r.error.split("\n")[0] : "no step without a failed call").slice(0, 60)}`);
 			continue;
 		}
-		lines.push(`  ${name.padEnd(10)} ${(r.best.callsPerSecond.toFixed(2) + " (" + r.best.offered + " offered)").padStart(18)} ${(r.best.setupP50Ms.toFixed(2) + " ms").padStart(11)} ${(r.best.setupP99Ms.toFixed(2) + " ms").padStart(11)}`);
+		lines.push(`  ${name.padEnd(10)} ${(r.best.callsPerSecond.toFixed(2) + " (" + r.best.offered + " offered)").padStart(18)} ${(r.best.setupP50Ms.toFixed(2) + " ms").padStart(11)} ${(r.best.setupP99Ms.toFixed(2) + " ms").padStart(11)} ${(r.best.coldP50Ms === null ? "-" : r.best.coldP50Ms.toFixed(2) + " ms").padStart(9)}`);
 	}
 	return lines.join("\n");
 }

@@ -19,8 +19,9 @@
  * trust=ADDRESS (that address or network on the whitelist, its direct calls
  * auto-answered at once) and doorCode=KEYS (relay 1's door code): the factory
  * settings trust no caller and have no door code. journals=0 keeps the
- * history and the log out of Preference (the heap measurement: the SDK's
- * Preference for Linux holds everything it stores in the XS heap).
+ * history and the log out of Preference (in RAM only). In the simulator,
+ * Preference is the project's (hosts/sim/preference): values in files, out
+ * of the XS heap, as a panel's NVS keeps them.
  */
 /// <reference path="./tls.d.ts" />
 import UDP from "embedded:io/socket/udp";
@@ -48,6 +49,7 @@ import TextDecoder from "text/decoder";
 import TextEncoder from "text/encoder";
 import { setTextHelpers } from "sip/text";
 import { moddableTextHelpers } from "text-helpers";
+import xsHeap from "xs-heap";
 
 const settings = config as unknown as Record<string, string | number | undefined>;
 
@@ -215,8 +217,12 @@ function boot(panel: Panel): void {
 		mqtt: { io: MQTTClient as unknown as MQTTClientClass },
 		// a soft restart: everything stops and starts again from the stored configuration
 		reboot: () => device.stop(() => Timer.set(() => boot(panel), 100)),
-		// the device page: the board's model, address and MAC; no SNTP yet, so the time is not set
-		info: () => ({ ...board.info, timeSource: "not set" }),
+		// the device page: the board's model, address and MAC; the XS heap (read after a full
+		// collection: free is what the heap created at start has left); no SNTP yet, so the time is not set
+		info: () => {
+			const heap = xsHeap();
+			return { ...board.info, timeSource: "not set", freeHeap: heap.free, heapUsed: heap.chunks + heap.slots };
+		},
 		relays: board,
 		microphone: audio && ((callId: string) => audio.microphone(callId)),
 		speaker: audio && ((callId: string) => audio.speaker(callId)),

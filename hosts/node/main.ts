@@ -87,8 +87,25 @@ function usage(error?: string): never {
 
 const flags = parseFlags(process.argv.slice(2));
 const host = flags.host ?? (flags.bind === "0.0.0.0" ? "127.0.0.1" : flags.bind);
+/*
+ * Log lines go out once per turn of the event loop, together: stdout on a
+ * pipe is written synchronously on Linux, and a call's lines are logged in
+ * the middle of answering it (two writes before its 200). What waits is
+ * written at exit too.
+ */
+let pending = "";
+const writePending = () => {
+	if (pending) {
+		const text = pending;
+		pending = "";
+		process.stdout.write(text);
+	}
+};
+process.on("exit", writePending);
 const log = (line: string) => {
-	process.stdout.write(new Date().toISOString() + " " + line + "\n");
+	if (!pending)
+		setImmediate(writePending);
+	pending += new Date().toISOString() + " " + line + "\n";
 };
 
 /** The microphone of a PC station: a WAV file, or a quiet tone (425 Hz by default) so a caller hears the line is open. */
@@ -155,7 +172,7 @@ async function boot(): Promise<Device> {
 			const all = Object.values(networkInterfaces()).flat().filter((i) => i && i.family === "IPv4");
 			const nic = all.find((i) => i!.address === host) ?? all.find((i) => i && !i.internal);
 			const heap = process.memoryUsage();
-			return { model: "portier on a PC (Node.js " + process.versions.node + ")", mac: nic && nic.mac !== "00:00:00:00:00:00" ? nic.mac : undefined, ip: host, freeHeap: heap.heapTotal - heap.heapUsed, timeSource: "system clock" };
+			return { model: "portier on a PC (Node.js " + process.versions.node + ")", mac: nic && nic.mac !== "00:00:00:00:00:00" ? nic.mac : undefined, ip: host, freeHeap: heap.heapTotal - heap.heapUsed, heapUsed: heap.heapUsed, timeSource: "system clock" };
 		},
 	}, {
 		sipPort: flags.sipPort, bind: flags.bind, host,

@@ -6,11 +6,17 @@
  *   "status"        -> "relays 1=0 2=0 inputs 1=1 2=1 3=0"
  *   "input N L"     -> sets input N to level L (0 or 1), debounced by the station
  *   "press N"       -> input N active, then inactive after 300 ms
+ *   "gc"            -> a full garbage collection
+ *   "heap"          -> "ok CHUNKS SLOTS KEYS": the XS heap in bytes right after a
+ *                      full collection, in the same turn (so nothing allocated
+ *                      since is counted, unlike the debugger's sampled
+ *                      instruments), and the property names interned
  * Every command is answered ("ok ..." or "error ...") to the sender.
  */
 import type { UDPClass, UDPSocket } from "io/types";
 import type { RelayDriver, Station } from "station/station";
 import Debug from "debug";
+import xsHeap from "xs-heap";
 
 export class Board implements RelayDriver {
 	#relays = new Map<number, boolean>();
@@ -85,6 +91,10 @@ export class Board implements RelayDriver {
 		const station = this.#station!;
 		if (verb === "status")
 			return this.#status();
+		if (verb === "heap") {
+			const heap = xsHeap();
+			return `ok ${heap.chunks} ${heap.slots} ${heap.keys}`;
+		}
 		if (verb === "gc") {
 			// a full collection, so that heap figures read next count live objects only
 			Debug.gc();

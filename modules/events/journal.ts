@@ -7,20 +7,25 @@
  * keys of at most 15 characters on an ESP32's NVS. The ring is `pages` keys
  * ("p0", "p1", ...), each one page of at most `perPage` records and 3800
  * ASCII characters, with its sequence number, record count and checksum in
- * front. Records are appended to the newest page in RAM; the page is written
+ * front. Records are appended to the newest page; the page is written
  * (one atomic `set`, so a power cut leaves the old page or the new one, never
  * a mix: the A/B store's guarantee, page by page) only
- *   - when `batch` records are waiting, or
+ *   - on the next turn once `batch` records are waiting (not from inside
+ *     add(): records are added while a packet is being handled, and a flash
+ *     write there, a millisecond or more, would hold back the call's next
+ *     response), or
  *   - `delay` ms after the first waiting record, or
- *   - when the page is full (the next record starts the next page, which
- *     replaces the oldest), or
  *   - at `flush()` (a requested reboot, a stop).
+ * A full page is followed by the next one, which replaces the oldest; the
+ * full page is written at the next of those moments, with the new one.
  * So flash sees one page write per `batch` records at most, and a power cut
  * loses at most the last `delay` ms. A page that does not add up (checksum,
  * sequence) is skipped when read; the rest of the ring stays.
  *
- * Only the newest page is held in RAM (a few KB); older pages are read from
- * flash when asked for, one page at a time.
+ * Only the records waiting for their write are held in RAM (a batch or so;
+ * none once written): a page, the newest too, is read from flash when asked
+ * for, one at a time, and the newest is read back to append to it. So the
+ * heap the journal holds does not depend on how full its newest page is.
  */
 import type { Clock } from "../io/types.js";
 import { checksum } from "../config/store.js";
@@ -73,12 +78,17 @@ export class Journal {
 	#batch: number;
 	#delay: number;
 	#width: number;
-	/** The newest page's sequence number and its records (oldest first). */
+	/** The newest page's sequence number, its record count and characters (written and waiting). */
 	#seq = 0;
-	#head: string[] = [];
+	#count = 0;
 	#chars = 0;
-	#waiting = 0;
+	/** The newest page's records not yet in flash (oldest first). */
+	#waiting: string[] = [];
+	/** The page before it, finished, and its records not yet in flash (flash writes wait for the next turn). */
+	#done: string[] | undefined;
 	#timer: unknown;
+	/** The write is set for the next turn (a full batch). */
+	#soon = false;
 	#writes = 0;
 	#closed = false;
 
@@ -102,9 +112,9 @@ export class Journal {
 		return this.#writes;
 	}
 
-	/** Records not yet in flash. */
+	/** Records not yet in flash: the only records held in RAM. */
 	get waiting(): number {
-		return this.#waiting;
+		return this.#waiting.length + (this.#done?.length ?? 0);
 	}
 
 	/** Add a record (one line of text; newlines and other control characters are escaped). */
@@ -112,33 +122,55 @@ export class Journal {
 		if (this.#closed)
 			return;
 		const text = ascii(record, this.#width);
-		if (this.#head.length >= this.#perPage || this.#chars + text.length + 1 > PAGE_CHARS) {
-			if (this.#waiting)
-				this.#write();
+		if (this.#count >= this.#perPage || this.#chars + text.length + 1 > PAGE_CHARS) {
+			// the page is finished: what waits of it is written with the next flush
+			if (this.#waiting.length) {
+				if (this.#done)
+					this.#writeDone();	// a second page in one turn (rare): the first one goes now
+				this.#done = this.#waiting;
+				this.#waiting = [];
+			}
 			this.#seq++;
-			this.#head = [];
+			this.#count = 0;
 			this.#chars = 0;
 		}
-		this.#head.push(text);
+		this.#waiting.push(text);
+		this.#count++;
 		this.#chars += text.length + 1;
-		this.#waiting++;
-		if (this.#waiting >= this.#batch)
-			this.flush();
+		if (this.waiting >= this.#batch && !this.#soon) {
+			this.#cancel();
+			this.#soon = true;
+			this.#schedule(0);
+		}
 		else if (this.#timer === undefined)
-			this.#timer = this.#o.clock.set(() => {
-				this.#timer = undefined;
-				this.flush();
-			}, this.#delay);
+			this.#schedule(this.#delay);
 	}
 
-	/** Write what is waiting now (before a reboot or a stop). Never throws. */
-	flush(): void {
+	#schedule(ms: number): void {
+		this.#timer = this.#o.clock.set(() => {
+			this.#timer = undefined;
+			this.flush();
+		}, ms);
+	}
+
+	#cancel(): void {
 		if (this.#timer !== undefined) {
 			this.#o.clock.clear(this.#timer);
 			this.#timer = undefined;
 		}
-		if (this.#waiting)
-			this.#write();
+	}
+
+	/** Write what is waiting now (before a reboot or a stop). Never throws. */
+	flush(): void {
+		this.#cancel();
+		this.#soon = false;
+		if (this.#done)
+			this.#writeDone();
+		if (this.#waiting.length) {
+			const records = this.#waiting;
+			this.#waiting = [];
+			this.#write(this.#seq, records);
+		}
 	}
 
 	/** Write what waits and take no more records (a stopped device: the next one owns the storage). */
@@ -149,7 +181,7 @@ export class Journal {
 
 	/**
 	 * Records newest first: `skip` of them skipped, at most `count` returned.
-	 * Older pages are read from flash one at a time.
+	 * Pages are read from flash one at a time, with their records that wait.
 	 */
 	read(skip: number, count: number): string[] {
 		const out: string[] = [];
@@ -158,7 +190,10 @@ export class Journal {
 			const seq = this.#seq - back;
 			if (seq < 0)
 				break;
-			const records = back === 0 ? this.#head : this.#readPage(seq);
+			let records = this.#readPage(seq);
+			const waiting = back === 0 ? this.#waiting : back === 1 ? this.#done : undefined;
+			if (waiting)
+				records = records ? records.concat(waiting) : waiting;
 			if (!records)
 				continue;
 			for (let i = records.length - 1; i >= 0 && out.length < count; i--, index++) {
@@ -179,17 +214,36 @@ export class Journal {
 			catch { /* nothing there */ }
 		}
 		this.#seq = 0;
-		this.#head = [];
+		this.#count = 0;
 		this.#chars = 0;
-		this.#waiting = 0;
 	}
 
-	#write(): void {
-		const body = this.#head.join("\n");
-		const value = this.#seq + ":" + this.#head.length + ":" + checksum(body) + "\n" + body;
-		this.#waiting = 0;
+	#writeDone(): void {
+		const done = this.#done!;
+		this.#done = undefined;
+		this.#write(this.#seq - 1, done);
+	}
+
+	/**
+	 * A page again, with `records` after those of it already in flash (read
+	 * back for the write: pages are not kept in RAM). Records that cannot be
+	 * written are dropped and logged: a storage that fails holds no more RAM
+	 * the longer it fails.
+	 */
+	#write(seq: number, records: string[]): void {
+		const stored = this.#pageText(seq);
+		const added = records.join("\n");
+		const body = stored ? stored.body + "\n" + added : added;
+		const count = (stored ? stored.count : 0) + records.length;
+		const value = seq + ":" + count + ":" + checksum(body) + "\n" + body;
+		if (seq === this.#seq) {
+			this.#count = count + this.#waiting.length;
+			this.#chars = body.length + 1;
+			for (const r of this.#waiting)
+				this.#chars += r.length + 1;
+		}
 		try {
-			this.#o.storage.set(this.#o.domain, "p" + (this.#seq % this.#pages), value);
+			this.#o.storage.set(this.#o.domain, "p" + (seq % this.#pages), value);
 			this.#writes++;
 		}
 		catch (e) {
@@ -197,8 +251,8 @@ export class Journal {
 		}
 	}
 
-	/** A page's records (oldest first), or undefined when the slot holds another sequence or does not add up. */
-	#readPage(seq: number): string[] | undefined {
+	/** A page's text and record count, or undefined when the slot holds another sequence or does not add up. */
+	#pageText(seq: number): { body: string; count: number } | undefined {
 		let value: unknown;
 		try {
 			value = this.#o.storage.get(this.#o.domain, "p" + (seq % this.#pages));
@@ -211,13 +265,22 @@ export class Journal {
 		const nl = value.indexOf("\n");
 		const head = (nl < 0 ? value : value.slice(0, nl)).split(":");
 		const body = nl < 0 ? "" : value.slice(nl + 1);
-		if (head.length !== 3 || Number(head[0]) !== seq || checksum(body) !== head[2])
+		const count = Number(head[1]);
+		if (head.length !== 3 || Number(head[0]) !== seq || checksum(body) !== head[2] || !(count > 0))
 			return undefined;
-		const records = body.length ? body.split("\n") : [];
-		return records.length === Number(head[1]) ? records : undefined;
+		return { body, count };
 	}
 
-	/** The newest valid page becomes the head (a power cut's torn page is skipped). */
+	/** A page's records (oldest first), or undefined when the slot holds another sequence or does not add up. */
+	#readPage(seq: number): string[] | undefined {
+		const page = this.#pageText(seq);
+		if (!page)
+			return undefined;
+		const records = page.body.split("\n");
+		return records.length === page.count ? records : undefined;
+	}
+
+	/** The newest valid page is the one records are added to (a power cut's torn page is skipped). */
 	#load(): void {
 		let best = -1;
 		for (let i = 0; i < this.#pages; i++) {
@@ -236,11 +299,9 @@ export class Journal {
 		}
 		if (best < 0)
 			return;
+		const page = this.#pageText(best)!;
 		this.#seq = best;
-		this.#head = this.#readPage(best) ?? [];
-		let chars = 0;
-		for (const r of this.#head)
-			chars += r.length + 1;
-		this.#chars = chars;
+		this.#count = page.count;
+		this.#chars = page.body.length + 1;
 	}
 }

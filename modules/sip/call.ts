@@ -100,6 +100,15 @@ export class Call {
 	ring(): void {
 		this.ua.ring(this);
 	}
+	/**
+	 * Answer as soon as the request at hand has been handled (at once when
+	 * none is): the auto-answer without delay. The 200 leaves in the same
+	 * receive as the 100 and the 180, from a stack the INVITE's handlers have
+	 * left. A call ended meanwhile is not answered.
+	 */
+	answerSoon(): void {
+		this.ua.stack.transport.afterDelivery(() => this.answer());
+	}
 	/** Answer with 200 and our SDP, or the SDP given (a bridged call: the other leg's answer). */
 	answer(sdp?: string): void {
 		if (sdp !== undefined)

@@ -54,6 +54,7 @@ export class SipMessage {
 	readonly bodyStart: number;
 	readonly bodyEnd: number;
 	#index: Uint16Array;
+	#topVia: Via | undefined;
 
 	constructor(bytes: Uint8Array, method: string | undefined, status: number, index: Uint16Array, bodyStart: number, bodyEnd: number) {
 		this.bytes = bytes;
@@ -179,11 +180,18 @@ export class SipMessage {
 		}
 		return out;
 	}
+	/**
+	 * The top Via, parsed once: the transaction key, the checks and every
+	 * response's destination read it (readers must not change it; vias()
+	 * gives copies to change).
+	 */
 	topVia(): Via {
+		if (this.#topVia)
+			return this.#topVia;
 		const i = this.#single(H.VIA);
 		const out: Via[] = [];
 		parseVias(this.bytes, this.valueStartAt(i), this.valueEndAt(i), out);
-		return out[0];
+		return this.#topVia = out[0];
 	}
 	/* Transaction and dialog keys, read without building structures (§17.1.3, §17.2.3, §12). */
 	/** The branch of the top Via (undefined without one: an RFC 2543 peer). */
@@ -296,14 +304,23 @@ export class SipMessage {
 	validate(): void {
 		if (this.method !== undefined)
 			void this.uri;
+		// one pass over the header table counts every known header; each check below
+		// then looks only at what is there (an interpreter pays for every pass)
+		const counts = new Uint8Array(HEADER_NAMES.length);
+		const index = this.#index;
+		for (let x = HEAD; x < index.length; x += FIELDS) {
+			const id = index[x];
+			if (counts[id] < 255)
+				counts[id]++;
+		}
 		for (const id of SINGLE) {
-			const n = this.countId(id);
+			const n = counts[id];
 			if (n > 1)
 				fail("Multiple " + HEADER_NAMES[id] + " headers");
 			if (n === 0 && id <= H.CSEQ)
 				fail("Missing " + HEADER_NAMES[id]);
 		}
-		if (this.countId(H.VIA) === 0)
+		if (counts[H.VIA] === 0)
 			fail("Missing Via");
 		this.vias();
 		this.from();
@@ -312,22 +329,34 @@ export class SipMessage {
 		const cseq = this.cseq();
 		if (this.method !== undefined && cseq.method !== this.method)
 			fail("CSeq method does not match the request");
-		this.maxForwards();
-		this.expires();
-		this.contacts();
-		this.routes();
-		this.recordRoutes();
-		this.contentType();
-		this.accept();
-		for (const name of TOKEN_LISTS)
-			this.tokens(name);
-		for (const name of AUTH_HEADERS)
-			this.auth(name);
+		if (counts[H.MAX_FORWARDS])
+			this.maxForwards();
+		if (counts[H.EXPIRES])
+			this.expires();
+		if (counts[H.CONTACT])
+			this.contacts();
+		if (counts[H.ROUTE])
+			this.routes();
+		if (counts[H.RECORD_ROUTE])
+			this.recordRoutes();
+		if (counts[H.CONTENT_TYPE])
+			this.contentType();
+		if (counts[H.ACCEPT])
+			this.accept();
+		for (const id of TOKEN_LISTS) {
+			if (counts[id])
+				this.tokens(HEADER_NAMES[id]);
+		}
+		for (const id of AUTH_HEADERS) {
+			if (counts[id])
+				this.auth(HEADER_NAMES[id]);
+		}
 		for (const id of INTEGERS) {
-			for (let n = 0, i; (i = this.findId(id, n)) >= 0; n++)
+			for (let n = 0, i; counts[id] && (i = this.findId(id, n)) >= 0; n++)
 				parseIntegerPrefix(this.bytes, this.valueStartAt(i), this.valueEndAt(i), HEADER_NAMES[id]);
 		}
 	}
+
 }
 
 /** Headers that may appear at most once; the first five must appear (§8.1.1). */
@@ -335,8 +364,8 @@ const SINGLE: readonly number[] = Object.freeze([
 	H.TO, H.FROM, H.CALL_ID, H.CSEQ, H.MAX_FORWARDS, H.CONTENT_TYPE, H.EXPIRES,
 	H.MIN_EXPIRES, H.SESSION_EXPIRES, H.MIN_SE, H.RSEQ,
 ]);
-const TOKEN_LISTS: readonly string[] = Object.freeze(["Require", "Proxy-Require", "Supported", "Unsupported", "Allow"]);
-const AUTH_HEADERS: readonly string[] = Object.freeze(["WWW-Authenticate", "Authorization", "Proxy-Authenticate", "Proxy-Authorization"]);
+const TOKEN_LISTS: readonly number[] = Object.freeze([H.REQUIRE, H.PROXY_REQUIRE, H.SUPPORTED, H.UNSUPPORTED, H.ALLOW]);
+const AUTH_HEADERS: readonly number[] = Object.freeze([H.WWW_AUTHENTICATE, H.AUTHORIZATION, H.PROXY_AUTHENTICATE, H.PROXY_AUTHORIZATION]);
 /** Headers starting with a number that must not overflow (Retry-After, Min-Expires, Session-Expires, Min-SE, RSeq). */
 const INTEGERS: readonly number[] = Object.freeze([H.RETRY_AFTER, H.MIN_EXPIRES, H.SESSION_EXPIRES, H.MIN_SE, H.RSEQ]);
 

@@ -41,6 +41,7 @@ import type { SipMessage } from "./message.js";
 import { type HeaderList, type OutgoingRequest, type ResponseOptions, createResponse, rawValue, serializeRequest } from "./serialize.js";
 import type { Connection, SipTransport, Source, Target } from "./transport.js";
 import { H } from "./names.js";
+import type { Via } from "./headers.js";
 
 export const TIMER_DEFAULTS = Object.freeze({ T1: 500, T2: 4000, T4: 5000 });
 export const MAGIC_COOKIE = "z9hG4bK";
@@ -302,6 +303,7 @@ export class ServerTransaction {
 	#linger: unknown;	// I, J, L
 	#interval: number;
 	#acceptedAt = 0;
+	#vias: Via[] | undefined;
 	/** Called when Timer H fires: the ACK for our error response never came (§17.2.1). */
 	onTimeout: ((transaction: ServerTransaction) => void) | undefined;
 
@@ -416,7 +418,8 @@ export class ServerTransaction {
 
 	#build(status: number, options: ResponseOptions): Uint8Array | undefined {
 		try {
-			const vias = this.#layer.transport.responseVias(this.request, this.source);
+			// the same Vias in every response of the transaction (100, 180, 200...): parsed once
+			const vias = this.#vias ??= this.#layer.transport.responseVias(this.request, this.source);
 			return createResponse(this.request, status, { ...options, vias });
 		}
 		catch (e) {

@@ -111,6 +111,9 @@ export class SipTransport {
 	#idleTimeout: number;
 	#sweeper: unknown;
 	#closed = false;
+	/** Messages being handled now (a handler may send one to ourselves), and what waits for them to return. */
+	#delivering = 0;
+	#after: Array<() => void> = [];
 
 	constructor(options: TransportOptions) {
 		this.#options = options;
@@ -342,10 +345,49 @@ export class SipTransport {
 	}
 
 	#deliver(message: SipMessage, source: Source): void {
-		if (message.isRequest)
-			this.#options.onRequest(message, source);
-		else
-			this.#options.onResponse(message, source);
+		this.#delivering++;
+		try {
+			if (message.isRequest)
+				this.#options.onRequest(message, source);
+			else
+				this.#options.onResponse(message, source);
+		}
+		finally {
+			if (--this.#delivering === 0 && this.#after.length)
+				this.#runAfter();
+		}
+	}
+
+	/**
+	 * Run `fn` once the message being handled now has been handled: still
+	 * within this receive, before the next datagram or timer, but with the
+	 * handlers' frames off the stack (a panel's XS stack is 512 slots); at
+	 * once when no message is being handled. What it throws is logged.
+	 */
+	afterDelivery(fn: () => void): void {
+		if (this.#delivering > 0) {
+			this.#after.push(fn);
+			return;
+		}
+		try {
+			fn();
+		}
+		catch (e) {
+			this.#log("sip: error after a message: " + String(e));
+		}
+	}
+
+	#runAfter(): void {
+		// taken one at a time: what runs may queue more (it is not handling a message, so it runs at once)
+		while (this.#after.length) {
+			const fn = this.#after.shift()!;
+			try {
+				fn();
+			}
+			catch (e) {
+				this.#log("sip: error after a message: " + String(e));
+			}
+		}
 	}
 
 	#accept(from: unknown): void {

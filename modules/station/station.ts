@@ -169,10 +169,14 @@ export class Station {
 		// auto-answer opens the microphone: never for a caller the station does not trust
 		const auto = call.account === undefined ? c.autoAnswerIp : c.autoAnswerSip;
 		if (auto.enabled && call.trusted) {
-			// delay 0 still answers on the next turn: answering from here, at the bottom of the
-			// receive path, with the media and every listener on top, overflowed the 512-slot XS
-			// stack of a panel (measured in the simulator); the host's clock makes that turn short
-			context.timers.push(this.#o.clock.set(() => this.#guard(() => call.answer()), auto.delay * 1000));
+			// delay 0 answers once the INVITE has been handled, in the same receive: answering
+			// from here, at the bottom of the receive path with the media and every listener on
+			// top, overflowed the 512-slot XS stack of a panel (measured in the simulator), and
+			// waiting for a timer's turn cost the caller a millisecond on Node
+			if (auto.delay > 0)
+				context.timers.push(this.#o.clock.set(() => this.#guard(() => call.answer()), auto.delay * 1000));
+			else
+				call.answerSoon();
 		}
 		else if (auto.enabled)
 			this.#logLimit?.note("not answered " + call.signalAddress, "station: call from " + call.signalAddress + " not auto-answered: not on the whitelist");

@@ -46,6 +46,8 @@ export interface HostInfo {
 	ip?: string;
 	/** Free heap in bytes. */
 	freeHeap?: number;
+	/** Heap in use in bytes (on the Moddable SDK: the XS heap, chunks and slots, after a full collection). */
+	heapUsed?: number;
 	/** Where the clock's time comes from: "SNTP", "system clock", "not set". */
 	timeSource?: string;
 }
@@ -549,7 +551,7 @@ function status(o: ApiOptions): unknown {
 	return {
 		uptime: o.uptime ? o.uptime() : 0,
 		device: {
-			model: info.model ?? "portier", firmware: o.version ?? "", mac: info.mac ?? null, ip: info.ip ?? null, freeHeap: info.freeHeap ?? null,
+			model: info.model ?? "portier", firmware: o.version ?? "", mac: info.mac ?? null, ip: info.ip ?? null, freeHeap: info.freeHeap ?? null, heapUsed: info.heapUsed ?? null,
 			// the clock counts from 1970 only once it was set (SNTP, the PC's clock)
 			time: now >= 1577836800000 ? now : null, timeSource: info.timeSource ?? (now >= 1577836800000 ? "system clock" : "not set"),
 		},

@@ -153,7 +153,7 @@ describe("configuration page (Chromium)", function () {
 			await saved();
 		});
 
-		it("Device: model, firmware, IP, uptime, time and its source, free heap, each account's registration; a test call and a relay test", async () => {
+		it("Device: model, firmware, IP, uptime, time and its source, free heap and heap used, each account's registration; a test call and a relay test", async () => {
 			await tab("device");
 			await page.waitForSelector("#device-info [data-info=model]");
 			const row = async (id: string) => (await page.textContent(`#device-info [data-info="${id}"] td`))!;
@@ -163,6 +163,7 @@ describe("configuration page (Chromium)", function () {
 			assert.match(await row("uptime"), /\d+ min \d+ s$/);
 			assert.equal(await row("time-source"), "system clock");
 			assert.match(await row("heap"), /^\d+ KB$/);
+			assert.match(await row("heap-used"), /^\d+\.\d KB$/);
 			assert.match(await row("time"), /\d/);
 			const account = await page.textContent('#device-registrations [data-account="1"]');
 			assert.match(account!, new RegExp(`127\\.0\\.0\\.1:${kamailioPort}UDPdoorregistered\\d+ s of 1800`));
@@ -183,6 +184,9 @@ describe("configuration page (Chromium)", function () {
 			for (const [w, name] of [[412, "page-device-412.png"], [1366, "page-device-1366.png"]] as const) {
 				await page.setViewportSize({ width: w, height: 900 });
 				await page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
+				// the registration table of a registered account fits the phone: no sideways scrolling of the page
+				const wide = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") as number;
+				assert.ok(wide <= 0, `the Device tab at ${w} px is ${wide} px wider than the screen`);
 			}
 			await page.setViewportSize({ width: 412, height: 900 });
 		});
@@ -237,6 +241,9 @@ describe("configuration page (Chromium)", function () {
 					await tab(id);
 					await new Promise((r) => setTimeout(r, 150));
 					await page.screenshot({ path: join(ARTIFACTS, `tab-${id}-${width}.png`), fullPage: true });
+					// nothing wider than the phone: no sideways scrolling of the whole page
+					const wide = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") as number;
+					assert.ok(wide <= 0, `tab ${id} at ${width} px is ${wide} px wider than the screen`);
 				}
 			}
 			await page.setViewportSize({ width: 412, height: 900 });

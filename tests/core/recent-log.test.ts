@@ -44,3 +44,47 @@ describe("recent log: door and call events stay visible", () => {
 		deepEqual(log.lines(), ["event 2", "event 3", "event 4", "other"], "over their share, events go oldest first");
 	});
 });
+
+describe("recent log: held as one text", () => {
+	it("the first, a middle and the last line go as the rules say; a newline in a line stays one line", () => {
+		const log = new RecentLog({ limit: 3, events: 2 });
+		log.add("a\nb");
+		log.add("event 1", true);
+		log.add("c");
+		deepEqual(log.lines(), ["a b", "event 1", "c"]);
+		log.add("event 2", true);
+		deepEqual(log.lines(), ["event 1", "c", "event 2"], "the oldest ordinary line, the first");
+		log.add("d");
+		deepEqual(log.lines(), ["event 1", "event 2", "d"], "the oldest ordinary line, in the middle");
+		log.add("event 3", true);
+		deepEqual(log.lines(), ["event 2", "d", "event 3"], "events over their share: the oldest event");
+		const full = new RecentLog({ limit: 2, events: 2 });
+		full.add("event 1", true);
+		full.add("event 2", true);
+		full.add("x");
+		deepEqual(full.lines(), ["event 1", "event 2"], "the only ordinary line, the last");
+		const one = new RecentLog({ limit: 1 });
+		one.add("x");
+		one.add("y");
+		deepEqual(one.lines(), ["y"]);
+		deepEqual(new RecentLog().lines(), []);
+	});
+
+	it("a run of door events and refusals keeps the same lines as before, for the whole 20-line log", () => {
+		const log = new RecentLog();
+		const expected: Array<{ line: string; event: boolean }> = [];
+		for (let i = 0; i < 200; i++) {
+			const event = i % 7 === 0 || i % 11 === 0;
+			const line = (event ? "door " : "refused ") + i;
+			log.add(line, event);
+			// the rule, on a plain list
+			expected.push({ line, event });
+			if (expected.length > 20) {
+				const events = expected.filter((x) => x.event).length;
+				const at = expected.findIndex((x) => x.event === events > 8);
+				expected.splice(at >= 0 ? at : 0, 1);
+			}
+			deepEqual(log.lines(), expected.map((x) => x.line), "after line " + i);
+		}
+	});
+});

@@ -100,6 +100,14 @@ describe("the door station (fake timers)", () => {
 		assert.equal(udp.messages()[2].status, 200);
 	});
 
+	it("with delay 0 answers in the same receive as the INVITE, after the INVITE's handlers returned", () => {
+		const { udp, events } = setup({ autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } });
+		udp.deliver(invite("z1"));
+		// no timer ran: the 200 left before deliver() returned, after the 100 and the 180
+		assert.deepEqual(udp.messages().map((m) => m.status), [100, 180, 200]);
+		assert.deepEqual(events.map((e) => e.type), ["ringing"]);
+	});
+
 	it("a DTMF door code opens its relay for the hold time; a wrong code does nothing", () => {
 		const { udp, relayLog, events } = setup({ relays: [{ id: 1, holdTime: 5, dtmfCode: "1234" }, { id: 2, holdTime: 3, dtmfCode: "#" }] });
 		const tag = answered(udp, "d1", clock);

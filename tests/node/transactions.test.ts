@@ -55,6 +55,33 @@ describe("transactions (RFC 3261 §17, RFC 6026) on fake timers", () => {
 	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate", "Date"] }); });
 	afterEach(() => clock.restore());
 
+	it("work queued while a message is handled runs after its handler returned, in the same receive; at once otherwise", () => {
+		const order: string[] = [];
+		const logged: string[] = [];
+		const transport = new SipTransport({
+			udp: { io: FakeUDP, port: 5060 },
+			clock: nodeClock,
+			host: "192.0.2.10",
+			log: (line) => logged.push(line),
+			onRequest: (m) => {
+				order.push("handler " + m.callId());
+				transport.afterDelivery(() => { throw new Error("broken"); });
+				transport.afterDelivery(() => {
+					order.push("after " + m.callId());
+					transport.afterDelivery(() => order.push("queued by after"));
+				});
+				order.push("handler returns");
+			},
+			onResponse: () => {},
+		});
+		FakeUDP.last!.deliver(incoming("OPTIONS", "z9hG4bKq1"));
+		assert.deepEqual(order, ["handler in-z9hG4bKq1", "handler returns", "after in-z9hG4bKq1", "queued by after"]);
+		assert.deepEqual(logged, ["sip: error after a message: Error: broken"], "what throws is logged, the rest still runs");
+		transport.afterDelivery(() => order.push("outside"));
+		assert.equal(order.at(-1), "outside", "no message at hand: at once");
+		transport.close();
+	});
+
 	it("INVITE client over UDP: Timer A doubles with no cap (0, 500, 1500 ... 31500 ms), Timer B times out at 64*T1", () => {
 		const { udp, layer } = setup();
 		let timedOut = -1;
