@@ -212,7 +212,7 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 			}
 		};
 		const idle0 = await heap(ports.probe);
-		const warmUp = sipp("uac", await freePort(), "127.0.0.1:" + ports.sip, ["-s", "door", "-d", "200", "-r", "1", "-rp", "4000", "-m", "6", "-timeout", "120s"]);
+		const warmUp = sipp("uac", await freePort(), "127.0.0.1:" + ports.sip, ["-s", "door", "-d", "200", "-r", "1", "-rp", "4000", "-m", "12", "-timeout", "120s"]);
 		assert.equal(await warmUp.exited, 0, warmUp.output().slice(-1500) + board!.output().slice(-2000));
 		const idle = await quiet(600000);
 		const answered = board!.output().length;
@@ -225,7 +225,7 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 		}
 		assert.equal(await caller.exited, 0, caller.output());
 		const perCall = inCall.map((h) => h.total - idle.total);
-		figures.push(`XS heap before ${idle0.total} B (${idle0.timers} timers); idle after 6 calls ${idle.total} B (${idle.chunks} chunks + ${idle.slots} slots, ${idle.keys} keys, ${kb(idle.free)} ESP-IDF heap free, ${idle.timers} timers); in a call +${perCall.join(", +")} B`);
+		figures.push(`XS heap before ${idle0.total} B (${idle0.timers} timers); idle after 12 calls ${idle.total} B (${idle.chunks} chunks + ${idle.slots} slots, ${idle.keys} keys, ${kb(idle.free)} ESP-IDF heap free, ${idle.timers} timers); in a call +${perCall.join(", +")} B`);
 		// an ended call's state is kept until its timers run (a dialog 64*T1 = 32 s of ticks, several
 		// times that here): one call every 15 s keeps the board's fixed slot heap (4096 slots) from filling
 		const calls = Number(process.env.PORTIER_ESP32_CALLS ?? 10);
