@@ -230,7 +230,7 @@ export interface PageClient {
 export function httpRequest(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string, agent?: http.Agent): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
 	return new Promise((resolve, reject) => {
 		const data = body === undefined ? undefined : Buffer.from(body);
-		const req = http.request({ host: "127.0.0.1", port, method, path, agent: agent ?? false, timeout: 30000,
+		const req = http.request({ host: "127.0.0.1", port, method, path, agent: agent ?? false, timeout: 60000,
 			headers: { ...(agent ? {} : { connection: "close" }), ...headers, ...(data ? { "content-length": String(data.length) } : {}) } }, (res) => {
 			let text = "";
 			res.setEncoding("utf8");
@@ -238,7 +238,7 @@ export function httpRequest(port: number, method: string, path: string, headers:
 			res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
 			res.on("error", reject);
 		});
-		req.on("timeout", () => req.destroy(new Error(`${method} ${path}: no answer in 30 s`)));
+		req.on("timeout", () => req.destroy(new Error(`${method} ${path}: no answer in 60 s`)));
 		req.on("error", reject);
 		req.end(data);
 	});
