@@ -14,9 +14,11 @@ import type { Station } from "station/station";
 
 /** The numbered pins the provider names: relay1, relay2... or input1, input2... up to the first missing. */
 function numbered(prefix: string, most: number): number[] {
+	// each target's provider has its own pin table; looked up by name here
+	const pins = device.pin as unknown as Record<string, number | undefined>;
 	const out: number[] = [];
 	for (let i = 1; i <= most; i++) {
-		const pin = device.pin[prefix + i];
+		const pin = pins[prefix + i];
 		if (pin === undefined)
 			break;
 		out.push(Number(pin));

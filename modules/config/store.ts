@@ -107,11 +107,18 @@ function asciiJson(value: unknown): string {
 		ascii = json.charCodeAt(i) < 0x80;
 	if (ascii)
 		return json;
+	// ASCII runs are kept whole: one array entry per character costs 16 bytes each on
+	// XS (a 2.7 KB configuration asked for a 44 KB block, more than an ESP32's heap had free)
 	const parts: string[] = [];
+	let run = 0;
 	for (let i = 0; i < json.length; i++) {
 		const c = json.charCodeAt(i);
-		parts.push(c < 0x80 ? json[i] : "\\u" + c.toString(16).padStart(4, "0"));
+		if (c >= 0x80) {
+			parts.push(json.slice(run, i), "\\u" + c.toString(16).padStart(4, "0"));
+			run = i + 1;
+		}
 	}
+	parts.push(json.slice(run));
 	return parts.join("");
 }
 

@@ -1,0 +1,261 @@
+// The firmware on an emulated ESP32 (`npm run test:esp32`): the emulation
+// target hosts/esp32/qemu compiled with ESP-IDF for the ESP32, booted in
+// QEMU's esp32 machine, and checked from the outside only: SIP and the page
+// through QEMU's port forwards on 127.0.0.1, the peers (Kamailio, SIPp) on
+// 127.0.0.1, reached by the board at QEMU's host alias 10.0.2.2. Skipped with
+// one line when the toolchain, ESP-IDF, QEMU or the SDK is not there.
+import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import http from "node:http";
+import net from "node:net";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { freePort, root } from "../node/helpers.js";
+import { type Kamailio, USERS, kamailioInstalled, startKamailio } from "../interop/kamailio.js";
+import { installed, sipp } from "../interop/peers.js";
+import { until } from "../interop/station.js";
+import { parseMessage } from "../../modules/sip/message.js";
+import { type Board, type Firmware, GUEST, HOST_ALIAS, type Route, buildFirmware, findRoute, freshFlash, httpRequest, imageSize, pageLogin, partitions, powerOn, sizeReport, waitFor } from "./qemu.js";
+
+const BOOTED = "portier: SIP on udp and tcp port 5060";
+const REGISTERED = /portier: account 1 registered \(200 OK\)/;
+
+function options(port: number, transport: string, localPort: number): Buffer {
+	return Buffer.from([
+		`OPTIONS sip:door@127.0.0.1:${port} SIP/2.0`,
+		`Via: SIP/2.0/${transport} 127.0.0.1:${localPort};branch=z9hG4bKqemu${Date.now()};rport`,
+		"Max-Forwards: 70", "From: <sip:tester@127.0.0.1>;tag=q1", `To: <sip:door@127.0.0.1:${port}>`,
+		`Call-ID: qemu-${Math.random()}`, "CSeq: 1 OPTIONS", "Content-Length: 0", "", ""].join("\r\n"));
+}
+
+interface Heap {
+	timers: number;
+	sockets: number;
+	slots: number;
+	chunks: number;
+	keys: number;
+	free: number;
+	/** chunks + slots: the XS heap in use, in bytes (16-byte slots). */
+	total: number;
+}
+
+/** The probe's "heap": the XS heap after a full collection, read with the Instrumentation module on the board. */
+function heap(port: number): Promise<Heap> {
+	return new Promise((resolve, reject) => {
+		const s = dgram.createSocket("udp4");
+		const timer = setTimeout(() => { s.close(); reject(new Error("the probe did not answer")); }, 10000);
+		s.on("message", (m) => {
+			clearTimeout(timer);
+			s.close();
+			const h = JSON.parse(m.toString());
+			resolve({ ...h, total: h.chunks + h.slots });
+		});
+		s.bind(0, "127.0.0.1", () => s.send("heap", port, "127.0.0.1"));
+	});
+}
+
+const kb = (n: number) => (n / 1024).toFixed(1) + " KB";
+
+describe("the firmware on an emulated ESP32 (QEMU)", function () {
+	this.timeout(1800000);
+	let route: Route;
+	let firmware: Firmware;
+	let board: Board | undefined;
+	let kamailio: Kamailio | undefined;
+	let flash = "";
+	const ports = { sip: 0, http: 0, probe: 0, kamailio: 0 };
+	const figures: string[] = [];
+
+	let boots = 0;
+	const start = (): Board => powerOn(route, flash, [
+		{ proto: "udp", host: ports.sip, guest: GUEST.sip },
+		{ proto: "tcp", host: ports.sip, guest: GUEST.sip },
+		{ proto: "tcp", host: ports.http, guest: GUEST.http },
+		{ proto: "udp", host: ports.probe, guest: GUEST.probe },
+	], join(firmware.out, `console-${++boots}.log`));	// the whole console of each power-on, for a failure's post-mortem
+
+	before(async function () {
+		const found = findRoute();
+		if (typeof found === "string") {
+			process.stdout.write(`\n  esp32: skipped: ${found}\n`);
+			this.skip();
+		}
+		route = found;
+		firmware = buildFirmware(route);
+		figures.push(`build ${firmware.seconds.toFixed(0)} s`);
+		for (const k of Object.keys(ports) as Array<keyof typeof ports>)
+			ports[k] = await freePort();
+		if (kamailioInstalled())
+			kamailio = await startKamailio({ udpPort: ports.kamailio, tcpPort: await freePort() });
+		flash = freshFlash(firmware, "flash-test.bin");
+		board = start();
+		await waitFor(board, BOOTED, 180000);
+		figures.push(`power-on to SIP up ${board.at(BOOTED)} ms (DHCP address after ${board.at(/openeth: IP address/)} ms)`);
+	});
+	after(async () => {
+		await board?.stop();
+		await kamailio?.stop();
+		if (figures.length)
+			process.stdout.write(`\n  esp32 figures: ${figures.join("; ")}\n`);
+	});
+
+	it("boots ESP-IDF and XS without Wi-Fi, takes its address by DHCP from QEMU's user network", () => {
+		const out = board!.output();
+		assert.match(out, /openeth: IP address 10\.0\.2\.\d+ after \d+ ms/);
+		assert.match(out, /ESP-IDF:\s+v6\.0/);
+		assert.doesNotMatch(out, /wifi:|phy_init:|No Wi-Fi SSID/i, "no Wi-Fi or PHY start-up");
+		assert.doesNotMatch(out, /cannot start|Guru Meditation|abort\(\)/);
+		const nm = execFileSync("xtensa-esp32-elf-nm", [join(firmware.build, "xs_esp32.elf")], { encoding: "utf8", maxBuffer: 64 << 20 });
+		assert.doesNotMatch(nm, / [TtWw] (esp_wifi_init|esp_wifi_start|phy_init_data|ieee80211_\w+)$/m, "nothing of the Wi-Fi or PHY libraries is linked");
+		assert.match(nm, / T esp_eth_mac_new_openeth$/m);
+		const size = imageSize(firmware);
+		const app = partitions(firmware).find((p) => p.type === "app");
+		assert.ok(app && size < app.size, `the image (${size} B) fits its app partition`);
+		// issue 10's OTA: the SDK splits the 4 MB flash's app partition in two (ota.autosplit)
+		const otaSlot = Math.floor(((app!.size - 0x2000) >> 1) / 0x10000) * 0x10000;
+		figures.push(`image ${size} B: ${(100 * size / (4 << 20)).toFixed(1)} % of a 4 MB flash, ${(100 * size / otaSlot).toFixed(1)} % of one of two OTA slots (${otaSlot} B)`);
+		const report = sizeReport(route, firmware);
+		if (report) {
+			const part = (name: string) => report.layout.find((l: { name: string }) => l.name === name);
+			const iram = part("IRAM"), dram = part("DRAM");
+			figures.push(`flash code ${part("Flash Code").used} B, flash data ${part("Flash Data").used} B; IRAM ${iram.used} B (${(100 * iram.used / iram.total).toFixed(1)} %), static DRAM ${dram.used} B (${(100 * dram.used / dram.total).toFixed(1)} %)`);
+		}
+		assert.ok(size < otaSlot, "the image fits one of two OTA slots");
+	});
+
+	it("answers OPTIONS over UDP through the port forward", async () => {
+		const reply = await new Promise<Buffer>((resolve, reject) => {
+			const s = dgram.createSocket("udp4");
+			const timer = setTimeout(() => { s.close(); reject(new Error("no answer")); }, 10000);
+			s.on("message", (m) => { clearTimeout(timer); s.close(); resolve(m); });
+			s.bind(0, "127.0.0.1", () => s.send(options(ports.sip, "UDP", s.address().port), ports.sip, "127.0.0.1"));
+		});
+		const m = parseMessage(new Uint8Array(reply));
+		assert.equal(m.status, 200);
+		assert.match(m.header("Allow")!, /INVITE, ACK, BYE, CANCEL, OPTIONS/);
+		assert.ok(m.topVia().rport! > 0);
+	});
+
+	it("answers OPTIONS over TCP through the port forward", async () => {
+		const socket = net.connect(ports.sip, "127.0.0.1");
+		let received = "";
+		socket.on("data", (d) => { received += d.toString(); });
+		await new Promise((r) => socket.once("connect", r));
+		socket.write(options(ports.sip, "TCP", socket.localPort!));
+		const deadline = Date.now() + 10000;
+		while (!received.includes("\r\n\r\n") && Date.now() < deadline)
+			await new Promise((r) => setTimeout(r, 20));
+		socket.destroy();
+		assert.match(received, /^SIP\/2\.0 200 OK\r\n/, board!.output().slice(-2000));
+	});
+
+	it("serves the page; the first login sets the password; the account, the trusted caller and the door code are set through the API", async () => {
+		const page = await httpRequest(ports.http, "GET", "/");
+		assert.equal(page.status, 200);
+		assert.match(page.text, /<title>portier<\/title>/);
+		assert.equal((await httpRequest(ports.http, "GET", "/api/status")).status, 401);
+		const api = await pageLogin(ports.http);
+		const bad = await api.request("PUT", "/api/config", { station: { maxCallTime: 99999 } });
+		assert.equal(bad.status, 400);
+		const config = (await api.request("GET", "/api/config")).data;
+		const relays = config.station.relays.map((r: { id: number }) => r.id === 1 ? { ...r, dtmfCode: "1234" } : r);
+		const good = await api.request("PUT", "/api/config", {
+			station: { maxCallTime: 120, whitelist: [HOST_ALIAS], autoAnswerIp: { enabled: true, delay: 0, mode: "audio" }, relays },
+			accounts: { "2": { label: "Zweitkonto ü" } },
+		});
+		assert.equal(good.status, 200, JSON.stringify(good.data));
+		assert.equal(good.data.station.maxCallTime, 120);
+	});
+
+	it("registers to Kamailio on the host (at 10.0.2.2) with digest authentication", async function () {
+		if (!kamailio)
+			this.skip();
+		const api = await pageLogin(ports.http);
+		const set = await api.request("PUT", "/api/config", { accounts: { "1": { enabled: true, server: HOST_ALIAS, port: ports.kamailio, transport: "UDP", registerName: "door", password: USERS.door, expires: 3600 } } });
+		assert.equal(set.status, 200, JSON.stringify(set.data));
+		await waitFor(board!, REGISTERED, 30000);
+		await until(() => new RegExp(`registered sip:door@${HOST_ALIAS.replace(/\./g, "\\.")} from 127\\.0\\.0\\.1:\\d+ over udp`).test(kamailio!.output()), 5000, () => kamailio!.output().slice(-1000));
+	});
+
+	it("a SIPp caller is auto-answered and its INFO door code opens relay 1, read through the page's API", async function () {
+		if (!installed("sipp"))
+			this.skip();
+		const before = board!.output().length;
+		const peer = sipp("uac-info-dtmf.xml", await freePort(), "127.0.0.1:" + ports.sip, ["-s", "door"]);
+		assert.equal(await peer.exited, 0, peer.output() + board!.output().slice(-3000));
+		await until(() => /portier: door 1 opened by dtmf/.test(board!.output().slice(before)), 10000, () => board!.output().slice(-2000));
+		const api = await pageLogin(ports.http);
+		const status = (await api.request("GET", "/api/status")).data;
+		assert.deepEqual(status.relays.find((r: { id: number }) => r.id === 1), { id: 1, active: true });
+	});
+
+	it("XS heap on the board (Instrumentation, 16-byte slots): idle below 48 KB, a call below 8 KB, back to idle once the calls' state has expired", async function () {
+		if (!installed("sipp") || !kamailio)
+			this.skip();
+		// QEMU's FreeRTOS tick falls behind real time (XS timers ran 4-5 times slow here), so an
+		// ended call's dialog, kept 64*T1 = 32 s for late requests, stays several times longer:
+		// the calls come one every 4-5 s, and the heap is read once every timer of theirs has run
+		// quiet: no call, no dialog kept for late requests, no transaction, no cached answer (the
+		// page's /api/status), then the heap
+		const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+		const api = await pageLogin(ports.http, undefined, keepAlive);
+		const quiet = async (limit: number): Promise<Heap> => {
+			const deadline = Date.now() + limit;
+			for (;;) {
+				const sip = (await api.request("GET", "/api/status")).data.sip;
+				const t = sip.transactions;
+				if (sip.calls === 0 && sip.dialogs === 0 && t.client === 0 && t.server === 0 && t.cached === 0)
+					return heap(ports.probe);
+				if (Date.now() > deadline)
+					throw new Error("the calls' state never expired: " + JSON.stringify(sip));
+				await new Promise((r) => setTimeout(r, 10000));
+			}
+		};
+		const idle0 = await heap(ports.probe);
+		const warmUp = sipp("uac", await freePort(), "127.0.0.1:" + ports.sip, ["-s", "door", "-d", "200", "-r", "1", "-rp", "4000", "-m", "12", "-timeout", "120s"]);
+		assert.equal(await warmUp.exited, 0, warmUp.output().slice(-1500) + board!.output().slice(-2000));
+		const idle = await quiet(600000);
+		const answered = board!.output().length;
+		const caller = sipp(join(root, "tests/esp32/scenarios/uac-hold.xml"), await freePort(), "127.0.0.1:" + ports.sip, ["-s", "door", "-d", "15000"]);
+		await until(() => /portier: call incoming .* answered/.test(board!.output().slice(answered)), 15000, () => board!.output().slice(-1000));
+		const inCall: Heap[] = [];
+		for (let i = 0; i < 3; i++) {
+			inCall.push(await heap(ports.probe));
+			await new Promise((r) => setTimeout(r, 1000));
+		}
+		assert.equal(await caller.exited, 0, caller.output());
+		const perCall = inCall.map((h) => h.total - idle.total);
+		figures.push(`XS heap before ${idle0.total} B (${idle0.timers} timers); idle after 12 calls ${idle.total} B (${idle.chunks} chunks + ${idle.slots} slots, ${idle.keys} keys, ${kb(idle.free)} ESP-IDF heap free, ${idle.timers} timers); in a call +${perCall.join(", +")} B`);
+		// an ended call's state is kept until its timers run (a dialog 64*T1 = 32 s of ticks, several
+		// times that here): one call every 15 s keeps the board's fixed slot heap (4096 slots) from filling
+		const calls = Number(process.env.PORTIER_ESP32_CALLS ?? 10);
+		const many = sipp("uac", await freePort(), "127.0.0.1:" + ports.sip, ["-s", "door", "-d", "200", "-r", "1", "-rp", "15000", "-m", String(calls), "-timeout", String(calls * 15 + 120) + "s"]);
+		assert.equal(await many.exited, 0, many.output().slice(-1500) + "\n--- board:\n" + board!.output().slice(-3000));
+		const after = await quiet(900000);
+		figures.push(`XS heap after ${calls} more calls ${after.total} B (${after.total - idle.total >= 0 ? "+" : ""}${after.total - idle.total}), ${after.keys} keys, ${kb(after.free)} free, ${after.timers} timers`);
+		assert.doesNotMatch(board!.output(), /XS abort/, "the XS heap never ran out");
+		assert.ok(idle.total < 48 * 1024, `idle below 48 KB: ${idle.total}`);
+		assert.ok(Math.max(...perCall) < 8 * 1024, `a call below 8 KB: ${perCall}`);
+		assert.ok(after.total <= idle.total + 512, `the heap came back to its idle figure: ${after.total} vs ${idle.total}`);
+		assert.ok(after.keys <= idle.keys + 4, `no keys interned per call: ${after.keys} vs ${idle.keys}`);
+		assert.equal(after.timers, idle.timers, "no timer of the calls is left");
+		keepAlive.destroy();
+	});
+
+	it("keeps its configuration in flash across a power cycle (the same flash image), and registers again at power-on", async () => {
+		await board!.stop();
+		board = start();
+		await waitFor(board, BOOTED, 180000);
+		const api = await pageLogin(ports.http);
+		const config = (await api.request("GET", "/api/config")).data;
+		assert.equal(config.station.maxCallTime, 120);
+		assert.deepEqual(config.station.whitelist, [HOST_ALIAS]);
+		assert.equal(config.accounts["2"].label, "Zweitkonto ü");
+		const status = (await api.request("GET", "/api/status")).data;
+		assert.deepEqual(status.relays.find((r: { id: number }) => r.id === 1), { id: 1, active: false }, "relay 1 is off after power-on");
+		if (kamailio) {
+			await waitFor(board, REGISTERED, 60000);
+			figures.push(`power-on to registered ${board.at(REGISTERED)} ms`);
+		}
+	});
+});

@@ -1,0 +1,180 @@
+// Every ESP32 target (hosts/esp32/<target>/manifest.json) builds what the
+// firmware imports, checked without ESP-IDF or the SDK: the import graph of
+// the ESP32 build (hosts/moddable/main, the board its manifest maps to
+// host/board, the target's host/provider and every project module they
+// import) is walked, each SDK module it imports must come from a manifest
+// the app or the target includes, and each of those manifests must come with
+// the manifests its native code needs on ESP32 (the SDK's ECMA-419 io
+// drivers include modGPIO.h, which only $(MODULES)/pins/digital puts on the
+// include path: without it spi.c stops the build). With the SDK, the suite in
+// tests/sim/esp32-target.test.ts checks the same against mcconfig's output.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { root } from "./helpers.js";
+
+/** Which SDK manifest provides each SDK module the firmware imports on ESP32 (directly or through an include). */
+export const PROVIDED_BY: Readonly<Record<string, string>> = {
+	"embedded:io/analog": "$(MODDABLE)/modules/io/manifest.json",
+	"embedded:io/digital": "$(MODDABLE)/modules/io/manifest.json",
+	"embedded:io/digitalbank": "$(MODDABLE)/modules/io/manifest.json",
+	"embedded:io/i2c": "$(MODDABLE)/modules/io/manifest.json",
+	"embedded:io/pulsecount": "$(MODDABLE)/modules/io/manifest.json",
+	"embedded:io/pwm": "$(MODDABLE)/modules/io/manifest.json",
+	"embedded:io/serial": "$(MODDABLE)/modules/io/manifest.json",
+	"embedded:io/smbus": "$(MODDABLE)/modules/io/manifest.json",
+	"embedded:io/spi": "$(MODDABLE)/modules/io/manifest.json",
+	"embedded:io/socket/udp": "$(MODDABLE)/modules/io/manifest.json",
+	"embedded:io/socket/tcp": "$(MODDABLE)/modules/io/manifest.json",
+	"embedded:io/socket/listener": "$(MODDABLE)/modules/io/manifest.json",
+	"embedded:io/socket/tcp/tls": "$(MODDABLE)/examples/io/tcp/tlssocket/manifest.json",
+	"embedded:io/audio/in": "$(MODDABLE)/modules/io/audioin/manifest.json",
+	"embedded:io/audio/out": "$(MODDABLE)/modules/io/audioout/manifest.json",
+	"embedded:network/http/server": "$(MODDABLE)/examples/io/listener/httpserver/manifest_httpserver.json",
+	"embedded:network/dns/resolver/udp": "$(MODDABLE)/examples/io/listener/httpserver/manifest_httpserver.json",
+	"net": "$(MODDABLE)/examples/manifest_net.json",
+	"preference": "$(MODDABLE)/modules/files/preference/manifest.json",
+	"crypt": "$(MODDABLE)/modules/crypt/digest/manifest.json",
+	"text/decoder": "$(MODDABLE)/modules/data/text/decoder/manifest.json",
+	"text/encoder": "$(MODDABLE)/examples/io/listener/httpserver/manifest_httpserver.json",
+	"Resource": "$(MODDABLE)/examples/manifest_base.json",
+	"instrumentation": "$(MODULES)/base/instrumentation/manifest.json",
+	"debug": "$(MODULES)/base/debug/manifest.json",
+	"timer": "$(MODDABLE)/examples/manifest_base.json",
+	"mc/config": "(mcconfig)",
+};
+
+/** What an included SDK manifest's native code needs beside it on ESP32. */
+export const NEEDS_ON_ESP32: Readonly<Record<string, readonly string[]>> = {
+	// modules/io/{spi,i2c,digital,...}/esp32 include modGPIO.h (modules/pins/digital)
+	"$(MODDABLE)/modules/io/manifest.json": ["$(MODULES)/pins/digital/manifest.json"],
+};
+
+/** One spelling for $(MODULES) and $(MODDABLE)/modules. */
+function canonical(path: string): string {
+	return path.replace("$(MODDABLE)/modules/", "$(MODULES)/");
+}
+
+const app = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8"));
+
+export function esp32Targets(): string[] {
+	return readdirSync(join(root, "hosts/esp32"), { withFileTypes: true })
+		.filter((d) => d.isDirectory() && existsSync(join(root, "hosts/esp32", d.name, "manifest.json")))
+		.map((d) => d.name);
+}
+
+/** The manifests a target's build includes at the top (the app's, its esp32 platform's, the target's). */
+function includes(target: string, manifest: Record<string, any>): Set<string> {
+	const out = new Set<string>();
+	const add = (list: string | string[] | undefined) => {
+		for (const p of ([] as string[]).concat(list ?? []))
+			out.add(canonical(p));
+	};
+	add(app.include);
+	add(app.platforms?.esp32?.include);
+	add(app.platforms?.[`esp32/${target}`]?.include);
+	add(manifest.include);
+	add(manifest.platforms?.esp32?.include);
+	return out;
+}
+
+/** A module mapping of the target or the app (the target's wins); "./" paths made absolute. */
+function mapped(target: string, manifest: Record<string, any>, name: string): string | undefined {
+	const here = join(root, "hosts/esp32", target);
+	const maps: Array<[Record<string, unknown> | undefined, string]> = [
+		[manifest.platforms?.esp32?.modules, here], [manifest.modules, here],
+		[app.platforms?.[`esp32/${target}`]?.modules, root], [app.platforms?.esp32?.modules, root], [app.modules, root],
+	];
+	for (const [map, base] of maps) {
+		const entry = map?.[name];
+		const to = Array.isArray(entry) ? entry[0] : entry;
+		if (typeof to === "string")
+			return to.startsWith("./") ? join(base, to) : to;
+	}
+	return undefined;
+}
+
+/** Project source for an import, or undefined for an SDK module. */
+function projectFile(from: string, specifier: string): string | undefined {
+	if (specifier.startsWith(".")) {
+		const base = join(dirname(from), specifier).replace(/\.js$/, "");
+		return existsSync(base + ".ts") ? base + ".ts" : existsSync(base + ".js") ? base + ".js" : undefined;
+	}
+	const alias = /^(sip|io|media|station|config|web|events)\/(.+)$/.exec(specifier);
+	if (alias && existsSync(join(root, "modules", alias[1], alias[2] + ".ts")))
+		return join(root, "modules", alias[1], alias[2] + ".ts");
+	if (specifier === "device")
+		return join(root, "modules/device.ts");
+	if (specifier === "firmware" || specifier === "text-helpers")
+		return join(root, "hosts/moddable", specifier + ".ts");
+	return undefined;
+}
+
+/** The SDK modules the ESP32 build of `target` imports at run time (type-only imports load nothing). */
+export function sdkImports(target: string, manifest: Record<string, any>): Map<string, string> {
+	const board = mapped(target, manifest, "host/board");
+	assert.ok(board, `${target}: host/board is mapped`);
+	const start = [join(root, "hosts/moddable/main.ts"), board.replace(/(\.ts)?$/, ".ts"), join(root, "hosts/esp32", target, "host/provider.ts")];
+	// the target's own modules (JavaScript with native parts, say)
+	for (const to of Object.values(manifest.modules ?? {}) as Array<string | string[]>) {
+		for (const path of ([] as string[]).concat(to)) {
+			for (const ext of [".ts", ".js"]) {
+				if (path.startsWith("./") && existsSync(join(root, "hosts/esp32", target, path + ext)))
+					start.push(join(root, "hosts/esp32", target, path + ext));
+			}
+		}
+	}
+	const seen = new Set<string>();
+	const out = new Map<string, string>();
+	const todo = [...start];
+	while (todo.length) {
+		const file = todo.pop()!;
+		if (seen.has(file))
+			continue;
+		seen.add(file);
+		const text = readFileSync(file, "utf8");
+		for (const m of text.matchAll(/^\s*(?:import|export)\s+(type\s+)?(?:[^;]*?\s+from\s+)?"([^"]+)"/gm)) {
+			if (m[1])
+				continue;
+			const specifier = m[2];
+			if (specifier === "host/board" || specifier === "embedded:provider/builtin")
+				continue;	// the target's own (checked above)
+			const own = projectFile(file, specifier);
+			if (own)
+				todo.push(own);
+			else if (!out.has(specifier))
+				out.set(specifier, relative(root, file));
+		}
+	}
+	return out;
+}
+
+describe("ESP32 targets: every module the firmware imports has its manifest", () => {
+	const targets = esp32Targets();
+
+	it("finds the ESP32 targets", () => {
+		assert.ok(targets.includes("devkit"), JSON.stringify(targets));
+	});
+
+	for (const target of targets) {
+		it(`${target}: each SDK module imported is provided by an included manifest, with what that manifest needs on ESP32`, () => {
+			const manifest = JSON.parse(readFileSync(join(root, "hosts/esp32", target, "manifest.json"), "utf8"));
+			const included = includes(target, manifest);
+			const imports = sdkImports(target, manifest);
+			assert.ok(imports.has("embedded:io/digital") && imports.has("embedded:io/socket/udp"), "the walk reaches the provider and the firmware: " + [...imports.keys()].join(", "));
+			for (const [specifier, from] of imports) {
+				const to = mapped(target, manifest, specifier);
+				if (to !== undefined)
+					continue;	// mapped by the app or the target itself
+				const provider = PROVIDED_BY[specifier];
+				assert.ok(provider, `${target}: ${specifier} (imported by ${from}) is not a module this check knows: add the SDK manifest that provides it to PROVIDED_BY`);
+				if (provider !== "(mcconfig)")
+					assert.ok(included.has(canonical(provider)), `${target}: ${specifier} (imported by ${from}) needs ${provider}`);
+			}
+			for (const manifestPath of included) {
+				for (const need of NEEDS_ON_ESP32[manifestPath.replace("$(MODULES)/", "$(MODDABLE)/modules/")] ?? [])
+					assert.ok(included.has(canonical(need)), `${target}: ${manifestPath} needs ${need} on ESP32 (its native code includes modGPIO.h)`);
+			}
+		});
+	}
+});
