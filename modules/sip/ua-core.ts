@@ -85,6 +85,9 @@ export function unitFlow(contact: string, source: Source): Target {
 	return { transport: source.transport, address: source.address, port: source.port };
 }
 
+/** Ended calls whose dialogs are kept for late requests (64*T1 each), at most. */
+export const MAX_LINGERING = 8;
+
 /** @internal The core the role modules share; one per UserAgent. */
 export class UaCore {
 	readonly ua: UserAgent;
@@ -164,6 +167,18 @@ export class UaCore {
 			const old = this.#lingering.get(key);
 			if (old !== undefined)
 				this.stack.clock.clear(old);
+			this.#lingering.delete(key);
+			// a bounded number of them: each holds its ended call (about 2 KB of a panel's slots), and
+			// calls ending faster than 64*T1 would otherwise fill the heap (seen on ESP32 code in QEMU).
+			// The oldest goes first; its BYE's answer stays in the transactions' retransmission cache.
+			if (this.#lingering.size >= MAX_LINGERING) {
+				const [oldestKey, oldestTimer] = this.#lingering.entries().next().value as [string, unknown];
+				this.stack.clock.clear(oldestTimer);
+				this.#lingering.delete(oldestKey);
+				const ended = this.dialogs.get(oldestKey);
+				if (ended && ended.state === "ended")
+					this.dialogs.delete(oldestKey);
+			}
 			this.#lingering.set(key, this.stack.clock.set(() => {
 				this.#lingering.delete(key);
 				if (this.dialogs.get(key) === call)

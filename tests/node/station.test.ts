@@ -108,6 +108,22 @@ describe("the door station (fake timers)", () => {
 		assert.deepEqual(events.map((e) => e.type), ["ringing"]);
 	});
 
+	it("calls that end faster than 64*T1 keep at most 8 ended dialogs (a panel's heap), and none once their time is up", () => {
+		const { ua, udp } = setup({ autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } });
+		for (let i = 0; i < 20; i++) {
+			const id = "burst" + i;
+			const tag = answered(udp, id, clock);
+			udp.deliver(lines("BYE sip:door@192.0.2.10:5060 SIP/2.0", `Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKbye${id}`, "Max-Forwards: 70",
+				"From: <sip:1003@192.0.2.1>;tag=caller", `To: <sip:door@192.0.2.10>;tag=${tag}`, `Call-ID: ${id}`, "CSeq: 2 BYE", "Content-Length: 0", "", ""));
+			assert.ok(udp.messages().some((m) => m.status === 200 && m.callId() === id && m.cseq().method === "BYE"), "BYE answered " + id);
+			clock.tick(1000);
+		}
+		assert.equal(ua.calls.length, 0);
+		assert.equal(ua.dialogCount, 8, "the 8 newest ended dialogs are kept, not 20");
+		clock.tick(64 * 500);
+		assert.equal(ua.dialogCount, 0);
+	});
+
 	it("a DTMF door code opens its relay for the hold time; a wrong code does nothing", () => {
 		const { udp, relayLog, events } = setup({ relays: [{ id: 1, holdTime: 5, dtmfCode: "1234" }, { id: 2, holdTime: 3, dtmfCode: "#" }] });
 		const tag = answered(udp, "d1", clock);
