@@ -28,7 +28,9 @@
 // It lands in $MODDABLE/build/bin/lin/release/xst (XST=... overrides).
 //
 // Environment: BENCH_XS_ROUNDS (default 5), BENCH_XS_ROUND_MS (CPU ms per
-// measured run, default 400).
+// measured run, default 400), BENCH_XS_KEEP=DIR (also writes one script per
+// contender and path there, e.g. DIR/portier-serialize.js, to profile with
+// `xst -p`).
 // `--json` prints the figures as JSON. A benchmark, not a test.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -207,6 +209,11 @@ async function xstFigures(xst, dir, sources, corpus) {
 		"portier-js": sources.portier + prelude(corpus) + PORTIER_PATHS,
 		"sip": sources.sip + prelude(corpus) + SIP_PATHS,
 	};
+	if (process.env.BENCH_XS_KEEP) {
+		for (const [c, text] of Object.entries(body))
+			for (const mode of MODES)
+				writeFileSync(`${process.env.BENCH_XS_KEEP}/${c}-${mode}.js`, text + countedScript(mode, 30000));
+	}
 	const script = (c, mode, count) => {
 		const file = `${dir}/run-${c}-${mode}-${count}.js`;
 		if (!existsSync(file))

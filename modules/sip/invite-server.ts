@@ -2,7 +2,8 @@
  * The INVITE server (RFC 3261 §13.3): an incoming INVITE takes a call slot
  * (486 beyond), is refused when merged (482, §8.2.2.2), below our Min-SE
  * (422, RFC 4028 §8) or with an SDP offer that does not parse (400); its
- * dialog gets our tag at once (§12.1.1) and 100 Trying goes out. Then the
+ * dialog gets our tag at once (§12.1.1); 100 Trying goes out unless the door
+ * rang or answered while the INVITE was handled (§17.2.1). Then the
  * door rings (180), answers (2xx with the answer or, for a late offer, our
  * offer; retransmitted until the ACK, and given up with a BYE after 64*T1,
  * §13.3.1.4) or rejects it. An incoming CANCEL (§9.2) ends a call not yet
@@ -99,7 +100,14 @@ export class InviteServer extends UaRole {
 		core.calls.set(callId, call);
 		core.dialogs.set(call.dialog.key, call);
 		tx.onTimeout = () => this.core.end(call, "timeout");
-		tx.respond(100);
+		// §17.2.1: 100 Trying is owed only when the TU will not answer within 200 ms. It is
+		// decided once the INVITE's handlers have returned, still in this receive: a door
+		// that rings (180) or refuses at once has answered, and the 100 would be a third
+		// message to build and send before an auto-answered 200.
+		core.stack.transport.afterDelivery(() => {
+			if (tx.lastStatus === 0 && tx.state === "proceeding")
+				tx.respond(100);
+		});
 		core.ringLimit(call);
 		try {
 			core.state(call, "calling");

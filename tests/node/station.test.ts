@@ -93,18 +93,18 @@ describe("the door station (fake timers)", () => {
 		const { udp, events } = setup({ autoAnswerIp: { enabled: true, delay: 2, mode: "audio" } });
 		udp.deliver(invite("a1"));
 		assert.equal(events[0].type, "ringing");
-		assert.deepEqual(udp.messages().map((m) => m.status), [100, 180]);
+		assert.deepEqual(udp.messages().map((m) => m.status), [180], "the door rang while the INVITE was handled: no 100 Trying (§17.2.1)");
 		clock.tick(1999);
-		assert.equal(udp.messages().length, 2);
+		assert.equal(udp.messages().length, 1);
 		clock.tick(1);
-		assert.equal(udp.messages()[2].status, 200);
+		assert.equal(udp.messages()[1].status, 200);
 	});
 
 	it("with delay 0 answers in the same receive as the INVITE, after the INVITE's handlers returned", () => {
 		const { udp, events } = setup({ autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } });
 		udp.deliver(invite("z1"));
-		// no timer ran: the 200 left before deliver() returned, after the 100 and the 180
-		assert.deepEqual(udp.messages().map((m) => m.status), [100, 180, 200]);
+		// no timer ran: the 200 left before deliver() returned, after the 180 (no 100 Trying: the door rang at once)
+		assert.deepEqual(udp.messages().map((m) => m.status), [180, 200]);
 		assert.deepEqual(events.map((e) => e.type), ["ringing"]);
 	});
 
@@ -188,7 +188,7 @@ describe("the door station (fake timers)", () => {
 	it("DND answers with its code and nothing rings", () => {
 		const { udp, events } = setup({ dnd: { ...STATION_DEFAULTS.dnd, ip: { enabled: true, returnCode: 603 } } });
 		udp.deliver(invite("n1"));
-		assert.deepEqual(udp.messages().map((m) => m.status), [100, 603]);
+		assert.deepEqual(udp.messages().map((m) => m.status), [603]);
 		assert.equal(events.length, 0);
 	});
 
@@ -349,9 +349,9 @@ describe("safe by default: who the door answers and opens for (fake timers)", ()
 		const { udp, relayLog } = setup(STATION_DEFAULTS);
 		udp.deliver(invite("f1"));
 		clock.tick(59999);
-		assert.deepEqual(udp.messages().map((m) => m.status), [100, 180]);
+		assert.deepEqual(udp.messages().map((m) => m.status), [180]);
 		clock.tick(1);
-		assert.deepEqual(udp.messages().map((m) => m.status), [100, 180, 480]);
+		assert.deepEqual(udp.messages().map((m) => m.status), [180, 480]);
 		assert.deepEqual(relayLog, []);
 		assert.equal(STATION_DEFAULTS.relays[0].dtmfCode, "", "no door code until the installer chooses one");
 		assert.equal(STATION_DEFAULTS.autoAnswerIp.enabled, false);
