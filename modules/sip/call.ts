@@ -60,6 +60,7 @@ export class Call {
 	/** @internal */ localTag: string;
 	/** @internal */ timers: unknown[] = [];
 	/** @internal */ cancelWanted = false;
+	/** @internal answerSoon() was called: the 200 follows in this receive (no 180 before it). */ answerPending = false;
 	/** @internal */ sessionExpires = 0;
 	/** @internal */ refresher: "local" | "remote" | "" = "";
 	/** @internal */ auth: { credentials: DigestCredentials; digest: DigestClient } | undefined;
@@ -103,11 +104,15 @@ export class Call {
 	/**
 	 * Answer as soon as the request at hand has been handled (at once when
 	 * none is): the auto-answer without delay. The 200 leaves in the same
-	 * receive as the 100 and the 180, from a stack the INVITE's handlers have
-	 * left. A call ended meanwhile is not answered.
+	 * receive as the INVITE, from a stack the INVITE's handlers have left, and
+	 * alone: no 100 or 180 before it. A call ended meanwhile is not answered.
 	 */
 	answerSoon(): void {
-		this.ua.stack.transport.afterDelivery(() => this.answer());
+		this.answerPending = true;
+		this.ua.stack.transport.afterDelivery(() => {
+			this.answerPending = false;
+			this.answer();
+		});
 	}
 	/** Answer with 200 and our SDP, or the SDP given (a bridged call: the other leg's answer). */
 	answer(sdp?: string): void {

@@ -4,7 +4,7 @@
  * (422, RFC 4028 §8) or with an SDP offer that does not parse (400); its
  * dialog gets our tag at once (§12.1.1); 100 Trying goes out unless the door
  * rang or answered while the INVITE was handled (§17.2.1). Then the
- * door rings (180), answers (2xx with the answer or, for a late offer, our
+ * door rings (180, left out when the 200 follows in the same receive), answers (2xx with the answer or, for a late offer, our
  * offer; retransmitted until the ACK, and given up with a BYE after 64*T1,
  * §13.3.1.4) or rejects it. An incoming CANCEL (§9.2) ends a call not yet
  * answered with 487. The ACK completes the answer: a late offer's answer
@@ -102,10 +102,10 @@ export class InviteServer extends UaRole {
 		tx.onTimeout = () => this.core.end(call, "timeout");
 		// §17.2.1: 100 Trying is owed only when the TU will not answer within 200 ms. It is
 		// decided once the INVITE's handlers have returned, still in this receive: a door
-		// that rings (180) or refuses at once has answered, and the 100 would be a third
-		// message to build and send before an auto-answered 200.
+		// that refused, rings (its 180 follows) or answers (its 200 follows) has answered,
+		// and the 100 would be one more message to build and send before them.
 		core.stack.transport.afterDelivery(() => {
-			if (tx.lastStatus === 0 && tx.state === "proceeding")
+			if (tx.lastStatus === 0 && tx.state === "proceeding" && call.state === "calling" && !call.answerPending)
 				tx.respond(100);
 		});
 		core.ringLimit(call);
@@ -182,11 +182,21 @@ export class InviteServer extends UaRole {
 
 	/* ---------- what the door does with it ---------- */
 
+	/**
+	 * The door rings: the call is "ringing" at once, and 180 goes out once the
+	 * request at hand has been handled (at once when none is), unless the door
+	 * answers in that same receive (auto-answer without delay): a provisional
+	 * response is optional (§13.3.1.1) and one followed at once by the 200
+	 * tells the caller nothing, while it costs a message before the answer.
+	 */
 	ring(call: Call): void {
 		if (call.direction !== "incoming" || call.state !== "calling")
 			return;
-		call.serverTx?.respond(180, { toTag: call.localTag, headers: [["Contact", "<" + this.core.stack.contactUri("door", call.dialog!.transport) + ">"]] });
 		this.core.state(call, "ringing");
+		this.core.stack.transport.afterDelivery(() => {
+			if (call.state === "ringing" && !call.answerPending)
+				call.serverTx?.respond(180, { toTag: call.localTag, headers: [["Contact", "<" + this.core.stack.contactUri("door", call.dialog!.transport) + ">"]] });
+		});
 	}
 
 	answer(call: Call): void {
