@@ -8,7 +8,10 @@
 // `npm start` and at baresip, side by side: the highest rate with no failed
 // call and the set-up time. `--json` prints the same as JSON; `--no-load`
 // measures the message layer only, `--load` the calls only (with `--calls N`
-// and `--rates 1,2,3`). A benchmark, not a test: nothing here passes or fails.
+// and `--rates 1,2,3`). With MODDABLE set, also the message layer inside the
+// SDK's xst (tools/bench-xs.js) and the station's hot paths in the simulator
+// (tools/bench-sim.js; `--no-sim` leaves them out). A benchmark, not a test:
+// nothing here passes or fails.
 import { readFileSync, readdirSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
@@ -214,6 +217,7 @@ async function xsFigures() {
 }
 results.xs = await xsFigures();
 if (process.env.MODDABLE) results.xst = await (await import("./bench-xs.js")).run({ print: !json });	// XS 17 in the SDK's xst, when there is one
+if (process.env.MODDABLE && !process.argv.includes("--no-sim")) results.sim = await (await import("./bench-sim.js")).simBench({ print: !json });	// the station's hot paths in the simulator
 
 /* ---------- report ---------- */
 

@@ -19,7 +19,9 @@
  * trust=ADDRESS (that address or network on the whitelist, its direct calls
  * auto-answered at once) and doorCode=KEYS (relay 1's door code): the factory
  * settings trust no caller and have no door code. journals=0 keeps the
- * history and the log out of Preference (in RAM only). In the simulator,
+ * history and the log out of Preference (in RAM only); timing=1 times the
+ * station's SIP answers inside the engine (hosts/moddable/sip-timing, for
+ * tools/bench-sim.js). In the simulator,
  * Preference is the project's (hosts/sim/preference): values in files, out
  * of the XS heap, as a panel's NVS keeps them.
  */
@@ -36,6 +38,7 @@ import HTTPServer from "embedded:network/http/server";
 import Resource from "Resource";
 import SdkMQTTClient from "embedded:network/mqtt/client";
 import Resolver from "embedded:network/dns/resolver/udp";
+import { timedUdp } from "sip-timing";
 import type { AudioInClass, AudioOutClass, Clock, HTTPConnection, HTTPServerClass, HTTPServerOptions, ListenerClass, MQTTClientClass, MQTTClientOptions, TCPClass, TLSClass, TLSOptions, UDPClass } from "io/types";
 import { certificatesOf } from "io/pem";
 import type { DigestAlgorithm } from "sip/digest";
@@ -203,7 +206,7 @@ class AddressedHTTPServer {
 function boot(panel: Panel): void {
 	const { board, host, page, audio } = panel;
 	const device: Device = new Device({
-		udp: UDP as unknown as UDPClass,
+		udp: settings.timing ? timedUdp(UDP as unknown as UDPClass) : UDP as unknown as UDPClass,
 		tcp: TCP as unknown as TCPClass,
 		tls: TLS as unknown as TLSClass,
 		listener: Listener as unknown as ListenerClass,

@@ -17,6 +17,7 @@ import type { UDPClass, UDPSocket } from "io/types";
 import type { RelayDriver, Station } from "station/station";
 import Debug from "debug";
 import xsHeap from "xs-heap";
+import { timingReport } from "sip-timing";
 
 export class Board implements RelayDriver {
 	#relays = new Map<number, boolean>();
@@ -95,6 +96,8 @@ export class Board implements RelayDriver {
 			const heap = xsHeap();
 			return `ok ${heap.chunks} ${heap.slots} ${heap.keys}`;
 		}
+		if (verb === "timing")
+			return "ok\n" + timingReport();	// a build with timing=1: see sip-timing
 		if (verb === "gc") {
 			// a full collection, so that heap figures read next count live objects only
 			Debug.gc();

@@ -67,11 +67,16 @@ export function buildName(): string {
 	return basename(root.replace(/\/+$/, ""));
 }
 
-/** Build the station for -p lin with manifest config overrides; returns the path of mc.so. */
-export function buildStation(sdk: Sdk, config: Record<string, string | number>): string {
+/**
+ * Build the station for -p lin with manifest config overrides; returns the
+ * path of mc.so. A debug build (-d: the engine talks to xsbug-log, which
+ * runSimulator reads), or with `release` the build a panel runs (no debugger,
+ * XS compiled optimised; trace() goes nowhere).
+ */
+export function buildStation(sdk: Sdk, config: Record<string, string | number>, options: { release?: boolean } = {}): string {
 	const out = mkdtempSync(join(tmpdir(), "portier-sim-build-"));
 	const env = { ...process.env, MODDABLE: sdk.moddable, PATH: `${join(root, "node_modules/.bin")}:${process.env.PATH}:${sdk.bin}` };
-	const args = ["-d", "-m", "-p", "lin", "-t", "build", "-o", out, ...Object.entries(config).map(([k, v]) => `${k}=${v}`)];
+	const args = [...(options.release ? [] : ["-d"]), "-m", "-p", "lin", "-t", "build", "-o", out, ...Object.entries(config).map(([k, v]) => `${k}=${v}`)];
 	try {
 		execFileSync(join(sdk.bin, "mcconfig"), args, { cwd: root, env, stdio: "pipe", timeout: 300000 });
 	}
@@ -79,7 +84,7 @@ export function buildStation(sdk: Sdk, config: Record<string, string | number>):
 		rmSync(out, { recursive: true, force: true });
 		throw e;
 	}
-	const so = join(out, "bin/lin/mc/debug", buildName(), "mc.so");
+	const so = join(out, "bin/lin/mc", options.release ? "release" : "debug", buildName(), "mc.so");
 	if (!existsSync(so)) {
 		rmSync(out, { recursive: true, force: true });
 		throw new Error("mcconfig produced no mc.so");
@@ -93,8 +98,13 @@ function buildFolder(so: string): string | undefined {
 	return at > 0 && basename(so.slice(0, at)).startsWith("portier-sim-build-") ? so.slice(0, at) : undefined;
 }
 
-/** Start the simulator headless; resolves when `ready` appears in its trace output. `files` are written into its private HOME first (an .asoundrc, say). */
-export function runSimulator(sdk: Sdk, so: string, debuggerPort: number, ready: string, files: Record<string, string> = {}): Promise<SimRun> {
+/**
+ * Start the simulator headless; resolves when `ready` appears in its trace
+ * output, or, for a release build (no debugger, no trace output), when the
+ * `ready` function, asked every 200 ms, says so. `files` are written into its
+ * private HOME first (an .asoundrc, say).
+ */
+export function runSimulator(sdk: Sdk, so: string, debuggerPort: number, ready: string | (() => Promise<boolean>), files: Record<string, string> = {}): Promise<SimRun> {
 	const home = mkdtempSync(join(tmpdir(), "portier-sim-home-"));
 	mkdirSync(join(home, ".config/tech.moddable.mcsim"), { recursive: true });
 	for (const [name, text] of Object.entries(files))
@@ -103,7 +113,8 @@ export function runSimulator(sdk: Sdk, so: string, debuggerPort: number, ready: 
 		...process.env, HOME: home, XSBUG_HOST: "127.0.0.1", XSBUG_PORT: String(debuggerPort),
 		XSBUG_LOG_PORT: String(debuggerPort), XSBUG_PROJECT: home,
 	};
-	const child: ChildProcess = spawn("xvfb-run", ["-a", "node", join(sdk.moddable, "tools/xsbug-log/xsbug-log.js"), join(sdk.bin, "mcsim"), so], {
+	const command = typeof ready === "string" ? ["node", join(sdk.moddable, "tools/xsbug-log/xsbug-log.js"), join(sdk.bin, "mcsim"), so] : [join(sdk.bin, "mcsim"), so];
+	const child: ChildProcess = spawn("xvfb-run", ["-a", ...command], {
 		cwd: home, env, stdio: ["pipe", "pipe", "pipe"], detached: true,
 	});
 	let text = "";
@@ -135,13 +146,23 @@ export function runSimulator(sdk: Sdk, so: string, debuggerPort: number, ready: 
 			void stop();
 			reject(new Error("the simulator did not start: " + text));
 		}, 30000);
+		const started = () => {
+			clearTimeout(timer);
+			resolve({ home, output: () => text, stop, send: (line: string) => void child.stdin!.write(line + "\n") });
+		};
 		const onData = (chunk: Buffer) => {
 			text += chunk.toString();
-			if (text.includes(ready)) {
-				clearTimeout(timer);
-				resolve({ home, output: () => text, stop, send: (line: string) => void child.stdin!.write(line + "\n") });
-			}
+			if (typeof ready === "string" && text.includes(ready))
+				started();
 		};
+		if (typeof ready === "function") {
+			const ask = () => {
+				if (child.exitCode !== null || child.signalCode !== null)
+					return;
+				ready().then((yes) => yes ? started() : void setTimeout(ask, 200), () => void setTimeout(ask, 200));
+			};
+			setTimeout(ask, 200);
+		}
 		child.stdout!.on("data", onData);
 		child.stderr!.on("data", onData);
 		child.once("exit", (code) => {
