@@ -11,7 +11,7 @@
  */
 import { type SipMessage } from "./message.js";
 import { H, HEADER_NAMES, headerIdOf } from "./names.js";
-import { decodeText, utf8Length, writeText } from "./text.js";
+import { decodeText, encodeNative, searchTextOf, utf8Length, writeText } from "./text.js";
 import { type Uri } from "./uri.js";
 
 export type HeaderValue = string | number | Uint8Array | { toString(): string };
@@ -91,6 +91,12 @@ function safeText(v: string): string {
 
 /** Copy octets, turning CR and LF (folds of a received value) into SP. */
 function writeRaw(out: Uint8Array, pos: number, v: Uint8Array): number {
+	// where the host searches octets as text (XS), a value without line breaks is copied natively
+	const text = searchTextOf(v, 0, v.length);
+	if (text !== undefined && text.indexOf("\r") < 0 && text.indexOf("\n") < 0) {
+		out.set(v, pos);
+		return pos + v.length;
+	}
 	for (let i = 0; i < v.length; i++) {
 		const c = v[i];
 		out[pos++] = c === 13 || c === 10 ? 32 : c;
@@ -191,20 +197,32 @@ function serialize(startLine: string, headers: HeaderList, body: Uint8Array | st
 	if (typeof body === "string")
 		text += body;
 	texts.push(text);
+	// the text parts as octets: by the host's encoder where it has one (XS: one native call
+	// instead of a typed-array write per octet), else measured here and written below
+	const encoded: Array<Uint8Array | undefined> = [];
 	let size = 0;
-	for (let i = 0; i < texts.length; i++)
-		size += utf8Length(texts[i]);
+	for (let i = 0; i < texts.length; i++) {
+		const e = encodeNative(texts[i]);
+		encoded.push(e);
+		size += e !== undefined ? e.length : utf8Length(texts[i]);
+	}
 	for (let i = 0; i < raws.length; i++)
 		size += raws[i].length;
 	if (typeof body !== "string")
 		size += body.length;
 	const out = new Uint8Array(size);
 	let pos = 0;
-	for (let i = 0; i < raws.length; i++) {
-		pos = writeText(out, pos, texts[i]);
-		pos = writeRaw(out, pos, raws[i]);
+	for (let i = 0; i <= raws.length; i++) {
+		const e = encoded[i];
+		if (e !== undefined) {
+			out.set(e, pos);
+			pos += e.length;
+		}
+		else
+			pos = writeText(out, pos, texts[i]);
+		if (i < raws.length)
+			pos = writeRaw(out, pos, raws[i]);
 	}
-	pos = writeText(out, pos, texts[raws.length]);
 	if (typeof body !== "string")
 		out.set(body, pos);
 	return out;
@@ -259,9 +277,16 @@ export function serializeResponse(response: OutgoingResponse): Uint8Array {
  */
 export function rawValue(message: SipMessage, i: number): Uint8Array | string {
 	const bytes = message.bytes, start = message.valueStartAt(i), end = message.valueEndAt(i);
-	for (let k = start; k < end; k++) {
-		if (bytes[k] === 10)
+	const text = searchTextOf(bytes, start, end);	// XS: a native search instead of a typed-array read per octet
+	if (text !== undefined) {
+		if (text.indexOf("\n") >= 0)
 			return message.headerValueAt(i);
+	}
+	else {
+		for (let k = start; k < end; k++) {
+			if (bytes[k] === 10)
+				return message.headerValueAt(i);
+		}
 	}
 	return bytes.subarray(start, end);
 }

@@ -32,6 +32,12 @@ export interface TextHelpers {
 	searchText?(bytes: Uint8Array, start: number, end: number): string | undefined;
 	/** The number of UTF-8 octets of s: exactly what utf8Length() computes (a body's Content-Length). */
 	utf8Length?(s: string): number;
+	/**
+	 * s as UTF-8 octets, exactly what encodeText() writes, or undefined where
+	 * the host cannot be exact for this string (the serializer then writes it
+	 * in JavaScript). Hosts whose typed-array writes are fast (V8) leave it out.
+	 */
+	encode?(s: string): Uint8Array | undefined;
 }
 
 /*
@@ -41,12 +47,19 @@ export interface TextHelpers {
 let nativeDecode: ((bytes: Uint8Array, start: number, end: number) => string) | null = null;
 let nativeSearchText: ((bytes: Uint8Array, start: number, end: number) => string | undefined) | null = null;
 let nativeUtf8Length: ((s: string) => number) | null = null;
+let nativeEncode: ((s: string) => Uint8Array | undefined) | null = null;
 
 /** Install the host's native helpers (missing entries keep the JavaScript fallback); null removes them. */
 export function setTextHelpers(helpers: TextHelpers | null): void {
 	nativeDecode = helpers?.decode ?? null;
 	nativeSearchText = helpers?.searchText ?? null;
 	nativeUtf8Length = helpers?.utf8Length ?? null;
+	nativeEncode = helpers?.encode ?? null;
+}
+
+/** s as UTF-8 octets from the host's encoder (see TextHelpers.encode), or undefined: then writeText(). */
+export function encodeNative(s: string): Uint8Array | undefined {
+	return nativeEncode === null ? undefined : nativeEncode(s);
 }
 
 /** The host's searchable copy of bytes[start, end) (see TextHelpers.searchText), or undefined. */

@@ -12,6 +12,7 @@ import { SipParser } from "../../modules/sip/message.js";
 import { describeMessage } from "../../modules/sip/describe.js";
 import { HEADER_NAMES, headerIdOf, headerIdOfBytes } from "../../modules/sip/names.js";
 import { type TextHelpers, decodeJs, decodeText, encodeText, setTextHelpers, utf8Length, utf8LengthJs } from "../../modules/sip/text.js";
+import { createResponse, serializeRequest, serializeResponse } from "../../modules/sip/serialize.js";
 
 function bytesOf(codes: number[]): Uint8Array {
 	return Uint8Array.from(codes);
@@ -26,7 +27,23 @@ const JS_HELPERS: TextHelpers = {
 			parts.push(String.fromCharCode(bytes[i] < 0x80 ? bytes[i] : 0xFFFD));
 		return parts.join("");
 	},
+	// as the Moddable host's: ASCII only, anything else left to the serializer
+	encode(s) {
+		const out = new Uint8Array(s.length);
+		for (let i = 0; i < s.length; i++) {
+			const c = s.charCodeAt(i);
+			if (c >= 0x80)
+				return undefined;
+			out[i] = c;
+		}
+		return out;
+	},
 };
+
+/** Every octet of a serialized message, as numbers (for deepEqual). */
+function octets(bytes: Uint8Array): number[] {
+	return Array.from(bytes);
+}
 
 /** Everything a parse gives, or the error it throws. */
 function outcome(bytes: Uint8Array): unknown {
@@ -110,6 +127,38 @@ describe("text helpers", () => {
 			for (let i = 0; i < files.length; i++)
 				deepEqual(helped[i], plain[i], files[i]);
 			equal(decodeText(bytesOf([0x41, 0xE2, 0x82, 0x41]), 0, 4), "A\uFFFDA");
+		}
+		finally {
+			setTextHelpers(null);
+		}
+	});
+
+	it("writes the same octets with the host helpers as without: responses to every torture request, and values with line breaks and non-ASCII text", () => {
+		const files = listFixtures("torture").filter((name) => name.endsWith(".dat")).map((name) => "torture/" + name);
+		const requests = files.map((f) => {
+			try {
+				const m = new SipParser().parse(readFixture(f));
+				return m.method !== undefined ? m : undefined;
+			}
+			catch {
+				return undefined;
+			}
+		}).filter((m) => m !== undefined);
+		ok(requests.length > 10, "requests parsed");
+		const folded = new SipParser().parse(new TextEncoder().encode("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>\r\n ;tag=1\r\nTo: \"J\u00fcrgen\" <sip:a@b>\r\nCall-ID: c\rd\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"));
+		const write = () => [
+			...requests.map((r) => octets(createResponse(r, 200, { toTag: "t1", headers: [["Contact", "<sip:door@192.0.2.1>"], ["Subject", "line\r\nInjected: yes"]], body: "v=0\r\n" }))),
+			octets(createResponse(folded, 486, { toTag: "t2" })),
+			octets(serializeRequest({ method: "MESSAGE", uri: "sip:a@b", headers: [["From", "\"D\u00f6rte \ud83d\udd14\" <sip:d@b>;tag=9"], ["Subject", "a\rb\nc"], ["Raw", new TextEncoder().encode("x\ry")]], body: "gr\u00fc\u00dfe" })),
+			octets(serializeResponse({ status: 200, headers: [["Lone", "\ud800"]], body: new Uint8Array([1, 2, 3]) })),
+		];
+		const plain = write();
+		setTextHelpers(JS_HELPERS);
+		try {
+			const helped = write();
+			equal(helped.length, plain.length);
+			for (let i = 0; i < plain.length; i++)
+				deepEqual(helped[i], plain[i], "message " + i);
 		}
 		finally {
 			setTextHelpers(null);
