@@ -247,13 +247,18 @@ function formatMessage(startLine: string, headers: HeaderList, body: Uint8Array 
 	for (let i = 0, count = headers.length; i < count; i++) {
 		const header = headers[i];
 		const name = header[0];
-		if (isContentLength(name))
+		const n = name.length;
+		if ((n === 14 || n === 1) && isContentLength(name))
 			continue;
 		const v = header[1];
 		// Strings from callers are checked for line breaks; structured values (Via, NameAddr, URIs)
 		// are built from parsed or checked parts and quote() keeps display names on one line.
-		const value = typeof v === "string" ? safeText(v) : typeof v === "number" ? String(v) : v instanceof Uint8Array ? decodeText(v, 0, v.length) : v.toString();
-		text += name + ": " + value + "\r\n";
+		if (typeof v === "string")
+			text += name + ": " + (v.indexOf("\r") < 0 && v.indexOf("\n") < 0 ? v : safeText(v)) + "\r\n";
+		else if (typeof v === "number")
+			text += name + ": " + v + "\r\n";
+		else
+			text += name + ": " + (v instanceof Uint8Array ? safeText(decodeText(v, 0, v.length)) : v.toString()) + "\r\n";
 	}
 	if (body === undefined || body.length === 0)
 		return text + "Content-Length: 0\r\n\r\n";

@@ -53,6 +53,12 @@ describe("serializer", () => {
 		equal(wire.indexOf("Content-Length: 99"), -1);
 		equal(wire.indexOf("\r\nInjected"), -1);
 		equal(parseMessage(serializeRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["Subject", "x\r\nInjected: yes"]] })).has("Injected"), false);
+		// the text form too, for strings, octets and the Content-Length it writes itself
+		const octets = Uint8Array.from("y\r\nInjected: yes", (c) => c.charCodeAt(0));
+		const formatted = formatRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["Content-Length", "99"], ["Subject", "x\r\nInjected: yes"], ["Subject", octets]] });
+		equal(formatted.indexOf("\r\nInjected"), -1);
+		equal(formatted.indexOf("Content-Length: 99"), -1);
+		ok(formatted.includes("Subject: y  Injected: yes\r\n"), formatted);
 	});
 
 	it("a display name with line breaks stays on its line", () => {
