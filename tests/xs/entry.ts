@@ -10,6 +10,7 @@ import "../core/framer.test.js";
 import "../core/serialize.test.js";
 import "../core/digest.test.js";
 import "../core/resolver.test.js";
+import "../core/dns-client.test.js";
 import "../core/media.test.js";
 import "../core/station-config.test.js";
 import "../core/config.test.js";
