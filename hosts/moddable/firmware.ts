@@ -39,6 +39,7 @@ import Resolver from "embedded:network/dns/resolver/udp";
 import type { AudioInClass, AudioOutClass, Clock, HTTPConnection, HTTPServerClass, HTTPServerOptions, ListenerClass, MQTTClientClass, MQTTClientOptions, TCPClass, TLSClass, TLSOptions, UDPClass } from "io/types";
 import { certificatesOf } from "io/pem";
 import type { DigestAlgorithm } from "sip/digest";
+import type { DnsClient } from "sip/resolver";
 import type { PreferenceStorage } from "config/store";
 import { Device } from "device";
 import { Board } from "host/board";
@@ -88,6 +89,28 @@ const token = () => randomHex(32);
 const sipPort = settings.sipPort === undefined ? undefined : Number(settings.sipPort);
 const httpPort = Number(settings.httpPort ?? 80);
 const log = (line: string) => trace(line + "\n");
+
+/**
+ * SNTP server names (pool.ntp.org) as A records, through the SDK's resolver
+ * and the DNS server of the manifest's dnsServer: one resolver per lookup,
+ * closed with its answer, so nothing stays between polls. Its callbacks run
+ * from its timer: nothing may escape them.
+ */
+const sntpDns: DnsClient = Object.freeze({
+	a(name: string, callback: (addresses: string[]) => void): void {
+		const resolver = new Resolver({ servers: [String(settings.dnsServer ?? "1.1.1.1")], socket: { io: UDP } } as unknown as ConstructorParameters<typeof Resolver>[0]);
+		const answer = (addresses: string[]) => {
+			resolver.close();
+			try {
+				callback(addresses);
+			}
+			catch (e) {
+				log("time: " + String(e));
+			}
+		};
+		resolver.resolve({ host: name, onResolved: (_host: string, address: string) => answer([address]), onError: () => answer([]) });
+	},
+});
 
 /** What lives from power-on to power-off, across soft reboots. */
 interface Panel {
@@ -218,11 +241,13 @@ function boot(panel: Panel): void {
 		// a soft restart: everything stops and starts again from the stored configuration
 		reboot: () => device.stop(() => Timer.set(() => boot(panel), 100)),
 		// the device page: the board's model, address and MAC; the XS heap (read after a full
-		// collection: free is what the heap created at start has left); no SNTP yet, so the time is not set
+		// collection: free is what the heap created at start has left)
 		info: () => {
 			const heap = xsHeap();
-			return { ...board.info, timeSource: "not set", freeHeap: heap.free, heapUsed: heap.chunks + heap.slots };
+			return { ...board.info, freeHeap: heap.free, heapUsed: heap.chunks + heap.slots };
 		},
+		// Date counts from power-on here: the station's wall clock is set by SNTP (modules/time)
+		sntp: { dns: sntpDns },
 		relays: board,
 		microphone: audio && ((callId: string) => audio.microphone(callId)),
 		speaker: audio && ((callId: string) => audio.speaker(callId)),

@@ -28,6 +28,8 @@ declare module "embedded:network/mqtt/client" {
 declare module "embedded:network/dns/resolver/udp" {
 	export default class Resolver {
 		constructor(options: object);
+		resolve(options: { host: string; onResolved?(host: string, address: string): void; onError?(host: string): void }): void;
+		close(): void;
 	}
 }
 

@@ -172,7 +172,7 @@ async function boot(): Promise<Device> {
 			const all = Object.values(networkInterfaces()).flat().filter((i) => i && i.family === "IPv4");
 			const nic = all.find((i) => i!.address === host) ?? all.find((i) => i && !i.internal);
 			const heap = process.memoryUsage();
-			return { model: "portier on a PC (Node.js " + process.versions.node + ")", mac: nic && nic.mac !== "00:00:00:00:00:00" ? nic.mac : undefined, ip: host, freeHeap: heap.heapTotal - heap.heapUsed, heapUsed: heap.heapUsed, timeSource: "system clock" };
+			return { model: "portier on a PC (Node.js " + process.versions.node + ")", mac: nic && nic.mac !== "00:00:00:00:00:00" ? nic.mac : undefined, ip: host, freeHeap: heap.heapTotal - heap.heapUsed, heapUsed: heap.heapUsed };
 		},
 	}, {
 		sipPort: flags.sipPort, bind: flags.bind, host,

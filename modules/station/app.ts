@@ -40,6 +40,8 @@ export interface StationHost {
 	/** The speaker: takes each received 20 ms frame. */
 	speaker?: (callId: string) => ((frame: Int16Array) => void) | undefined;
 	log?: Log;
+	/** Local time for call schedules, undefined while the clock is not set (see StationOptions). */
+	localTime?: () => { weekday: number; hour: number; minute: number } | undefined;
 }
 
 const DEFAULT_CODECS: readonly ("PCMU" | "PCMA")[] = Object.freeze(["PCMU", "PCMA"] as const);
@@ -173,6 +175,7 @@ export class StationApp {
 			config: config.station,
 			onEvent: (e) => this.#emit(e),
 			log: host.log,
+			localTime: host.localTime,
 		});
 		this.hotspot = new Hotspot({
 			dial: (destination, options) => this.ua.call(destination, options),
