@@ -233,6 +233,11 @@ export class Device {
 		this.history.journal.flush();
 	}
 
+	/** The status page's recent log lines, stamped, oldest first. */
+	recentLog(): string[] {
+		return this.#recent.lines();
+	}
+
 	/** Syslog messages sent (the device page, tests). */
 	get syslogSent(): number {
 		return this.#syslog.sent;
