@@ -108,7 +108,8 @@ const sntpDns: DnsClient = Object.freeze({
 				log("time: " + String(e));
 			}
 		};
-		resolver.resolve({ host: name, onResolved: (_host: string, address: string) => answer([address]), onError: () => answer([]) });
+		// the SDK's own typings of its resolver (used by mcconfig) differ from hosts/moddable/sdk.d.ts
+		resolver.resolve({ host: name, onResolved: (_host: string, address: string) => answer([address]), onError: () => answer([]) } as unknown as Parameters<typeof resolver.resolve>[0]);
 	},
 });
 
