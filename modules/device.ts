@@ -39,9 +39,11 @@ export interface DeviceHost extends StationHost {
 	 * simulator): the station's wall clock is that count plus the offset SNTP
 	 * measures (modules/time). Absent (a PC), the host's clock is taken as
 	 * right and SNTP does not run. `dns` resolves server names (else the
-	 * host's dns; without either only addresses work).
+	 * host's dns; without either only addresses work); `setSystemTime`, when
+	 * given, is told the wall time after each SNTP answer (for what reads the
+	 * system time itself: the SDK's TLS stack).
 	 */
-	sntp?: { dns?: DnsClient };
+	sntp?: { dns?: DnsClient; setSystemTime?: (ms: number) => void };
 }
 
 export interface DeviceOptions {
@@ -102,7 +104,7 @@ export class Device {
 			this.#recent.add(kept[i]);
 		const syslogSettings = { enabled: false, server: "", port: 514 };
 		const time = new StationTime({
-			clock, udp: host.udp, dns: host.sntp?.dns ?? host.dns, random: host.random, sntp: host.sntp !== undefined,
+			clock, udp: host.udp, dns: host.sntp?.dns ?? host.dns, random: host.random, sntp: host.sntp !== undefined, setSystemTime: host.sntp?.setSystemTime,
 			settings: { servers: [], interval: 3600, zone: "UTC0" }, log: (line) => this.#log(line),
 		});
 		this.time = time;

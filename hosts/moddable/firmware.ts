@@ -29,6 +29,7 @@ import TCP from "embedded:io/socket/tcp";
 import SdkTLS from "embedded:io/socket/tcp/tls";
 import Listener from "embedded:io/socket/listener";
 import Timer from "timer";
+import Time from "time";
 import { Digest } from "crypt";
 import config from "mc/config";
 import Preference from "preference";
@@ -54,8 +55,17 @@ import xsHeap from "xs-heap";
 
 const settings = config as unknown as Record<string, string | number | undefined>;
 
+/**
+ * How far SNTP moved the system time (ms). The station's clock subtracts it:
+ * the count its timers and durations run on never jumps, while what reads
+ * Date itself (the SDK's TLS stack checks certificate dates) sees the real
+ * time once SNTP answered. The station's wall clock is that count plus the
+ * SNTP offset (modules/time/wall-clock.ts).
+ */
+let moved = 0;
+
 const clock: Clock = {
-	now: () => Date.now(),
+	now: () => Date.now() - moved,
 	set: (callback: () => void, ms: number) => Timer.set(callback, ms),
 	repeat: (callback: () => void, ms: number) => Timer.repeat(callback, ms),
 	clear: (id: unknown) => Timer.clear(id as Timer),
@@ -112,6 +122,13 @@ const sntpDns: DnsClient = Object.freeze({
 		resolver.resolve({ host: name, onResolved: (_host: string, address: string) => answer([address]), onError: () => answer([]) } as unknown as Parameters<typeof resolver.resolve>[0]);
 	},
 });
+
+/** Set the system time (a panel's Date counts from power-on); a no-op in the simulator, whose Date is the PC's. */
+function setSystemTime(ms: number): void {
+	const before = Date.now();
+	Time.set(Math.round(ms / 1000));
+	moved += Date.now() - before;
+}
 
 /** What lives from power-on to power-off, across soft reboots. */
 interface Panel {
@@ -248,7 +265,7 @@ function boot(panel: Panel): void {
 			return { ...board.info, freeHeap: heap.free, heapUsed: heap.chunks + heap.slots };
 		},
 		// Date counts from power-on here: the station's wall clock is set by SNTP (modules/time)
-		sntp: { dns: sntpDns },
+		sntp: { dns: sntpDns, setSystemTime },
 		relays: board,
 		microphone: audio && ((callId: string) => audio.microphone(callId)),
 		speaker: audio && ((callId: string) => audio.speaker(callId)),

@@ -39,3 +39,12 @@ declare module "debug" {
 		static gc(enable?: boolean): void;
 	}
 }
+
+// The SDK's Time (modules/base/time): set() sets the system time, in seconds since 1970.
+declare module "time" {
+	const Time: {
+		set(seconds: number): void;
+		readonly ticks: number;
+	};
+	export default Time;
+}

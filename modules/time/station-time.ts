@@ -29,6 +29,8 @@ export interface StationTimeOptions {
 	random?: () => string;
 	/** The host's clock counts from power-on and SNTP sets the wall clock (a panel); false: a PC's clock, read as it is. */
 	sntp: boolean;
+	/** Told the wall time after each SNTP answer, for what reads the host's system time itself (a panel's TLS stack). */
+	setSystemTime?: (ms: number) => void;
 	settings: TimeSettings;
 	log?: Log;
 }
@@ -131,6 +133,12 @@ export class StationTime {
 	#onTime(offset: number, sample: SntpSample): void {
 		const first = !this.wall.synchronised;
 		this.wall.adjust(offset, sample.server);
+		try {
+			this.#o.setSystemTime?.(this.wall.now());
+		}
+		catch (e) {
+			this.#o.log?.("time: cannot set the system time: " + String(e));
+		}
 		if (first || Math.abs(offset) >= QUIET_STEP) {
 			const local = toLocal(this.wall.zone, this.wall.now());
 			this.#o.log?.("time: " + (first ? "synchronised" : "stepped " + Math.round(offset) + " ms") + " with " + sample.server + " (stratum " + sample.stratum + ", delay " + Math.round(sample.delay) + " ms): " + formatLocal(local) + " " + local.name);

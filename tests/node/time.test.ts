@@ -74,12 +74,12 @@ describe("the station's time (SNTP, time zone, schedules)", () => {
 	});
 
 	/** A device on a panel-like host (its clock counts from power-on: sntp) or a PC-like one. */
-	function device(panel: boolean, config: Record<string, unknown> = {}): { device: Device; log: string[] } {
+	function device(panel: boolean | { setSystemTime: (ms: number) => void }, config: Record<string, unknown> = {}): { device: Device; log: string[] } {
 		const log: string[] = [];
 		const d = new Device({
 			udp: FakeUDP, clock: nodeClock, hash: nodeHash, random: () => (++n).toString(16).padStart(16, "0"),
 			relays: { set: () => {} }, storage: new MemoryStorage(), token: () => (++n).toString(16).padStart(32, "0"),
-			log: (line) => log.push(line), ...(panel ? { sntp: {} } : {}),
+			log: (line) => log.push(line), ...(panel ? { sntp: panel === true ? {} : panel } : {}),
 		}, { host: "192.0.2.10", rtpPorts: { first: 40000, last: 40020 }, rtpTimeout: 0, journals: false });
 		devices.push(d);
 		const result = d.settings.update({ time: { servers: [SERVER], interval: 3600, zone: "UTC0" }, ...config });
@@ -133,15 +133,19 @@ describe("the station's time (SNTP, time zone, schedules)", () => {
 	}
 
 	it("SNTP keeps polling at the interval and a later answer steps the clock; the station's timers stay on the host's count", () => {
-		const { device: d, log } = device(true);
+		const systemTimes: number[] = [];
+		const { device: d, log } = device({ setSystemTime: (ms) => systemTimes.push(ms) });
 		clock.tick(1);
 		const uptimeBefore = Date.now();
 		answerLast(Date.parse("2026-06-01T12:00:00Z"));
-		assert.equal(Date.now(), uptimeBefore, "the host's clock is not set");
+		assert.equal(Date.now(), uptimeBefore, "the station's own clock does not jump");
+		assert.equal(systemTimes.length, 1, "the host is told the time (for its TLS stack)");
+		assert.ok(Math.abs(systemTimes[0] - Date.parse("2026-06-01T12:00:00Z")) <= 1, String(systemTimes[0]));
 		assert.equal(d.time.status().local, "2026-06-01 12:00:00");
 		clock.tick(3600 * 1000);
 		assert.ok(answerLast(Date.parse("2026-06-01T13:00:05Z")), "asked again after the poll interval");
 		assert.equal(d.time.status().local, "2026-06-01 13:00:05");
+		assert.equal(systemTimes.length, 2);
 		assert.ok(log.some((l) => /^time: stepped 5000 ms with 192\.0\.2\.123/.test(l)), log.join("\n"));
 	});
 
