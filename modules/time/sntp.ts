@@ -66,6 +66,8 @@ export interface SntpStatus {
 const UNIX_EPOCH = 2208988800;
 const TWO32 = 4294967296;
 const FIRST_RETRY = 16;
+/** ms a name lookup may take (the SDK's resolver gives up after 5 s per DNS server). */
+const LOOKUP_TIMEOUT = 15000;
 const PACKET = 48;
 
 /** An NTP timestamp (seconds, fraction) as ms since 1970; era by RFC 4330 §3 (MSB clear: 2036-2104). */
@@ -226,6 +228,11 @@ export class SntpClient {
 		const dns = this.#o.dns;
 		if (!dns)
 			return this.#fail("no resolver on this host for a name");
+		// a resolver that never answers must not stall the client
+		this.#timer = this.#o.clock.set(() => this.#guard(() => {
+			this.#timer = undefined;
+			this.#fail("name lookup timed out");
+		}), LOOKUP_TIMEOUT);
 		try {
 			dns.a(target.host, (addresses) => {
 				if (generation !== this.#generation)
@@ -244,6 +251,9 @@ export class SntpClient {
 	/** One request (RFC 4330 §5): mode 3, version 4, and a transmit timestamp that the answer must echo. */
 	#send(address: string, port: number, generation: number): void {
 		this.#close();
+		if (this.#timer !== undefined)
+			this.#o.clock.clear(this.#timer);
+		this.#timer = undefined;
 		const client = this;
 		try {
 			this.#socket = new this.#o.udp({

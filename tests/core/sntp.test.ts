@@ -230,10 +230,20 @@ describe("SNTP client (RFC 4330)", () => {
 		requests[0].socket.deliver(answer(requests[0]), "192.0.2.50", 1123);
 		equal(samples[0].server, "ntp.example:1123");
 		c.stop();
+		// a resolver that never answers: the next server after the lookup's time-out
+		const silent = client(["quiet.example", "192.0.2.8"], { dns: { a: () => { /* never answers */ } } });
+		silent.c.start();
+		clock.advance(14999);
+		equal(requests.length, 1);
+		clock.advance(1);
+		deepEqual(requests.slice(1).map((r) => r.address), ["192.0.2.8"]);
+		silent.c.stop();
+		requests = [];
 		const bare = client(["pool.ntp.org", "192.0.2.7"]);
 		bare.c.start();
 		clock.advance(0);
-		deepEqual(requests.slice(1).map((r) => r.address), ["192.0.2.7"]);
+		deepEqual(requests.map((r) => r.address), ["192.0.2.7"]);
+		equal(bare.c.status.server, "192.0.2.7");
 		bare.c.stop();
 	});
 
