@@ -103,14 +103,7 @@ export class Device {
 		for (let i = kept.length - 1; i >= 0; i--)
 			this.#recent.add(kept[i]);
 		const syslogSettings = { enabled: false, server: "", port: 514 };
-		const time = new StationTime({
-			clock, udp: host.udp, dns: host.sntp?.dns ?? host.dns, random: host.random, sntp: host.sntp !== undefined, setSystemTime: host.sntp?.setSystemTime,
-			settings: { servers: [], interval: 3600, zone: "UTC0" }, log: (line) => this.#log(line),
-		});
-		this.time = time;
-		// records that carry a date read the wall clock (timers stay on the host's)
-		const wallClock = time.wall.clock;
-		this.#syslog = new Syslog({ udp: host.udp, clock: wallClock, settings: syslogSettings, hostname: options.host });
+		// the log's writer: it reads `time` and the syslog at each line, and the first line comes after both are made
 		const write = (line: string, event: boolean) => {
 			const stamped = time.stamp(this.#started) + " " + line;
 			this.#recent.add(stamped, event);
@@ -121,6 +114,14 @@ export class Device {
 		const log = (line: string) => write(line, false);
 		/** A door or call event: it stays on the status page when other lines pile up. */
 		const event = (line: string) => write(line, true);
+		const time = new StationTime({
+			clock, udp: host.udp, dns: host.sntp?.dns ?? host.dns, random: host.random, sntp: host.sntp !== undefined, setSystemTime: host.sntp?.setSystemTime,
+			settings: { servers: [], interval: 3600, zone: "UTC0" }, log,
+		});
+		this.time = time;
+		// records that carry a date read the wall clock (timers stay on the host's)
+		const wallClock = time.wall.clock;
+		this.#syslog = new Syslog({ udp: host.udp, clock: wallClock, settings: syslogSettings, hostname: options.host });
 		this.settings = new Settings({ store: new ConfigStore({ storage: host.storage }), log });
 		const c = this.settings.config;
 		Object.assign(syslogSettings, c.syslog);
@@ -132,7 +133,7 @@ export class Device {
 		this.app = new StationApp({
 			...host, instanceId: host.instanceId ?? keptInstanceId(host), log,
 			// schedules run on the configured zone's local time; undefined until the clock is set
-			localTime: () => time.wall.local(),
+			localTime: time.wall,
 			// the installer's levels: scaled in place, frame by frame (one closure per call, none per frame)
 			microphone: mic && ((callId) => {
 				const fill = mic(callId);

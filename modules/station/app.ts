@@ -16,7 +16,7 @@ import type { StationConfig } from "./config.js";
 import type { SipMessage } from "../sip/message.js";
 import type { Source } from "../sip/transport.js";
 import { SipUri } from "../sip/uri.js";
-import { type RelayDriver, Station, type StationEvent } from "./station.js";
+import { type LocalClock, type RelayDriver, Station, type StationEvent } from "./station.js";
 import { Hotspot, type HotspotConfig } from "./hotspot.js";
 import { allowedAddress } from "./trust.js";
 
@@ -41,7 +41,7 @@ export interface StationHost {
 	speaker?: (callId: string) => ((frame: Int16Array) => void) | undefined;
 	log?: Log;
 	/** Local time for call schedules, undefined while the clock is not set (see StationOptions). */
-	localTime?: () => { weekday: number; hour: number; minute: number } | undefined;
+	localTime?: LocalClock;
 }
 
 const DEFAULT_CODECS: readonly ("PCMU" | "PCMA")[] = Object.freeze(["PCMU", "PCMA"] as const);

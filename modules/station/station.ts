@@ -63,11 +63,17 @@ export interface StationOptions {
 	onEvent?(event: StationEvent): void;
 	log?: Log;
 	/**
-	 * The local time for call schedules (the configured zone's), or undefined
-	 * while the clock is not set: then scheduleFallback decides. Without it,
-	 * the host's own local time (a PC's zone, tests).
+	 * The local time for call schedules (the configured zone's: the device's
+	 * wall clock), or undefined while the clock is not set: then
+	 * scheduleFallback decides. Without it, the host's own local time (a PC's
+	 * zone, tests).
 	 */
-	localTime?: () => { weekday: number; hour: number; minute: number } | undefined;
+	localTime?: LocalClock;
+}
+
+/** Local time: weekday (0 Sunday), hour and minute; undefined while the clock is not set. */
+export interface LocalClock {
+	local(): { weekday: number; hour: number; minute: number } | undefined;
 }
 
 interface CallContext {
@@ -429,7 +435,7 @@ export class Station {
 			return true;
 		let inside: boolean;
 		if (this.#o.localTime) {
-			const local = this.#o.localTime();
+			const local = this.#o.localTime.local();
 			if (!local) {
 				// the clock is not set yet (no SNTP answer since power-on): the configured choice
 				const fallback = this.#config.scheduleFallback ?? "contacts";

@@ -157,6 +157,8 @@ export class SntpClient {
 	/** Bumped by every request and by stop(): a late DNS answer for an old one is dropped. */
 	#generation = 0;
 	#running = false;
+	/** What the pending timer is for: "round" (the next round), else the failure to report when it fires. */
+	#due = "round";
 
 	constructor(options: SntpOptions) {
 		this.#o = options;
@@ -195,11 +197,8 @@ export class SntpClient {
 		if (this.#timer !== undefined)
 			this.#o.clock.clear(this.#timer);
 		this.#next = this.#o.clock.now() + seconds * 1000;
-		this.#timer = this.#o.clock.set(() => this.#guard(() => {
-			this.#timer = undefined;
-			this.#index = 0;
-			this.#ask();
-		}), seconds * 1000);
+		this.#due = "round";
+		this.#timer = this.#o.clock.set(this.#tick, seconds * 1000);
 	}
 
 	/** Ask the server at #index, or end the round when none is left. */
@@ -229,10 +228,8 @@ export class SntpClient {
 		if (!dns)
 			return this.#fail("no resolver on this host for a name");
 		// a resolver that never answers must not stall the client
-		this.#timer = this.#o.clock.set(() => this.#guard(() => {
-			this.#timer = undefined;
-			this.#fail("name lookup timed out");
-		}), LOOKUP_TIMEOUT);
+		this.#due = "name lookup timed out";
+		this.#timer = this.#o.clock.set(this.#tick, LOOKUP_TIMEOUT);
 		try {
 			dns.a(target.host, (addresses) => {
 				if (generation !== this.#generation)
@@ -301,10 +298,8 @@ export class SntpClient {
 		}
 		else
 			writeNtp(view, 40, this.#t1);
-		this.#timer = this.#o.clock.set(() => this.#guard(() => {
-			this.#timer = undefined;
-			this.#fail("no answer");
-		}), this.#o.timeout ?? 3000);
+		this.#due = "no answer";
+		this.#timer = this.#o.clock.set(this.#tick, this.#o.timeout ?? 3000);
 		try {
 			this.#socket.write(sent, address, port);
 		}
@@ -369,15 +364,25 @@ export class SntpClient {
 		this.#ask();
 	}
 
-	/** A timer's work: nothing may escape a timer callback (it would abort a panel). */
-	#guard(work: () => void): void {
+	/**
+	 * The one timer callback, made once (not a closure per timer): the next
+	 * round, or the failure #due names. Nothing may escape a timer callback
+	 * (it would abort a panel).
+	 */
+	#tick = (): void => {
+		this.#timer = undefined;
 		try {
-			work();
+			if (this.#due === "round") {
+				this.#index = 0;
+				this.#ask();
+			}
+			else
+				this.#fail(this.#due);
 		}
 		catch (e) {
 			this.#o.log?.("time: " + String(e));
 		}
-	}
+	};
 
 	#close(): void {
 		try {

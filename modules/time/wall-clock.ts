@@ -48,13 +48,7 @@ export class WallClock {
 		this.#system = options.system === true;
 		if (options.zone)
 			this.setZone(options.zone);
-		const host = options.clock;
-		this.clock = Object.freeze({
-			now: () => this.now(),
-			set: (callback: () => void, ms: number) => host.set(callback, ms),
-			repeat: (callback: () => void, ms: number) => host.repeat(callback, ms),
-			clear: (id: unknown) => host.clear(id),
-		});
+		this.clock = new WallTimeClock(this, options.clock);
 	}
 
 	/** ms since 1970 UTC: the real time once synchronised; before, the host's count (1970 + uptime on a panel). */
@@ -114,5 +108,36 @@ export class WallClock {
 	/** The local time now, or undefined while the time is not known. */
 	local(): LocalTime | undefined {
 		return this.synchronised ? toLocal(this.#zone, this.now()) : undefined;
+	}
+}
+
+/**
+ * A Clock whose now() is the wall time; its timers are the host's. Methods on
+ * the prototype, not closures: each closure costs about 11 XS slots (176
+ * bytes on an ESP32), and this one lives as long as the device.
+ */
+class WallTimeClock implements Clock {
+	#wall: WallClock;
+	#host: Clock;
+
+	constructor(wall: WallClock, host: Clock) {
+		this.#wall = wall;
+		this.#host = host;
+	}
+
+	now(): number {
+		return this.#wall.now();
+	}
+
+	set(callback: () => void, ms: number): unknown {
+		return this.#host.set(callback, ms);
+	}
+
+	repeat(callback: () => void, ms: number): unknown {
+		return this.#host.repeat(callback, ms);
+	}
+
+	clear(id: unknown): void {
+		this.#host.clear(id);
 	}
 }
