@@ -316,3 +316,45 @@ describe("time settings over the API (npm start)", function () {
 		assert.match(status.time.local, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
 	});
 });
+
+describe("npm start -- --sntp: the panel's client on a PC", function () {
+	this.timeout(60000);
+	let station: Awaited<ReturnType<typeof startStation>>;
+	let server: dgram.Socket;
+
+	before(async () => {
+		station = await startStation({ args: ["--sntp"] });
+	});
+	after(async () => {
+		server?.close();
+		await station?.stop();
+	});
+
+	it("synchronises from an SNTP server on 127.0.0.1 and says so on /api/status", async () => {
+		const AHEAD = 2 * 3600 * 1000;	// the responder's clock is two hours ahead of this PC's
+		server = dgram.createSocket("udp4");
+		server.on("message", (msg, rinfo) => {
+			const a = new Uint8Array(48);
+			a[0] = (4 << 3) | 4;
+			a[1] = 3;
+			a.set(msg.subarray(40, 48), 24);
+			const view = new DataView(a.buffer);
+			writeNtp(view, 32, Date.now() + AHEAD);
+			writeNtp(view, 40, Date.now() + AHEAD);
+			server.send(a, rinfo.port, rinfo.address);
+		});
+		await new Promise<void>((resolve) => server.bind(0, "127.0.0.1", resolve));
+		const api = await admin(station.base);
+		const before = (await api.request("GET", "/api/status")).data.time;
+		assert.deepEqual([before.synchronised, before.source], [false, "not set"], "a panel's clock until SNTP answers");
+		const entry = "127.0.0.1:" + server.address().port;
+		assert.equal((await api.request("PUT", "/api/config", { time: { servers: [entry] } })).status, 200);
+		let t = before;
+		for (const deadline = Date.now() + 5000; !t.synchronised && Date.now() < deadline;) {
+			await new Promise((r) => setTimeout(r, 50));
+			t = (await api.request("GET", "/api/status")).data.time;
+		}
+		assert.deepEqual([t.synchronised, t.source, t.server], [true, "SNTP", entry], JSON.stringify(t));
+		assert.ok(Math.abs(t.now - (Date.now() + AHEAD)) < 1000, "the station's wall clock is the server's");
+	});
+});
