@@ -12,7 +12,9 @@
  * - a PC (Node): the operating system keeps its clock right (its own NTP).
  *   The wall clock reads it as it is and nothing here changes it: two
  *   programs correcting one clock would fight. The station runs no SNTP
- *   there (hosts/node says so); an offset given anyway is recorded, not applied.
+ *   there unless asked (`npm start -- --sntp`: then the PC is treated as a
+ *   panel, its clock only read); an offset given to a system clock is
+ *   recorded, not applied.
  */
 import type { Clock } from "../io/types.js";
 import { type LocalTime, type TimeZone, parseTz, toLocal } from "./tz.js";
