@@ -18,6 +18,8 @@ import { Settings } from "./config/settings.js";
 import { ConfigStore, type PreferenceStorage } from "./config/store.js";
 import { StationApp, type StationHost } from "./station/app.js";
 import { AdminAuth } from "./web/auth.js";
+import { StationTime } from "./time/station-time.js";
+import type { DnsClient } from "./sip/resolver.js";
 import { type HostInfo, handleRequest } from "./web/api.js";
 import { WebServer } from "./web/server.js";
 
@@ -30,8 +32,18 @@ export interface DeviceHost extends StationHost {
 	/** The MQTT client class (events and commands, when configured). */
 	mqtt?: { io: MQTTClientClass };
 	reboot?: () => void;
-	/** What the host can tell about itself (model, MAC, IP, free heap, time source), for the device page. */
+	/** What the host can tell about itself (model, MAC, IP, free heap), for the device page. */
 	info?: () => HostInfo;
+	/**
+	 * Present on a host whose clock counts from power-on (a panel, the
+	 * simulator): the station's wall clock is that count plus the offset SNTP
+	 * measures (modules/time). Absent (a PC), the host's clock is taken as
+	 * right and SNTP does not run. `dns` resolves server names (else the
+	 * host's dns; without either only addresses work); `setSystemTime`, when
+	 * given, is told the wall time after each SNTP answer (for what reads the
+	 * system time itself: the SDK's TLS stack).
+	 */
+	sntp?: { dns?: DnsClient; setSystemTime?: (ms: number) => void };
 }
 
 export interface DeviceOptions {
@@ -56,15 +68,6 @@ function codecsOf(c: DeviceConfig): Array<"PCMU" | "PCMA"> {
 	return c.audio.codecs.split(",") as Array<"PCMU" | "PCMA">;
 }
 
-/** Before this (2020-01-01), the clock has not been set: times are since start. */
-const CLOCK_SET = 1577836800000;
-
-/** A log line's time: UTC date and time when the clock is set, else seconds since start ("+162 s"). */
-export function stamp(now: number, started: number): string {
-	if (now >= CLOCK_SET)
-		return new Date(now).toISOString().slice(0, 19).replace("T", " ");
-	return "+" + Math.round((now - started) / 1000) + " s";
-}
 
 export class Device {
 	readonly settings: Settings;
@@ -84,6 +87,8 @@ export class Device {
 	readonly history: History;
 	#started: number;
 	#syslog: Syslog;
+	/** The wall clock, SNTP and the time zone. */
+	readonly time: StationTime;
 	/** Speaker volume and microphone gain (%), applied to every call's and page's frames. */
 	#levels = { volume: 100, gain: 100 };
 
@@ -98,9 +103,9 @@ export class Device {
 		for (let i = kept.length - 1; i >= 0; i--)
 			this.#recent.add(kept[i]);
 		const syslogSettings = { enabled: false, server: "", port: 514 };
-		this.#syslog = new Syslog({ udp: host.udp, clock, settings: syslogSettings, hostname: options.host });
+		// the log's writer: it reads `time` and the syslog at each line, and the first line comes after both are made
 		const write = (line: string, event: boolean) => {
-			const stamped = stamp(clock.now(), this.#started) + " " + line;
+			const stamped = time.stamp(this.#started) + " " + line;
 			this.#recent.add(stamped, event);
 			this.#logJournal.add(stamped);
 			this.#syslog.send(line);
@@ -109,15 +114,26 @@ export class Device {
 		const log = (line: string) => write(line, false);
 		/** A door or call event: it stays on the status page when other lines pile up. */
 		const event = (line: string) => write(line, true);
+		const time = new StationTime({
+			clock, udp: host.udp, dns: host.sntp?.dns ?? host.dns, random: host.random, sntp: host.sntp !== undefined, setSystemTime: host.sntp?.setSystemTime,
+			settings: { servers: [], interval: 3600, zone: "UTC0" }, log,
+		});
+		this.time = time;
+		// records that carry a date read the wall clock (timers stay on the host's)
+		const wallClock = time.wall.clock;
+		this.#syslog = new Syslog({ udp: host.udp, clock: wallClock, settings: syslogSettings, hostname: options.host });
 		this.settings = new Settings({ store: new ConfigStore({ storage: host.storage }), log });
 		const c = this.settings.config;
 		Object.assign(syslogSettings, c.syslog);
+		time.apply(c.time);
 		this.#levels.volume = c.audio.volume;
 		this.#levels.gain = c.audio.micGain;
 		const levels = this.#levels;
 		const mic = host.microphone, speaker = host.speaker;
 		this.app = new StationApp({
 			...host, instanceId: host.instanceId ?? keptInstanceId(host), log,
+			// schedules run on the configured zone's local time; undefined until the clock is set
+			localTime: time.wall,
 			// the installer's levels: scaled in place, frame by frame (one closure per call, none per frame)
 			microphone: mic && ((callId) => {
 				const fill = mic(callId);
@@ -154,6 +170,7 @@ export class Device {
 			this.#levels.volume = next.audio.volume;
 			this.#levels.gain = next.audio.micGain;
 			Object.assign(syslogSettings, next.syslog);
+			time.apply(next.time);
 			if (JSON.stringify(next.mqtt) !== JSON.stringify(previous.mqtt))
 				this.#startMqtt();
 			this.#startActionUrls();
@@ -171,7 +188,7 @@ export class Device {
 				event(`portier: door ${e.relay} opened by ${e.by}`);
 		});
 		this.history = new History({
-			app: this.app, clock, log,
+			app: this.app, clock: wallClock, log,
 			journal: new Journal({ storage: journalStorage, clock, domain: "portier-hist", pages: 10, perPage: 30, batch: 8, delay: 60000, log }),
 			relayName: (id) => {
 				const names = this.settings.config.station.relayNames;
@@ -198,6 +215,7 @@ export class Device {
 			} : undefined,
 			info: () => ({ ip: options.host, ...host.info?.() }),
 			history: this.history.journal,
+			time: () => time.status(),
 			recentLog: () => this.#recent.lines(), uptime: () => Math.round((clock.now() - this.#started) / 1000), log, version: options.version,
 		};
 		this.web = host.http ? new WebServer({ http: host.http, handler: (request) => handleRequest(api, request), log }) : undefined;
@@ -209,12 +227,18 @@ export class Device {
 		this.#startMqtt();
 		this.#startActionUrls();
 		this.#startRegistrar();
+		this.time.start();
 	}
 
 	/** Write the records waiting for flash (log, history): before a reboot. */
 	flush(): void {
 		this.#logJournal.flush();
 		this.history.journal.flush();
+	}
+
+	/** The status page's recent log lines, stamped, oldest first. */
+	recentLog(): string[] {
+		return this.#recent.lines();
 	}
 
 	/** Syslog messages sent (the device page, tests). */
@@ -235,6 +259,7 @@ export class Device {
 		this.app.ua.registrar = undefined;
 		this.web?.close();
 		this.#syslog.close();
+		this.time.stop();
 		this.app.stop(done);
 	}
 

@@ -31,6 +31,7 @@ import TCP from "embedded:io/socket/tcp";
 import SdkTLS from "embedded:io/socket/tcp/tls";
 import Listener from "embedded:io/socket/listener";
 import Timer from "timer";
+import Time from "time";
 import { Digest } from "crypt";
 import config from "mc/config";
 import Preference from "preference";
@@ -42,6 +43,7 @@ import { timedUdp } from "sip-timing";
 import type { AudioInClass, AudioOutClass, Clock, HTTPConnection, HTTPServerClass, HTTPServerOptions, ListenerClass, MQTTClientClass, MQTTClientOptions, TCPClass, TLSClass, TLSOptions, UDPClass } from "io/types";
 import { certificatesOf } from "io/pem";
 import type { DigestAlgorithm } from "sip/digest";
+import type { DnsClient } from "sip/resolver";
 import type { PreferenceStorage } from "config/store";
 import { Device } from "device";
 import { Board } from "host/board";
@@ -56,8 +58,17 @@ import xsHeap from "xs-heap";
 
 const settings = config as unknown as Record<string, string | number | undefined>;
 
+/**
+ * How far SNTP moved the system time (ms). The station's clock subtracts it:
+ * the count its timers and durations run on never jumps, while what reads
+ * Date itself (the SDK's TLS stack checks certificate dates) sees the real
+ * time once SNTP answered. The station's wall clock is that count plus the
+ * SNTP offset (modules/time/wall-clock.ts).
+ */
+let moved = 0;
+
 const clock: Clock = {
-	now: () => Date.now(),
+	now: () => Date.now() - moved,
 	set: (callback: () => void, ms: number) => Timer.set(callback, ms),
 	repeat: (callback: () => void, ms: number) => Timer.repeat(callback, ms),
 	clear: (id: unknown) => Timer.clear(id as Timer),
@@ -91,6 +102,36 @@ const token = () => randomHex(32);
 const sipPort = settings.sipPort === undefined ? undefined : Number(settings.sipPort);
 const httpPort = Number(settings.httpPort ?? 80);
 const log = (line: string) => trace(line + "\n");
+
+/**
+ * SNTP server names (pool.ntp.org) as A records, through the SDK's resolver
+ * and the DNS server of the manifest's dnsServer: one resolver per lookup,
+ * closed with its answer, so nothing stays between polls. Its callbacks run
+ * from its timer: nothing may escape them.
+ */
+const sntpDns: DnsClient = Object.freeze({
+	a(name: string, callback: (addresses: string[]) => void): void {
+		const resolver = new Resolver({ servers: [String(settings.dnsServer ?? "1.1.1.1")], socket: { io: UDP } } as unknown as ConstructorParameters<typeof Resolver>[0]);
+		const answer = (addresses: string[]) => {
+			resolver.close();
+			try {
+				callback(addresses);
+			}
+			catch (e) {
+				log("time: " + String(e));
+			}
+		};
+		// the SDK's own typings of its resolver (used by mcconfig) differ from hosts/moddable/sdk.d.ts
+		resolver.resolve({ host: name, onResolved: (_host: string, address: string) => answer([address]), onError: () => answer([]) } as unknown as Parameters<typeof resolver.resolve>[0]);
+	},
+});
+
+/** Set the system time (a panel's Date counts from power-on); a no-op in the simulator, whose Date is the PC's. */
+function setSystemTime(ms: number): void {
+	const before = Date.now();
+	Time.set(Math.round(ms / 1000));
+	moved += Date.now() - before;
+}
 
 /** What lives from power-on to power-off, across soft reboots. */
 interface Panel {
@@ -221,11 +262,13 @@ function boot(panel: Panel): void {
 		// a soft restart: everything stops and starts again from the stored configuration
 		reboot: () => device.stop(() => Timer.set(() => boot(panel), 100)),
 		// the device page: the board's model, address and MAC; the XS heap (read after a full
-		// collection: free is what the heap created at start has left); no SNTP yet, so the time is not set
+		// collection: free is what the heap created at start has left)
 		info: () => {
 			const heap = xsHeap();
-			return { ...board.info, timeSource: "not set", freeHeap: heap.free, heapUsed: heap.chunks + heap.slots };
+			return { ...board.info, freeHeap: heap.free, heapUsed: heap.chunks + heap.slots };
 		},
+		// Date counts from power-on here: the station's wall clock is set by SNTP (modules/time)
+		sntp: { dns: sntpDns, setSystemTime },
 		relays: board,
 		microphone: audio && ((callId: string) => audio.microphone(callId)),
 		speaker: audio && ((callId: string) => audio.speaker(callId)),

@@ -28,6 +28,8 @@ declare module "embedded:network/mqtt/client" {
 declare module "embedded:network/dns/resolver/udp" {
 	export default class Resolver {
 		constructor(options: object);
+		resolve(options: { host: string; onResolved?(host: string, address: string): void; onError?(host: string): void }): void;
+		close(): void;
 	}
 }
 
@@ -36,4 +38,13 @@ declare module "debug" {
 	export default class Debug {
 		static gc(enable?: boolean): void;
 	}
+}
+
+// The SDK's Time (modules/base/time): set() sets the system time, in seconds since 1970.
+declare module "time" {
+	const Time: {
+		set(seconds: number): void;
+		readonly ticks: number;
+	};
+	export default Time;
 }

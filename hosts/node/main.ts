@@ -5,7 +5,9 @@
  * auto-answered, door codes by DTMF opening relay 1, simulated and shown in
  * the log and the status). Flags: --sip-port N (the configured port, 5060),
  * --http-port N (8080), --bind ADDRESS (0.0.0.0), --host ADDRESS (the address
- * put in Via, Contact and SDP), --state DIR (./state), --mic, --record.
+ * put in Via, Contact and SDP), --state DIR (./state), --mic, --record,
+ * --sntp (the station's wall clock set by its own SNTP client, as on a panel;
+ * by default it keeps this PC's system time: docs/time.md).
  */
 import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -32,6 +34,8 @@ interface Flags {
 	mic: string;
 	/** A folder to record each call's incoming audio to. */
 	record: string | undefined;
+	/** Run the SNTP client as a panel does (the PC's clock is read, never set). */
+	sntp: boolean;
 }
 
 function port(flag: string, value: string | undefined): number {
@@ -42,7 +46,7 @@ function port(flag: string, value: string | undefined): number {
 }
 
 function parseFlags(argv: string[]): Flags {
-	const flags: Flags = { sipPort: undefined, state: "state", httpPort: 8080, bind: "0.0.0.0", host: undefined, mic: "425", record: undefined };
+	const flags: Flags = { sipPort: undefined, state: "state", httpPort: 8080, bind: "0.0.0.0", host: undefined, mic: "425", record: undefined, sntp: false };
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i];
 		const value = argv[i + 1];
@@ -70,6 +74,8 @@ function parseFlags(argv: string[]): Flags {
 				flags.record = value;
 			i++;
 		}
+		else if (arg === "--sntp")
+			flags.sntp = true;
 		else if (arg === "--help" || arg === "-h")
 			usage();
 		else
@@ -81,7 +87,7 @@ function parseFlags(argv: string[]): Flags {
 function usage(error?: string): never {
 	if (error)
 		process.stderr.write(`portier: ${error}\n`);
-	process.stderr.write("usage: npm start -- [--sip-port N] [--http-port N] [--bind ADDRESS] [--host ADDRESS] [--state DIR] [--mic FILE.wav|HZ] [--record DIR]\n");
+	process.stderr.write("usage: npm start -- [--sip-port N] [--http-port N] [--bind ADDRESS] [--host ADDRESS] [--state DIR] [--mic FILE.wav|HZ] [--record DIR] [--sntp]\n");
 	process.exit(error ? 2 : 0);
 }
 
@@ -167,12 +173,14 @@ async function boot(): Promise<Device> {
 		},
 		httpGet,
 		log,
+		// a PC's clock is kept by its system (docs/time.md); --sntp runs the panel's client, names through this PC's resolver
+		sntp: flags.sntp ? {} : undefined,
 		info: () => {
 			// the MAC of the interface the station is bound to (or of the first external one)
 			const all = Object.values(networkInterfaces()).flat().filter((i) => i && i.family === "IPv4");
 			const nic = all.find((i) => i!.address === host) ?? all.find((i) => i && !i.internal);
 			const heap = process.memoryUsage();
-			return { model: "portier on a PC (Node.js " + process.versions.node + ")", mac: nic && nic.mac !== "00:00:00:00:00:00" ? nic.mac : undefined, ip: host, freeHeap: heap.heapTotal - heap.heapUsed, heapUsed: heap.heapUsed, timeSource: "system clock" };
+			return { model: "portier on a PC (Node.js " + process.versions.node + ")", mac: nic && nic.mac !== "00:00:00:00:00:00" ? nic.mac : undefined, ip: host, freeHeap: heap.heapTotal - heap.heapUsed, heapUsed: heap.heapUsed };
 		},
 	}, {
 		sipPort: flags.sipPort, bind: flags.bind, host,

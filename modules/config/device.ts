@@ -10,6 +10,8 @@ import type { AccountConfig } from "../sip/registration.js";
 import type { SessionTimerConfig } from "../sip/ua.js";
 import type { StationConfig } from "../station/config.js";
 import { validateStationConfig } from "../station/validate.js";
+import type { TimeSettings } from "../time/station-time.js";
+import { splitServer } from "../time/sntp.js";
 import { DEVICE_SCHEMA } from "./schema.js";
 import { type FieldError, defaultsOf, validate } from "./values.js";
 
@@ -59,6 +61,7 @@ export interface DeviceConfig {
 	paging: { groups: PagingGroup[]; barge: number; priorityActive: boolean };
 	audio: { volume: number; micGain: number; codecs: "PCMU,PCMA" | "PCMA,PCMU" | "PCMU" | "PCMA" };
 	syslog: { enabled: boolean; server: string; port: number };
+	time: TimeSettings;
 }
 
 export function deviceDefaults(): DeviceConfig {
@@ -96,6 +99,10 @@ export function validateDevice(c: DeviceConfig): FieldError[] {
 	groups.forEach((n, i) => {
 		if (groups.indexOf(n) !== i || users.indexOf(n) >= 0 || n === host)
 			errors.push({ field: `server.groups[${i}].number`, message: `1-8 digits, unique, not an extension or the station's ${host}` });
+	});
+	c.time.servers.forEach((server, i) => {
+		if (!splitServer(server))
+			errors.push({ field: `time.servers[${i}]`, message: "a domain name or an IPv4 address, optionally with :port (1-65535)" });
 	});
 	if (c.mqtt.enabled && !c.mqtt.host)
 		errors.push({ field: "mqtt.host", message: "needed when MQTT is enabled: an IP address or a domain name" });

@@ -8,6 +8,7 @@
  * Patterns are strings, not RegExp objects, so the tables can be frozen into
  * flash and sent to the page as JSON.
  */
+import { ZONES } from "../time/zones.js";
 
 export type SchemaNode = IntNode | BoolNode | ChoiceNode | TextNode | ListNode | ObjectNode;
 
@@ -57,6 +58,10 @@ export interface TextNode extends Common {
 	dialable?: boolean;
 	/** PEM certificates (checked by decoding them, not by a pattern). */
 	pem?: boolean;
+	/** A POSIX TZ string (checked by parsing it: time/tz.ts). */
+	tz?: boolean;
+	/** Common values the page offers beside free entry: [label, value] (time zones). */
+	suggest?: ReadonlyArray<readonly [string, string]>;
 }
 
 export interface ListNode extends Common {
@@ -89,8 +94,8 @@ function choice(label: string, values: readonly (string | number)[], def: string
 	return Object.freeze({ kind: "choice", label, values: Object.freeze(values.slice()), def, help });
 }
 
-function text(label: string, o: { def?: string; max: number; pattern?: string; allowed: string; secret?: boolean; multiline?: boolean; dialable?: boolean; pem?: boolean; help?: string }): TextNode {
-	return Object.freeze({ kind: "text", label, def: o.def ?? "", max: o.max, pattern: o.pattern, allowed: o.allowed, secret: o.secret, multiline: o.multiline, dialable: o.dialable, pem: o.pem, help: o.help });
+function text(label: string, o: { def?: string; max: number; pattern?: string; allowed: string; secret?: boolean; multiline?: boolean; dialable?: boolean; pem?: boolean; tz?: boolean; suggest?: ReadonlyArray<readonly [string, string]>; help?: string }): TextNode {
+	return Object.freeze({ kind: "text", label, def: o.def ?? "", max: o.max, pattern: o.pattern, allowed: o.allowed, secret: o.secret, multiline: o.multiline, dialable: o.dialable, pem: o.pem, tz: o.tz, suggest: o.suggest, help: o.help });
 }
 
 function list(label: string, of: SchemaNode, min: number, max: number, def: readonly unknown[], allowed: string, help?: string, key?: string): ListNode {
@@ -240,6 +245,7 @@ export const STATION_SCHEMA: ObjectNode = object("Door station", {
 		{ id: 3, kind: "sensor", activeLevel: 1, debounce: 200, relay: 0, template: "" },
 	], "at most 8 inputs"),
 	schedules: list("Call Schedules", TEMPLATE, 0, 10, [], "at most 10 templates"),
+	scheduleFallback: choice("Before the Clock Is Set", ["contacts", "template", "outside"], "contacts", "Schedules run on local time. Until the time is known (a panel after power-on, before SNTP answers), a scheduled input calls: contacts, the contacts as without a template; template, the template's numbers; outside, the first contact, as outside every window."),
 	pushButton: object("Push Button Action", {
 		httpUrl: text("HTTP URL", { max: 240, pattern: "^(|https?://[^\\s]+)$", allowed: "empty, or an http:// or https:// URL" }),
 		relay: int("Relay", 0, 4, 0, "(0: none)"),
@@ -316,6 +322,11 @@ export const DEVICE_SCHEMA: ObjectNode = object("portier", {
 		enabled: bool("Enabled", false, "Every log line also goes to the log server (RFC 5424 over UDP)."),
 		server: text("Server", { max: 15, pattern: "^(|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$", allowed: "an IPv4 address such as 192.168.1.5, or empty" }),
 		port: int("Port", 1, 65535, 514),
+	}),
+	time: object("Time", {
+		servers: list("SNTP Servers", text("Server", { max: 259, pattern: "^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$", allowed: "a domain name or an IPv4 address, optionally with :port (1-65535)" }), 0, 3, ["pool.ntp.org"], "at most 3 servers (none: the clock is not set by SNTP)", "Asked in turn until one answers (SNTP, RFC 4330). A panel's clock starts at power-on unset; a PC keeps its own system time."),
+		interval: int("Poll Interval", 64, 86400, 3600, "seconds", "How often the time is asked again after a good answer; failures are retried after 16 s, doubling up to this."),
+		zone: text("Time Zone", { max: 64, tz: true, suggest: ZONES, def: "UTC0", allowed: "a POSIX TZ string such as CET-1CEST,M3.5.0,M10.5.0/3, EST5EDT,M3.2.0,M11.1.0 or <+03>-3 (up to 64 characters)", help: "Local time for the log, the status page and call schedules, with its daylight-saving rules (POSIX TZ: std offset [dst [offset],start[/time],end[/time]], offsets west of UTC)." }),
 	}),
 	paging: afterRestart(object("Multicast paging", {
 		groups: list("Groups", PAGING_GROUP, 0, 10, [], "at most 10 groups"),

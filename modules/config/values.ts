@@ -8,6 +8,7 @@
 import type { ListNode, ObjectNode, SchemaNode, TextNode } from "./schema.js";
 import { directIp } from "../sip/ua.js";
 import { isPemCertificates } from "../io/pem.js";
+import { parseTz } from "../time/tz.js";
 
 export interface FieldError {
 	field: string;
@@ -96,6 +97,8 @@ function textOk(node: TextNode, v: unknown): boolean {
 		return true;
 	if (node.pem)
 		return isPemCertificates(v);
+	if (node.tz)
+		return parseTz(v) !== undefined;
 	if (node.pattern)
 		return new RegExp(node.pattern).test(v);
 	return !node.dialable;

@@ -16,7 +16,7 @@ import type { StationConfig } from "./config.js";
 import type { SipMessage } from "../sip/message.js";
 import type { Source } from "../sip/transport.js";
 import { SipUri } from "../sip/uri.js";
-import { type RelayDriver, Station, type StationEvent } from "./station.js";
+import { type LocalClock, type RelayDriver, Station, type StationEvent } from "./station.js";
 import { Hotspot, type HotspotConfig } from "./hotspot.js";
 import { allowedAddress } from "./trust.js";
 
@@ -40,6 +40,8 @@ export interface StationHost {
 	/** The speaker: takes each received 20 ms frame. */
 	speaker?: (callId: string) => ((frame: Int16Array) => void) | undefined;
 	log?: Log;
+	/** Local time for call schedules, undefined while the clock is not set (see StationOptions). */
+	localTime?: LocalClock;
 }
 
 const DEFAULT_CODECS: readonly ("PCMU" | "PCMA")[] = Object.freeze(["PCMU", "PCMA"] as const);
@@ -173,6 +175,7 @@ export class StationApp {
 			config: config.station,
 			onEvent: (e) => this.#emit(e),
 			log: host.log,
+			localTime: host.localTime,
 		});
 		this.hotspot = new Hotspot({
 			dial: (destination, options) => this.ua.call(destination, options),

@@ -105,6 +105,13 @@ export interface StationConfig {
 	whitelist: string[];
 	inputs: InputConfig[];
 	schedules: ScheduleTemplate[];
+	/**
+	 * A scheduled input pressed before the clock is set (a panel after power-on,
+	 * until SNTP answers): "contacts" calls the contacts as an input without a
+	 * template does, "template" rings the template's numbers as inside a window,
+	 * "outside" as outside every window (the first contact).
+	 */
+	scheduleFallback?: "contacts" | "template" | "outside";
 	/** What pressing the call button does besides calling (SPEC §2 push button action). */
 	pushButton: {
 		/** GET this URL (http://...) on each press; empty: none. */

@@ -62,6 +62,18 @@ export interface StationOptions {
 	config: StationConfig;
 	onEvent?(event: StationEvent): void;
 	log?: Log;
+	/**
+	 * The local time for call schedules (the configured zone's: the device's
+	 * wall clock), or undefined while the clock is not set: then
+	 * scheduleFallback decides. Without it, the host's own local time (a PC's
+	 * zone, tests).
+	 */
+	localTime?: LocalClock;
+}
+
+/** Local time: weekday (0 Sunday), hour and minute; undefined while the clock is not set. */
+export interface LocalClock {
+	local(): { weekday: number; hour: number; minute: number } | undefined;
 }
 
 interface CallContext {
@@ -421,7 +433,25 @@ export class Station {
 		// template's numbers ring together, outside it the first contact is called.
 		if (this.#pushToHangUp())
 			return true;
-		if (inWindow(template, new Date(this.#o.clock.now())))
+		let inside: boolean;
+		if (this.#o.localTime) {
+			const local = this.#o.localTime.local();
+			if (!local) {
+				// the clock is not set yet (no SNTP answer since power-on): the configured choice
+				const fallback = this.#config.scheduleFallback ?? "contacts";
+				this.#o.log?.("station: input " + id + ": time not set, schedule \"" + template.name + "\" not applied (" + fallback + ")");
+				if (fallback === "contacts") {
+					this.press();
+					return true;
+				}
+				inside = fallback === "template";
+			}
+			else
+				inside = inWindowAt(template, local.weekday, local.hour * 60 + local.minute);
+		}
+		else
+			inside = inWindow(template, new Date(this.#o.clock.now()));
+		if (inside)
 			this.callContacts(template.numbers, "group", true);
 		else if (this.#config.contacts.length)
 			this.callContacts(this.#config.contacts.slice(0, 1), "single", true);
@@ -633,10 +663,13 @@ export class Station {
 	}
 }
 
-/** Is this local time inside one of the template's windows? */
+/** Is this Date, in the host's local time, inside one of the template's windows? */
 export function inWindow(template: ScheduleTemplate, date: Date): boolean {
-	const day = date.getDay();
-	const minute = date.getHours() * 60 + date.getMinutes();
+	return inWindowAt(template, date.getDay(), date.getHours() * 60 + date.getMinutes());
+}
+
+/** Is this local weekday (0 Sunday) and minute after midnight inside one of the template's windows? */
+export function inWindowAt(template: ScheduleTemplate, day: number, minute: number): boolean {
 	for (const w of template.windows) {
 		if (w.start <= w.end) {
 			if (w.days.indexOf(day) >= 0 && minute >= w.start && minute < w.end)

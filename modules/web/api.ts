@@ -16,6 +16,7 @@ import type { StationApp } from "../station/app.js";
 import { LogLimit } from "../events/log-limit.js";
 import { AdminAuth, type LoginFailure, type Session } from "./auth.js";
 import type { WebAnswer, WebRequest } from "./server.js";
+import type { TimeStatus } from "../time/station-time.js";
 
 export interface ApiOptions {
 	app: StationApp;
@@ -37,6 +38,8 @@ export interface ApiOptions {
 	info?: () => HostInfo;
 	/** The door and call history, newest first (skip, count). */
 	history?: { read(skip: number, count: number): string[]; readonly capacity: number; clear(): void };
+	/** The station's time: wall clock, zone, SNTP (status "time"). */
+	time?: () => TimeStatus;
 }
 
 /** What a host knows about itself; each field only when it can tell. */
@@ -548,13 +551,16 @@ function status(o: ApiOptions): unknown {
 	const accounts = o.settings.config.accounts;
 	const now = app.clock.now();
 	const info = o.info ? o.info() : {};
+	const time = o.time?.();
 	return {
 		uptime: o.uptime ? o.uptime() : 0,
 		device: {
 			model: info.model ?? "portier", firmware: o.version ?? "", mac: info.mac ?? null, ip: info.ip ?? null, freeHeap: info.freeHeap ?? null, heapUsed: info.heapUsed ?? null,
-			// the clock counts from 1970 only once it was set (SNTP, the PC's clock)
-			time: now >= 1577836800000 ? now : null, timeSource: info.timeSource ?? (now >= 1577836800000 ? "system clock" : "not set"),
+			// the wall clock (modules/time) when the device has one; else the host's clock, which counts from 1970 only once set
+			time: time ? time.now : now >= 1577836800000 ? now : null,
+			timeSource: time ? time.source : info.timeSource ?? (now >= 1577836800000 ? "system clock" : "not set"),
 		},
+		time: time ?? null,
 		registrations: app.ua.registrations.map((r) => ({
 			...r.status, label: r.config.id === "2" ? accounts["2"].label : accounts["1"].label, enabled: r.config.enabled, server: r.config.server,
 			port: r.config.port, transport: r.config.transport, user: r.config.user, expires: r.config.expires,

@@ -192,6 +192,27 @@ describe("configuration page (Chromium)", function () {
 		});
 	});
 
+	describe("time (issue 15)", () => {
+		it("Time: a zone picked from the common list fills the field and is saved; a wrong TZ string is refused with what is allowed; Status shows the local time in it", async () => {
+			await tab("time");
+			assert.ok((await page.$$eval('[data-suggest="time.zone"] option', (o) => o.map((x) => x.getAttribute("value")))).includes("AEST-10AEDT,M10.1.0,M4.1.0/3"));
+			await page.fill('[data-path="time.zone"]', "Europe/Berlin");
+			await page.click("#save");
+			assert.match(await messageSettled(), /^Not saved: .*Time Zone: a POSIX TZ string such as CET-1CEST,M3\.5\.0,M10\.5\.0\/3/);
+			await page.selectOption('[data-suggest="time.zone"]', "CET-1CEST,M3.5.0,M10.5.0/3");
+			assert.equal(await page.inputValue('[data-path="time.zone"]'), "CET-1CEST,M3.5.0,M10.5.0/3");
+			await saved();
+			const c = (await page.evaluate(async () => (await fetch("/api/config")).json())) as { time: { zone: string } };
+			assert.equal(c.time.zone, "CET-1CEST,M3.5.0,M10.5.0/3");
+			await tab("status");
+			await page.waitForSelector("#status-time");
+			assert.match(await page.textContent("#status-time") ?? "", /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T \(UTC\+0[12]:00\), system clock$/);
+			await tab("time");
+			await page.selectOption('[data-suggest="time.zone"]', "UTC0");
+			await saved();
+		});
+	});
+
 	describe("door and call history (issue 16)", () => {
 		it("History: newest first, the test call (who answered, how long) and the doors opened by what; CSV export", async () => {
 			await tab("history");

@@ -42,6 +42,8 @@ export const PROVIDED_BY: Readonly<Record<string, string>> = {
 	"debug": "$(MODULES)/base/debug/manifest.json",
 	"timer": "$(MODDABLE)/examples/manifest_base.json",
 	"mc/config": "(mcconfig)",
+	// the SDK's ESP32 device manifest (build/devices/esp32) maps and preloads it for every app; for lin, manifest.json maps it
+	"time": "(mcconfig)",
 };
 
 /** What an included SDK manifest's native code needs beside it on ESP32. */

@@ -11,6 +11,7 @@ import { until } from "../interop/station.js";
 import { installed, mosquitto, sipp } from "../interop/peers.js";
 import mqtt from "mqtt";
 import { parseMessage } from "../../modules/sip/message.js";
+import { writeNtp } from "../../modules/time/sntp.js";
 
 function options(port: number, transport: string, localPort: number): Buffer {
 	return Buffer.from([
@@ -18,6 +19,16 @@ function options(port: number, transport: string, localPort: number): Buffer {
 		`Via: SIP/2.0/${transport} 127.0.0.1:${localPort};branch=z9hG4bKsim${Date.now()};rport`,
 		"Max-Forwards: 70", "From: <sip:tester@127.0.0.1>;tag=s1", `To: <sip:door@127.0.0.1:${port}>`,
 		`Call-ID: sim-${Math.random()}`, "CSeq: 1 OPTIONS", "Content-Length: 0", "", ""].join("\r\n"));
+}
+
+/** Ask until the answer is yes (each check a request to the simulator). */
+async function poll(check: () => Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!await check()) {
+		if (Date.now() > deadline)
+			throw new Error("timed out: " + describe());
+		await new Promise((r) => setTimeout(r, 200));
+	}
 }
 
 describe("the station in the Moddable simulator", function () {
@@ -168,6 +179,62 @@ describe("the station in the Moddable simulator", function () {
 		finally {
 			watcher.end(true);
 			await broker.stop();
+		}
+	});
+
+	it("keeps time: not set at power-on, then synchronised by SNTP from a server on 127.0.0.1, shown on /api/status in the zone, log lines stamped", async () => {
+		const api = await admin(`http://127.0.0.1:${http}`);
+		const before = (await api.request("GET", "/api/status")).data;
+		assert.equal(before.time.synchronised, false, JSON.stringify(before.time));
+		assert.equal(before.time.source, "not set");
+		assert.equal(before.device.time, null, "the panel's Date counts from power-on: no time shown");
+		// the test's SNTP server: its clock says 1 July 2026, 10:00 UTC at the first answer
+		const TRUE_START = Date.UTC(2026, 6, 1, 10, 0, 0);
+		const started = Date.now();
+		const requests: Buffer[] = [];
+		const server = dgram.createSocket("udp4");
+		server.on("message", (msg, rinfo) => {
+			requests.push(msg);
+			const a = new Uint8Array(48);
+			a[0] = (4 << 3) | 4;
+			a[1] = 1;
+			a.set(msg.subarray(40, 48), 24);
+			const view = new DataView(a.buffer);
+			writeNtp(view, 32, TRUE_START + Date.now() - started);
+			writeNtp(view, 40, TRUE_START + Date.now() - started);
+			server.send(a, rinfo.port, rinfo.address);
+		});
+		await new Promise<void>((resolve) => server.bind(0, "127.0.0.1", resolve));
+		const ntpPort = server.address().port;
+		try {
+			const set = await api.request("PUT", "/api/config", { time: { servers: ["127.0.0.1:" + ntpPort], zone: "CET-1CEST,M3.5.0,M10.5.0/3" } });
+			assert.equal(set.status, 200, JSON.stringify(set.data));
+			let status = before;
+			await poll(async () => {
+				status = (await api.request("GET", "/api/status")).data;
+				return status.time.synchronised;
+			}, 15000, () => JSON.stringify(status.time) + sim!.output().slice(-1500));
+			assert.ok(requests.length >= 1 && requests[0][0] === 0x23, "a client-mode NTPv4 request");
+			const t = status.time;
+			assert.equal(t.source, "SNTP");
+			assert.equal(t.server, "127.0.0.1:" + ntpPort);
+			assert.equal(status.device.timeSource, "SNTP");
+			const truth = TRUE_START + Date.now() - started;
+			assert.ok(Math.abs(t.now - truth) < 3000, `the panel's time ${new Date(t.now).toISOString()}, the server's ${new Date(truth).toISOString()}`);
+			assert.equal(t.abbreviation, "CEST");
+			assert.equal(t.utcOffset, 120);
+			assert.match(t.local, /^2026-07-01 12:00:\d\d$/);
+			assert.ok(Math.abs(t.syncedAt - truth) < 5000);
+			assert.match(sim!.output(), /time: synchronised with 127\.0\.0\.1:\d+ \(stratum 1, delay \d+ ms\): 2026-07-01 12:00:\d\d CEST/);
+			// a line logged now carries the local date and time
+			assert.equal((await api.request("PUT", "/api/config", { station: { maxCallTime: 150 } })).status, 200);
+			await poll(async () => {
+				status = (await api.request("GET", "/api/status")).data;
+				return status.log.some((l: string) => l.startsWith("2026-07-01 12:0"));
+			}, 5000, () => JSON.stringify(status.log.slice(-5)));
+		}
+		finally {
+			server.close();
 		}
 	});
 

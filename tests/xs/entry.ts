@@ -25,3 +25,5 @@ import "../core/panel-pins.test.js";
 import "../core/panel-audio.test.js";
 import "../core/journal.test.js";
 import "../core/syslog-levels.test.js";
+import "../core/tz.test.js";
+import "../core/sntp.test.js";
