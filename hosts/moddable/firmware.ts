@@ -19,7 +19,8 @@
  * trust=ADDRESS (that address or network on the whitelist, its direct calls
  * auto-answered at once) and doorCode=KEYS (relay 1's door code): the factory
  * settings trust no caller and have no door code. journals=0 keeps the
- * history and the log out of Preference (in RAM only); timing=1 times the
+ * history and the log out of Preference (in RAM only); dnsServer (and, on
+ * test benches, dnsPort) is where SIP server names are asked; timing=1 times the
  * station's SIP answers inside the engine (hosts/moddable/sip-timing, for
  * tools/bench-sim.js). In the simulator,
  * Preference is the project's (hosts/sim/preference): values in files, out
@@ -44,6 +45,7 @@ import type { AudioInClass, AudioOutClass, Clock, HTTPConnection, HTTPServerClas
 import { certificatesOf } from "io/pem";
 import type { DigestAlgorithm } from "sip/digest";
 import type { DnsClient } from "sip/resolver";
+import { UdpDnsClient } from "sip/dns-client";
 import type { PreferenceStorage } from "config/store";
 import { Device } from "device";
 import { Board } from "host/board";
@@ -267,6 +269,15 @@ function boot(panel: Panel): void {
 			const heap = xsHeap();
 			return { ...board.info, freeHeap: heap.free, heapUsed: heap.chunks + heap.slots };
 		},
+		// SIP servers by name (RFC 3263: NAPTR, SRV, A) through the project's stub resolver: the
+		// SDK's asks A and AAAA only, and takes any answer with the right id; this one keeps
+		// answers from the server asked, for its id and question (RFC 5452 §9), which matters
+		// where the PBX's address is trusted. Made at boot: a preloaded object is read-only.
+		dns: new UdpDnsClient({
+			udp: UDP as unknown as UDPClass, servers: [String(settings.dnsServer ?? "1.1.1.1")],
+			port: settings.dnsPort === undefined ? undefined : Number(settings.dnsPort),
+			clock, random16: () => (Math.random() * 65536) | 0, log,
+		}),
 		// Date counts from power-on here: the station's wall clock is set by SNTP (modules/time)
 		sntp: { dns: sntpDns, setSystemTime },
 		relays: board,
