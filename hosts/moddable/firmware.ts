@@ -46,6 +46,7 @@ import { certificatesOf } from "io/pem";
 import type { DigestAlgorithm } from "sip/digest";
 import type { DnsClient } from "sip/resolver";
 import { UdpDnsClient } from "sip/dns-client";
+import { httpGetter } from "http-get";
 import type { PreferenceStorage } from "config/store";
 import { Device } from "device";
 import { Board } from "host/board";
@@ -248,6 +249,11 @@ class AddressedHTTPServer {
 
 function boot(panel: Panel): void {
 	const { board, host, page, audio } = panel;
+	const dns = new UdpDnsClient({
+		udp: UDP as unknown as UDPClass, servers: [String(settings.dnsServer ?? "1.1.1.1")],
+		port: settings.dnsPort === undefined ? undefined : Number(settings.dnsPort),
+		clock, random16: () => (Math.random() * 65536) | 0, log,
+	});
 	const device: Device = new Device({
 		udp: settings.timing ? timedUdp(UDP as unknown as UDPClass) : UDP as unknown as UDPClass,
 		tcp: TCP as unknown as TCPClass,
@@ -273,11 +279,9 @@ function boot(panel: Panel): void {
 		// SDK's asks A and AAAA only, and takes any answer with the right id; this one keeps
 		// answers from the server asked, for its id and question (RFC 5452 §9), which matters
 		// where the PBX's address is trusted. Made at boot: a preloaded object is read-only.
-		dns: new UdpDnsClient({
-			udp: UDP as unknown as UDPClass, servers: [String(settings.dnsServer ?? "1.1.1.1")],
-			port: settings.dnsPort === undefined ? undefined : Number(settings.dnsPort),
-			clock, random16: () => (Math.random() * 65536) | 0, log,
-		}),
+		dns,
+		// action URLs and the push-button URL: the SDK's HTTP client, names through the same DNS
+		httpGet: httpGetter({ tcp: TCP, dns, clock, log }),
 		// Date counts from power-on here: the station's wall clock is set by SNTP (modules/time)
 		sntp: { dns: sntpDns, setSystemTime },
 		relays: board,

@@ -48,3 +48,20 @@ declare module "time" {
 	};
 	export default Time;
 }
+
+// The SDK's ECMA-419 HTTP client (examples/io/tcp/httpclient).
+declare module "embedded:network/http/client" {
+	export interface HTTPClientRequest {
+		read(count?: number): ArrayBuffer | undefined;
+	}
+	export default class HTTPClient {
+		constructor(options: { host: string; port?: number; dns: { io: unknown }; socket: { io: unknown }; onError?(error?: unknown): void });
+		request(options: {
+			method?: string; path?: string; headers?: Map<string, string>;
+			onHeaders?(this: HTTPClientRequest, status: number, headers: Map<string, string>): void;
+			onReadable?(this: HTTPClientRequest, count: number): void;
+			onDone?(this: HTTPClientRequest, error: Error | null): void;
+		}): HTTPClientRequest;
+		close(): void;
+	}
+}
