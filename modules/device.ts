@@ -46,6 +46,18 @@ export interface DeviceHost extends StationHost {
 	sntp?: { dns?: DnsClient; setSystemTime?: (ms: number) => void };
 }
 
+/**
+ * The capabilities every host that ships the station wires (the Node host and
+ * the panel firmware declare their host objects as ProductHost): a key one
+ * of them forgets fails the type check that `npm test` runs, so a feature
+ * cannot exist on one host only unnoticed. A value may be undefined where a
+ * setting turns it off (no audio, no page). Not in the list yet: multicast
+ * paging, which needs a UDP socket that joins groups (Node's does; the SDK's
+ * for Linux does not).
+ */
+export const HOST_CAPABILITIES = Object.freeze(["udp", "tcp", "listener", "tls", "dns", "httpGet", "microphone", "speaker", "relays", "storage", "http", "page", "mqtt", "info", "reboot", "log"] as const);
+export type ProductHost = DeviceHost & { [K in (typeof HOST_CAPABILITIES)[number]]-?: DeviceHost[K] };
+
 export interface DeviceOptions {
 	/** The address put in Via, Contact and SDP. */
 	host: string;

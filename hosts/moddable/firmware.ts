@@ -48,7 +48,7 @@ import type { DnsClient } from "sip/resolver";
 import { UdpDnsClient } from "sip/dns-client";
 import { httpGetter } from "http-get";
 import type { PreferenceStorage } from "config/store";
-import { Device } from "device";
+import { Device, type ProductHost } from "device";
 import { Board } from "host/board";
 import AudioIn from "embedded:io/audio/in";
 import AudioOut from "embedded:io/audio/out";
@@ -288,7 +288,7 @@ function boot(panel: Panel): void {
 		microphone: audio && ((callId: string) => audio.microphone(callId)),
 		speaker: audio && ((callId: string) => audio.speaker(callId)),
 		log,
-	}, {
+	} satisfies ProductHost, {
 		host,
 		sipPort,
 		rtpPorts: { first: 40000, last: 40020 },

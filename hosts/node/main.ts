@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { networkInterfaces } from "node:os";
 import { gzipSync } from "node:zlib";
-import { Device } from "../../modules/device.js";
+import { Device, type ProductHost } from "../../modules/device.js";
 import { nodeClock } from "./clock.js";
 import { HTTPServer } from "./http.js";
 import { MQTTClient } from "./mqtt.js";
@@ -182,7 +182,7 @@ async function boot(): Promise<Device> {
 			const heap = process.memoryUsage();
 			return { model: "portier on a PC (Node.js " + process.versions.node + ")", mac: nic && nic.mac !== "00:00:00:00:00:00" ? nic.mac : undefined, ip: host, freeHeap: heap.heapTotal - heap.heapUsed, heapUsed: heap.heapUsed };
 		},
-	}, {
+	} satisfies ProductHost, {
 		sipPort: flags.sipPort, bind: flags.bind, host,
 		rtpPorts: { first: 40000, last: 40098 }, rtpTimeout: 30000,
 		version: "0.1.0",
