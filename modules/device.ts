@@ -51,9 +51,10 @@ export interface DeviceHost extends StationHost {
  * the panel firmware declare their host objects as ProductHost): a key one
  * of them forgets fails the type check that `npm test` runs, so a feature
  * cannot exist on one host only unnoticed. A value may be undefined where a
- * setting turns it off (no audio, no page). Not in the list yet: multicast
- * paging, which needs a UDP socket that joins groups (Node's does; the SDK's
- * for Linux does not).
+ * setting turns it off (no audio, no page). Multicast paging is not a key:
+ * it asks the host's `udp` for a socket with `multicast` (Node's joins the
+ * group; the panel firmware gives the SDK's socket with add() on ESP32 and a
+ * socket of the project's own in the simulator, tests/sim/paging).
  */
 export const HOST_CAPABILITIES = Object.freeze(["udp", "tcp", "listener", "tls", "dns", "httpGet", "microphone", "speaker", "relays", "storage", "http", "page", "mqtt", "info", "reboot", "log"] as const);
 export type ProductHost = DeviceHost & { [K in (typeof HOST_CAPABILITIES)[number]]-?: DeviceHost[K] };

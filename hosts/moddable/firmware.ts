@@ -41,7 +41,7 @@ import Resource from "Resource";
 import SdkMQTTClient from "embedded:network/mqtt/client";
 import Resolver from "embedded:network/dns/resolver/udp";
 import { timedUdp } from "sip-timing";
-import type { AudioInClass, AudioOutClass, Clock, HTTPConnection, HTTPServerClass, HTTPServerOptions, ListenerClass, MQTTClientClass, MQTTClientOptions, TCPClass, TLSClass, TLSOptions, UDPClass } from "io/types";
+import type { AudioInClass, AudioOutClass, Clock, HTTPConnection, HTTPServerClass, HTTPServerOptions, ListenerClass, MQTTClientClass, MQTTClientOptions, TCPClass, TLSClass, TLSOptions, UDPClass, UDPOptions } from "io/types";
 import { certificatesOf } from "io/pem";
 import type { DigestAlgorithm } from "sip/digest";
 import type { DnsClient } from "sip/resolver";
@@ -50,6 +50,7 @@ import { httpGetter } from "http-get";
 import type { PreferenceStorage } from "config/store";
 import { Device, type ProductHost } from "device";
 import { Board } from "host/board";
+import MulticastUDP from "host/multicast";
 import AudioIn from "embedded:io/audio/in";
 import AudioOut from "embedded:io/audio/out";
 import { PanelAudio } from "media/panel-audio";
@@ -247,6 +248,21 @@ class AddressedHTTPServer {
 	}
 }
 
+/**
+ * The station's UDP: the SDK's socket, or, for a multicast group (paging),
+ * the platform's listening socket (the SDK's joins with add() on a panel; the
+ * simulator's is the project's own: hosts/sim/multicast-udp), joined on the
+ * interface of the station's address unless the station names one.
+ */
+function stationUdp(Base: UDPClass, address: string): UDPClass {
+	const Multicast = MulticastUDP as unknown as UDPClass;
+	return class {
+		constructor(options: UDPOptions) {
+			return options.multicast !== undefined ? new Multicast({ ...options, address: options.address ?? address }) : new Base(options);
+		}
+	} as unknown as UDPClass;
+}
+
 function boot(panel: Panel): void {
 	const { board, host, page, audio } = panel;
 	const dns = new UdpDnsClient({
@@ -255,7 +271,7 @@ function boot(panel: Panel): void {
 		clock, random16: () => (Math.random() * 65536) | 0, log,
 	});
 	const device: Device = new Device({
-		udp: settings.timing ? timedUdp(UDP as unknown as UDPClass) : UDP as unknown as UDPClass,
+		udp: stationUdp(settings.timing ? timedUdp(UDP as unknown as UDPClass) : UDP as unknown as UDPClass, host),
 		tcp: TCP as unknown as TCPClass,
 		tls: TLS as unknown as TLSClass,
 		listener: Listener as unknown as ListenerClass,
