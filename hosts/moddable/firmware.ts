@@ -248,30 +248,34 @@ class AddressedHTTPServer {
 	}
 }
 
+/** The station's address, set at boot: where a multicast group is joined. */
+let stationAddress = "";
+
 /**
  * The station's UDP: the SDK's socket, or, for a multicast group (paging),
  * the platform's listening socket (the SDK's joins with add() on a panel; the
  * simulator's is the project's own: hosts/sim/multicast-udp), joined on the
- * interface of the station's address unless the station names one.
+ * interface of the station's address unless the station names one. A class
+ * of the module (in flash): one made at boot would cost heap.
  */
-function stationUdp(Base: UDPClass, address: string): UDPClass {
-	const Multicast = MulticastUDP as unknown as UDPClass;
-	return class {
-		constructor(options: UDPOptions) {
-			return options.multicast !== undefined ? new Multicast({ ...options, address: options.address ?? address }) : new Base(options);
-		}
-	} as unknown as UDPClass;
+class StationUDP {
+	constructor(options: UDPOptions) {
+		const Socket = (options.multicast !== undefined ? MulticastUDP : UDP) as unknown as UDPClass;
+		return new Socket(options.multicast !== undefined ? { ...options, address: options.address ?? stationAddress } : options);
+	}
 }
 
 function boot(panel: Panel): void {
 	const { board, host, page, audio } = panel;
+	stationAddress = host;
 	const dns = new UdpDnsClient({
 		udp: UDP as unknown as UDPClass, servers: [String(settings.dnsServer ?? "1.1.1.1")],
 		port: settings.dnsPort === undefined ? undefined : Number(settings.dnsPort),
 		clock, random16: () => (Math.random() * 65536) | 0, log,
 	});
 	const device: Device = new Device({
-		udp: stationUdp(settings.timing ? timedUdp(UDP as unknown as UDPClass) : UDP as unknown as UDPClass, host),
+		// timing=1 (tools/bench-sim.js): SIP's socket timed; paging is not used there
+		udp: settings.timing ? timedUdp(UDP as unknown as UDPClass) : StationUDP as unknown as UDPClass,
 		tcp: TCP as unknown as TCPClass,
 		tls: TLS as unknown as TLSClass,
 		listener: Listener as unknown as ListenerClass,

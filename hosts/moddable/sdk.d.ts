@@ -55,7 +55,7 @@ declare module "embedded:network/http/client" {
 		read(count?: number): ArrayBuffer | undefined;
 	}
 	export default class HTTPClient {
-		constructor(options: { host: string; port?: number; dns: { io: unknown }; socket: { io: unknown }; onError?(error?: unknown): void });
+		constructor(options: { host: string; port?: number; dns: { io: unknown; client?: unknown }; socket: { io: unknown }; onError?(error?: unknown): void });
 		request(options: {
 			method?: string; path?: string; headers?: Map<string, string>;
 			onHeaders?(this: HTTPClientRequest, status: number, headers: Map<string, string>): void;
