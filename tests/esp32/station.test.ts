@@ -233,6 +233,7 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 		// an ended call's state is kept until its timers run (a dialog 64*T1 = 32 s of ticks, several
 		// times that here): one call every 15 s keeps the board's fixed slot heap (4096 slots) from filling
 		const calls = Number(process.env.PORTIER_ESP32_CALLS ?? 10);
+		this.timeout(Math.max(1800000, (calls * 15 + 1800) * 1000));	// a longer series (PORTIER_ESP32_CALLS) gets its time
 		const many = sipp("uac", await freePort(), "127.0.0.1:" + ports.sip, ["-s", "door", "-d", "200", "-r", "1", "-rp", "15000", "-m", String(calls), "-timeout", String(calls * 15 + 120) + "s"]);
 		assert.equal(await many.exited, 0, many.output().slice(-1500) + "\n--- board:\n" + board!.output().slice(-3000));
 		const after = await quiet(900000);
