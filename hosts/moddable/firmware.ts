@@ -124,7 +124,7 @@ interface Panel {
  * project avoids the hand-over while bytes may come: SafeListener takes each
  * connection from the SDK's listener at once (from then on lwIP delivers into
  * it), reads what it holds every 20 ms, and passes the connection on once its
- * first bytes are in and a poll brings nothing more (or after 1 s), with
+ * first bytes are in and two polls bring nothing more (or after 1 s), with
  * those bytes attached; AdoptingTCP, the socket that takes it over, serves
  * them first. As a last guard AdoptingTCP also reads, 100 ms after it is
  * made, what it holds if no onReadable has come, and announces it.
