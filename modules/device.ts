@@ -229,6 +229,7 @@ export class Device {
 			info: () => ({ ip: options.host, ...host.info?.() }),
 			history: this.history.journal,
 			time: () => time.status(),
+			journalsWaiting: () => this.#logJournal.waiting + this.history.journal.waiting,
 			recentLog: () => this.#recent.lines(), uptime: () => Math.round((clock.now() - this.#started) / 1000), log, version: options.version,
 		};
 		this.web = host.http ? new WebServer({ http: host.http, handler: (request) => handleRequest(api, request), log }) : undefined;

@@ -49,7 +49,7 @@ function xstPath() {
 	return process.env.MODDABLE + "/build/bin/lin/release/xst";
 }
 
-function loadCorpus() {
+export function loadCorpus() {
 	const dir = root + "tools/corpus/";
 	return readdirSync(dir).filter((f) => f.endsWith(".sip")).sort().map((name) => ({ name, bytes: Array.from(readFileSync(dir + name)) }));
 }
@@ -72,7 +72,7 @@ async function bundle(entry, dir) {
 	return out.outputFiles[0].text;
 }
 
-async function bundles(dir) {
+export async function bundles(dir) {
 	const portierEntry = dir + "/portier.js";
 	writeFileSync(portierEntry, `
 		import { SipParser } from ${JSON.stringify(root + "build/modules/sip/message.js")};
@@ -93,7 +93,7 @@ async function bundles(dir) {
 /* ---------- what runs inside the engine ---------- */
 
 // Shared by xst and xsnap: the corpus as bytes and text, and one function per measured path.
-function prelude(corpus) {
+export function prelude(corpus) {
 	return `
 var corpusBytes = ${JSON.stringify(corpus.map((c) => c.bytes))}.map(function (a) { return Uint8Array.from(a); });
 function latin1(bytes) { var s = ""; for (var i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]); return s; }
@@ -103,11 +103,11 @@ var corpusText = corpusBytes.map(latin1);	// kirm's parse takes text (it reads i
 
 // The firmware's native helpers (hosts/moddable/text-helpers.ts over the SDK's
 // TextDecoder and TextEncoder, which xst has as globals); "portier-js" runs without them.
-const HELPERS = `
+export const HELPERS = `
 if (typeof TextDecoder === "function") portier.setTextHelpers(portier.moddableTextHelpers(new TextDecoder(), typeof TextEncoder === "function" ? new TextEncoder() : undefined));
 `;
 
-const PORTIER_PATHS = `
+export const PORTIER_PATHS = `
 var parser = new portier.SipParser();
 function structured(m) {	// a message as structured values, as a UA holds one it is about to send (as tools/bench.js)
 	var headers = [];
@@ -128,7 +128,7 @@ var paths = {
 };
 `;
 
-const SIP_PATHS = `
+export const SIP_PATHS = `
 var objects = corpusText.map(function (t) { return kirm.parse(t); });
 var paths = {
 	parse: { inputs: corpusText, fn: function (t) { return kirm.parse(t); } },

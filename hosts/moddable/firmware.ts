@@ -22,7 +22,13 @@
  * history and the log out of Preference (in RAM only); dnsServer (and, on
  * test benches, dnsPort) is where SIP server names are asked; timing=1 times the
  * station's SIP answers inside the engine (hosts/moddable/sip-timing, for
- * tools/bench-sim.js). In the simulator,
+ * tools/bench-sim.js). traceWeb=1 traces
+ * each page connection's steps on the console (connect, onRequest,
+ * onResponse, onWritable, onError: "webtrace N: ..."), for a test bench that
+ * must tell a request the firmware never saw from one it did not answer.
+ * safeAccept=1 (set for every ESP32 build by the manifest) hands an accepted
+ * TCP connection over only once its first bytes are in (SafeListener below:
+ * the SDK's lwIP socket could lose them). In the simulator,
  * Preference is the project's (hosts/sim/preference): values in files, out
  * of the XS heap, as a panel's NVS keeps them.
  */
@@ -148,6 +154,221 @@ interface Panel {
 
 
 /**
+ * Accepted TCP connections (the page's and SIP's) on the SDK's lwIP sockets
+ * lost their first bytes now and then: the client's request counted as read
+ * by lwIP (the instruments' "Network bytes read"), the connection accepted
+ * ("webtrace N: connect"), and no onReadable ever, so the client waited for
+ * an answer that never came. Seen on the ESP32 in QEMU in most runs of `npm
+ * run test:esp32` (the page's status polled after a series of calls; a SIP
+ * OPTIONS over TCP once). The SDK's socket takes over the listener's
+ * connection in its constructor (`new TCP({from})`): it copies the bytes the
+ * listener's socket holds, frees that socket, and only then points lwIP's
+ * receive callback at itself and asks for onReadable. Bytes that lwIP hands
+ * over in between (it keeps a segment it could not deliver before the
+ * connection was accepted and retries it from its own task, on the other
+ * core, at any moment) go to the freed socket or arrive unannounced.
+ *
+ * A client of HTTP or SIP sends its request first and then waits, so the
+ * project avoids the hand-over while bytes may come: SafeListener takes each
+ * connection from the SDK's listener at once (from then on lwIP delivers into
+ * it), reads what it holds every 20 ms, and passes the connection on once its
+ * first bytes are in and two polls bring nothing more (or after 1 s), with
+ * those bytes attached; AdoptingTCP, the socket that takes it over, serves
+ * them first. As a last guard AdoptingTCP also reads, 100 ms after it is
+ * made, what it holds if no onReadable has come, and announces it.
+ */
+interface Waiting {
+	socket: TCP;
+	since: number;
+	bytes: Uint8Array | undefined;
+	/** The last poll brought bytes. */
+	fresh: boolean;
+}
+
+class SafeListener extends Listener {
+	#ready: TCP[] = [];
+	#direct = false;
+
+	constructor(options: ConstructorParameters<typeof Listener>[0] & { onReadable?(this: unknown, count: number): void }) {
+		if (!settings.safeAccept) {
+			// the simulator's Linux sockets count what they can read only once the owner's callbacks are
+			// in place: nothing to poll there (the manifest sets safeAccept for the ESP32's lwIP sockets)
+			super(options);
+			this.#direct = true;
+			return;
+		}
+		const onReadable = options.onReadable;
+		const ready: TCP[] = [];
+		const waiting: Waiting[] = [];
+		let timer: unknown;
+		let self: SafeListener | undefined = undefined;
+		const poll = () => {
+			timer = undefined;
+			const now = Date.now();
+			let passed = 0;
+			for (let i = 0; i < waiting.length;) {
+				const w = waiting[i];
+				let data: ArrayBuffer | undefined;
+				try {
+					data = w.socket.read() as ArrayBuffer | undefined;
+				}
+				catch {
+					data = undefined;	// closed or failed: passed on as it is, its socket reports it
+				}
+				const got = !!data && data.byteLength > 0;
+				if (got) {
+					const more = new Uint8Array(data!);
+					if (w.bytes) {
+						const all = new Uint8Array(w.bytes.length + more.length);
+						all.set(w.bytes, 0);
+						all.set(more, w.bytes.length);
+						w.bytes = all;
+					}
+					else
+						w.bytes = more;
+				}
+				if ((w.bytes && !got && !w.fresh) || now - w.since >= 1000) {
+					if (w.bytes)
+						Object.defineProperty(w.socket, "early", { value: w.bytes });
+					ready.push(w.socket);
+					waiting.splice(i, 1);
+					passed++;
+					continue;
+				}
+				w.fresh = got;
+				i++;
+			}
+			if (waiting.length)
+				timer = Timer.set(poll, 20);
+			if (passed && onReadable) {
+				try {
+					onReadable.call(self, ready.length);
+				}
+				catch (e) {
+					log("listener: " + String(e));
+				}
+			}
+		};
+		super({
+			...options,
+			onReadable(this: Listener, count: number) {
+				for (let i = 0; i < count; i++) {
+					const socket = Listener.prototype.read.call(this) as TCP | undefined;
+					if (socket)
+						waiting.push({ socket, since: Date.now(), bytes: undefined, fresh: false });
+				}
+				if (waiting.length && timer === undefined)
+					timer = Timer.set(poll, 0);
+			},
+		} as ConstructorParameters<typeof Listener>[0]);
+		self = this;
+		this.#ready = ready;
+	}
+
+	/** A connection whose first bytes are in, for `new AdoptingTCP({from})`. */
+	override read(): TCP | undefined {
+		return this.#direct ? super.read() : this.#ready.shift();
+	}
+}
+
+/** The SDK's TCP socket: taking over a connection from SafeListener, it serves the bytes that came with it first (see SafeListener). */
+class AdoptingTCP extends TCP {
+	#kept: Uint8Array | undefined;
+	#at = 0;
+
+	constructor(options: ConstructorParameters<typeof TCP>[0] & { from?: unknown; onReadable?(this: unknown, count: number): void }) {
+		const onReadable = options.onReadable;
+		if (!options.from || !onReadable) {
+			super(options as ConstructorParameters<typeof TCP>[0]);
+			return;
+		}
+		const early = (options.from as { early?: Uint8Array }).early;
+		let heard = false;
+		let self: AdoptingTCP | undefined = undefined;
+		super({
+			...options,
+			onReadable(this: unknown, count: number) {
+				heard = true;
+				onReadable.call(this, count + (self ? self.#left() : 0));
+			},
+		} as ConstructorParameters<typeof TCP>[0]);
+		self = this;
+		if (early && early.length) {
+			this.#kept = early;
+			// announced on the next turn: the owner has not kept its socket yet
+			Timer.set(() => {
+				if (heard || !this.#left())
+					return;
+				heard = true;
+				try {
+					onReadable.call(this, this.#left());
+				}
+				catch (e) {
+					log("tcp: " + String(e));
+				}
+			}, 0);
+			return;
+		}
+		Timer.set(() => {
+			if (heard)
+				return;
+			let data: ArrayBuffer | undefined;
+			try {
+				const format = this.format;
+				this.format = "buffer";
+				data = super.read() as ArrayBuffer | undefined;
+				this.format = format;
+			}
+			catch {
+				return;	// closed meanwhile
+			}
+			if (!data || !data.byteLength)
+				return;
+			this.#kept = new Uint8Array(data);
+			this.#at = 0;
+			log(`tcp: ${data.byteLength} bytes held without onReadable for 100 ms, announced`);
+			try {
+				onReadable.call(this, this.#kept.length);
+			}
+			catch (e) {
+				log("tcp: " + String(e));
+			}
+		}, 100);
+	}
+
+	#left(): number {
+		return this.#kept ? this.#kept.length - this.#at : 0;
+	}
+
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any
+	override read(count?: any): any {
+		const kept = this.#kept;
+		if (!kept || (count !== undefined && typeof count !== "number"))
+			return count === undefined ? super.read() : super.read(count);
+		if (this.format === "number") {
+			const byte = kept[this.#at++];
+			if (this.#at >= kept.length)
+				this.#kept = undefined;
+			return byte;
+		}
+		const n = count === undefined ? kept.length - this.#at : Math.min(count, kept.length - this.#at);
+		const out = kept.slice(this.#at, this.#at + n);
+		this.#at += n;
+		if (this.#at >= kept.length)
+			this.#kept = undefined;
+		if (count === undefined || count <= n)
+			return out.buffer;
+		const more = super.read((count - n) as never) as ArrayBuffer | undefined;
+		if (!more)
+			return out.buffer;
+		const all = new Uint8Array(n + more.byteLength);
+		all.set(out, 0);
+		all.set(new Uint8Array(more), n);
+		return all.buffer;
+	}
+}
+
+/**
  * The SDK's TLS socket (its JavaScript TLS 1.2 stack) over this board's TCP:
  * the server name is checked and sent as SNI, and the configured CA, kept as
  * PEM, is handed over as DER. Without a CA nothing is trusted: the handshake
@@ -210,9 +431,13 @@ class AddressedHTTPServer {
 
 	constructor(options: HTTPServerOptions) {
 		let accepted: string | undefined;
-		class AddressedListener extends Listener {
+		let webSerial = 0;
+		class AddressedListener extends SafeListener {
 			override read(): TCP | undefined {
 				const socket = super.read();
+				// the SDK's HTTP server takes the connection over with new from.constructor({from, ...})
+				if (socket)
+					Object.defineProperty(socket, "constructor", { value: AdoptingTCP });
 				accepted = undefined;
 				try {
 					accepted = socket?.remoteAddress;
@@ -232,6 +457,19 @@ class AddressedHTTPServer {
 				accepted = undefined;
 				if (remote)
 					(connection as HTTPConnection & { remoteAddress?: string }).remoteAddress = remote;
+				if (settings.traceWeb) {
+					const n = ++webSerial;
+					trace(`webtrace ${n}: connect\n`);
+					const c = connection as unknown as { accept(o: Record<string, ((...a: unknown[]) => void) | undefined>): void };
+					const accept = c.accept;
+					Object.defineProperty(c, "accept", { value: function (this: unknown, o: Record<string, ((...a: unknown[]) => void) | undefined>) {
+						const wrap = (name: string) => {
+							const f = o[name];
+							return f && function (this: unknown, ...a: unknown[]) { trace(`webtrace ${n}: ${name} ${name === "onRequest" ? (a[0] as { path: string }).path : a[0]}\n`); f.apply(this, a); trace(`webtrace ${n}: ${name} done\n`); };
+						};
+						accept.call(this, { ...o, onRequest: wrap("onRequest"), onResponse: wrap("onResponse"), onWritable: wrap("onWritable"), onError: wrap("onError"), onReadable: wrap("onReadable") });
+					} });
+				}
 				onConnect.call(this, connection);
 			},
 		};
@@ -276,9 +514,9 @@ function boot(panel: Panel): void {
 	const device: Device = new Device({
 		// timing=1 (tools/bench-sim.js): SIP's socket timed; paging is not used there
 		udp: settings.timing ? timedUdp(UDP as unknown as UDPClass) : StationUDP as unknown as UDPClass,
-		tcp: TCP as unknown as TCPClass,
+		tcp: AdoptingTCP as unknown as TCPClass,
 		tls: TLS as unknown as TLSClass,
-		listener: Listener as unknown as ListenerClass,
+		listener: SafeListener as unknown as ListenerClass,
 		clock,
 		hash,
 		random,

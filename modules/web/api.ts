@@ -28,6 +28,8 @@ export interface ApiOptions {
 	reboot?: () => void;
 	/** Recent log lines for the status page (bounded). */
 	recentLog?: () => string[];
+	/** Log and history records waiting for their write to flash (held in RAM until then). */
+	journalsWaiting?: () => number;
 	/** Uptime in seconds. */
 	uptime?: () => number;
 	log?: (line: string) => void;
@@ -578,6 +580,8 @@ function status(o: ApiOptions): unknown {
 		} : null,
 		dnd: app.station.config.dnd,
 		sip: sipTables(app),
+		// records held in RAM until the journals write them (a batch, or a minute after the first)
+		journals: { waiting: o.journalsWaiting ? o.journalsWaiting() : 0 },
 		log: o.recentLog ? o.recentLog() : [],
 	};
 }

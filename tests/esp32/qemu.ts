@@ -81,7 +81,8 @@ export function buildFirmware(route: Route, config: Record<string, string | numb
 	const out = process.env.PORTIER_ESP32_OUT ?? join(tmpdir(), `portier-esp32-qemu-${buildName()}`);
 	mkdirSync(out, { recursive: true });
 	const env = { ...process.env, MODDABLE: route.sdk.moddable, PATH: `${join(root, "node_modules/.bin")}:${process.env.PATH}:${route.sdk.bin}` };
-	const settings = { audio: 0, probePort: GUEST.probe, dnsServer: HOST_ALIAS, ...config };
+	// traceWeb: each page request's steps on the console, so a request left unanswered can be told apart
+	const settings = { audio: 0, probePort: GUEST.probe, dnsServer: HOST_ALIAS, traceWeb: 1, ...config };
 	const args = ["-i", "-m", "-p", "esp32:hosts/esp32/qemu", "-t", "build", "-o", out, ...Object.entries(settings).map(([k, v]) => `${k}=${v}`)];
 	const started = Date.now();
 	let text = "";

@@ -195,19 +195,23 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 		// QEMU's FreeRTOS tick falls behind real time (XS timers ran 4-5 times slow here), so an
 		// ended call's dialog, kept 64*T1 = 32 s for late requests, stays several times longer:
 		// the calls come one every 4-5 s, and the heap is read once every timer of theirs has run
-		// quiet: no call, no dialog kept for late requests, no transaction, no cached answer (the
-		// page's /api/status), then the heap
+		// quiet: no call, no dialog kept for late requests, no transaction, no cached answer, no log
+		// or history record waiting for its write to flash (the journals hold those in RAM, with a
+		// timer, until a batch is full or a minute has passed: the page's /api/status), then the heap
 		const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
 		const api = await pageLogin(ports.http, undefined, keepAlive);
 		const quiet = async (limit: number): Promise<Heap> => {
 			const deadline = Date.now() + limit;
 			for (;;) {
-				const sip = (await api.request("GET", "/api/status")).data.sip;
-				const t = sip.transactions;
-				if (sip.calls === 0 && sip.dialogs === 0 && t.client === 0 && t.server === 0 && t.cached === 0)
+				const status = (await api.request("GET", "/api/status").catch((e: Error) => {
+					// the firmware is built with traceWeb: its console tells whether it saw the request
+					throw new Error(`${e.message}\n--- board:\n${board!.output().slice(-3000)}`);
+				})).data;
+				const sip = status.sip, t = sip.transactions;
+				if (sip.calls === 0 && sip.dialogs === 0 && t.client === 0 && t.server === 0 && t.cached === 0 && status.journals.waiting === 0)
 					return heap(ports.probe);
 				if (Date.now() > deadline)
-					throw new Error("the calls' state never expired: " + JSON.stringify(sip));
+					throw new Error("the calls' state never expired: " + JSON.stringify({ sip, journals: status.journals }));
 				await new Promise((r) => setTimeout(r, 10000));
 			}
 		};
@@ -229,6 +233,7 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 		// an ended call's state is kept until its timers run (a dialog 64*T1 = 32 s of ticks, several
 		// times that here): one call every 15 s keeps the board's fixed slot heap (4096 slots) from filling
 		const calls = Number(process.env.PORTIER_ESP32_CALLS ?? 10);
+		this.timeout(Math.max(1800000, (calls * 15 + 1800) * 1000));	// a longer series (PORTIER_ESP32_CALLS) gets its time
 		const many = sipp("uac", await freePort(), "127.0.0.1:" + ports.sip, ["-s", "door", "-d", "200", "-r", "1", "-rp", "15000", "-m", String(calls), "-timeout", String(calls * 15 + 120) + "s"]);
 		assert.equal(await many.exited, 0, many.output().slice(-1500) + "\n--- board:\n" + board!.output().slice(-3000));
 		const after = await quiet(900000);
