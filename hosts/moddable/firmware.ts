@@ -204,7 +204,7 @@ class SafeListener extends Listener {
 		let self: SafeListener | undefined = undefined;
 		const poll = () => {
 			timer = undefined;
-			const now = Date.now();
+			const now = clock.now();
 			let passed = 0;
 			for (let i = 0; i < waiting.length;) {
 				const w = waiting[i];
@@ -255,7 +255,7 @@ class SafeListener extends Listener {
 				for (let i = 0; i < count; i++) {
 					const socket = Listener.prototype.read.call(this) as TCP | undefined;
 					if (socket)
-						waiting.push({ socket, since: Date.now(), bytes: undefined, fresh: false });
+						waiting.push({ socket, since: clock.now(), bytes: undefined, fresh: false });
 				}
 				if (waiting.length && timer === undefined)
 					timer = Timer.set(poll, 0);

@@ -21,6 +21,7 @@ import { type Kamailio, USERS, kamailioInstalled, startKamailio } from "../inter
 import { until } from "../interop/station.js";
 import { admin } from "../node/helpers.js";
 import { installed, sipp } from "../interop/peers.js";
+import { writeNtp } from "../../modules/time/sntp.js";
 
 interface Heap {
 	chunks: number;
@@ -73,6 +74,7 @@ describe("XS heap of the station in the simulator", function () {
 	let sipPort = 0;
 	let controlPort = 0;
 	let httpPort = 0;
+	let ntp: dgram.Socket | undefined;
 
 	before(async function () {
 		const sdk = findSdk();
@@ -88,10 +90,33 @@ describe("XS heap of the station in the simulator", function () {
 		const so = buildStation(sdk, { sipPort, controlPort, httpPort, trust: "127.0.0.1", account1Server: "127.0.0.1", account1Port: udpPort, account1User: "door", account1Password: USERS.door, account1Transport: "udp", account1Expires: 3600 });
 		sim = await runSimulator(sdk, so, await freePort(), "portier: SIP on");
 		await until(() => /portier: account 1 registered \(200 OK\)/.test(sim!.output()), 15000, () => sim!.output());
+		// as a panel in service: its clock set by an SNTP server it reaches (here one on 127.0.0.1),
+		// so the client rests between polls; without one it would be caught at random points of
+		// its retries (a name lookup with no DNS server to answer), about a kilobyte either way
+		ntp = dgram.createSocket("udp4");
+		ntp.on("message", (msg, rinfo) => {
+			const a = new Uint8Array(48);
+			a[0] = (4 << 3) | 4;
+			a[1] = 1;
+			a.set(msg.subarray(40, 48), 24);
+			const view = new DataView(a.buffer);
+			writeNtp(view, 32, Date.now());
+			writeNtp(view, 40, Date.now());
+			ntp!.send(a, rinfo.port, rinfo.address);
+		});
+		await new Promise<void>((resolve) => ntp!.bind(0, "127.0.0.1", resolve));
+		const api = await admin(`http://127.0.0.1:${httpPort}`);
+		const set = await api.request("PUT", "/api/config", { time: { servers: ["127.0.0.1:" + ntp.address().port] } });
+		assert.equal(set.status, 200, JSON.stringify(set.data));
+		for (let i = 0; !(await api.request("GET", "/api/status")).data.time.synchronised; i++) {
+			assert.ok(i < 60, "synchronised by SNTP: " + sim!.output().slice(-1000));
+			await new Promise((r) => setTimeout(r, 500));
+		}
 	});
 	after(async () => {
 		await sim?.stop();
 		await kamailio?.stop();
+		ntp?.close();
 	});
 
 	it("idle and registered, in a call, and back to the idle figure after 200 calls", async () => {
