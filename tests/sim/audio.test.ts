@@ -6,37 +6,15 @@
 // -> RTP -> G.711 -> AudioOut -> the speaker, where it must arrive as 1 kHz.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, root } from "../node/helpers.js";
-import { type SimRun, buildStation, findSdk, runSimulator } from "./simulator.js";
+import { freePort } from "../node/helpers.js";
+import { type SimRun, alsaInstalled, asoundrc, buildStation, findSdk, runSimulator } from "./simulator.js";
 import { until } from "../interop/station.js";
 import { installed, sipp } from "../interop/peers.js";
 import { power } from "../lib/signal.js";
-
-function asoundrc(dir: string): string {
-	return `pcm.portier_speaker {
-	type file
-	slave.pcm "null"
-	file "|node ${join(root, "build/tests/sim/speaker-filter.js")} ${join(dir, "speaker.raw")}"
-	format "raw"
-}
-pcm.portier_microphone {
-	type file
-	slave.pcm "null"
-	file "/dev/null"
-	infile "${join(dir, "microphone.fifo")}"
-	format "raw"
-}
-pcm.!default {
-	type asym
-	playback.pcm "portier_speaker"
-	capture.pcm "portier_microphone"
-}
-`;
-}
 
 describe("the panel's audio in the simulator", function () {
 	this.timeout(300000);
@@ -52,7 +30,7 @@ describe("the panel's audio in the simulator", function () {
 			process.stdout.write(`\n  sim audio: skipped: ${typeof sdk === "string" ? sdk : "needs sipp and mkfifo"}\n`);
 			this.skip();
 		}
-		if (!existsSync("/usr/lib/x86_64-linux-gnu/libasound.so") && !existsSync("/usr/lib/aarch64-linux-gnu/libasound.so")) {
+		if (!alsaInstalled()) {
 			process.stdout.write("\n  sim audio: skipped: the simulator's audio needs ALSA's library (Debian package libasound2-dev)\n");
 			this.skip();
 		}

@@ -7,31 +7,15 @@
 // private HOME, at a pipe).
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { admin, freePort, root } from "../node/helpers.js";
-import { type SimRun, buildStation, findSdk, runSimulator } from "./simulator.js";
+import { admin, freePort } from "../node/helpers.js";
+import { type SimRun, alsaInstalled, asoundrc, buildStation, findSdk, runSimulator } from "./simulator.js";
 import { until } from "../interop/station.js";
 import { power } from "../lib/signal.js";
 import { encode } from "../../modules/media/g711.js";
 import { writeRtpHeader } from "../../modules/media/rtp.js";
-
-
-function asoundrc(dir: string): string {
-	return `pcm.portier_speaker {
-	type file
-	slave.pcm "null"
-	file "|node ${join(root, "build/tests/sim/speaker-filter.js")} ${join(dir, "speaker.raw")}"
-	format "raw"
-}
-pcm.!default {
-	type asym
-	playback.pcm "portier_speaker"
-	capture.pcm "null"
-}
-`;
-}
 
 describe("multicast paging in the Moddable simulator", function () {
 	this.timeout(300000);
@@ -45,14 +29,14 @@ describe("multicast paging in the Moddable simulator", function () {
 			process.stdout.write(`\n  sim paging: skipped: ${sdk}\n`);
 			this.skip();
 		}
-		if (!existsSync("/usr/lib/x86_64-linux-gnu/libasound.so") && !existsSync("/usr/lib/aarch64-linux-gnu/libasound.so")) {
+		if (!alsaInstalled()) {
 			process.stdout.write("\n  sim paging: skipped: the simulator's audio needs ALSA's library (Debian package libasound2-dev)\n");
 			this.skip();
 		}
 		dir = mkdtempSync(join(tmpdir(), "portier-sim-paging-"));
 		httpPort = await freePort();
 		const so = buildStation(sdk, { sipPort: await freePort(), httpPort });
-		sim = await runSimulator(sdk, so, await freePort(), "portier: SIP on", { ".asoundrc": asoundrc(dir) });
+		sim = await runSimulator(sdk, so, await freePort(), "portier: SIP on", { ".asoundrc": asoundrc(dir, false) });
 	});
 	after(async () => {
 		await sim?.stop();

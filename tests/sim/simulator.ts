@@ -172,3 +172,36 @@ export function runSimulator(sdk: Sdk, so: string, debuggerPort: number, ready: 
 		});
 	});
 }
+
+/**
+ * An .asoundrc for a run's private HOME: ALSA's default device, which the
+ * SDK's audio in/out open in the simulator, plays into `speaker.raw` in `dir`
+ * (only 20 ms blocks carrying sound: tests/sim/speaker-filter) and records
+ * from `microphone.fifo` in `dir`, or from nothing without a microphone.
+ */
+export function asoundrc(dir: string, microphone = true): string {
+	return `pcm.portier_speaker {
+	type file
+	slave.pcm "null"
+	file "|node ${join(root, "build/tests/sim/speaker-filter.js")} ${join(dir, "speaker.raw")}"
+	format "raw"
+}
+${microphone ? `pcm.portier_microphone {
+	type file
+	slave.pcm "null"
+	file "/dev/null"
+	infile "${join(dir, "microphone.fifo")}"
+	format "raw"
+}
+` : ""}pcm.!default {
+	type asym
+	playback.pcm "portier_speaker"
+	capture.pcm "${microphone ? "portier_microphone" : "null"}"
+}
+`;
+}
+
+/** Whether ALSA's library is there: the simulator's audio needs it (Debian package libasound2-dev). */
+export function alsaInstalled(): boolean {
+	return existsSync("/usr/lib/x86_64-linux-gnu/libasound.so") || existsSync("/usr/lib/aarch64-linux-gnu/libasound.so");
+}
