@@ -10,40 +10,12 @@ import { deepEqual, equal, ok } from "../lib/assert.js";
 import { ManualClock } from "../lib/manual-clock.js";
 import { UdpDnsClient, encodeQuery, parseAnswer, readName } from "../../modules/sip/dns-client.js";
 import { locate } from "../../modules/sip/resolver.js";
-import type { Datagram, UDPOptions } from "../../modules/io/types.js";
+import { FakeUDP } from "../lib/fake-udp.js";
 
-/** Every socket the client made, what it wrote, and a way to answer it. */
-const sockets: FakeUDP[] = [];
-
-class FakeUDP {
-	options: UDPOptions;
-	written: Array<{ bytes: Uint8Array; address: string; port: number }> = [];
-	queue: Datagram[] = [];
-	closed = false;
-	constructor(options: UDPOptions) {
-		this.options = options;
-		sockets.push(this);
-	}
-	read(): Datagram | undefined {
-		return this.queue.shift();
-	}
-	write(buffer: ArrayBuffer | Uint8Array, address: string, port: number): void {
-		this.written.push({ bytes: Uint8Array.from(buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer)), address, port });
-	}
-	close(): void {
-		this.closed = true;
-	}
-	deliver(bytes: Uint8Array, address: string, port: number): void {
-		const d = bytes.slice().buffer as Datagram;
-		d.address = address;
-		d.port = port;
-		this.queue.push(d);
-		this.options.onReadable?.call(this as never, this.queue.length);
-	}
-}
+const sockets = FakeUDP.made;
 
 function client(clock: ManualClock, servers = ["192.0.2.53"], extra: Record<string, number> = {}) {
-	sockets.length = 0;
+	FakeUDP.made.length = 0;
 	let n = 0x1230;
 	return new UdpDnsClient({ udp: FakeUDP as never, servers, clock, random16: () => n++, port: 5353, ...extra });
 }

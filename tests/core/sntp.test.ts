@@ -6,44 +6,16 @@
 import { deepEqual, equal, ok } from "../lib/assert.js";
 import { ManualClock } from "../lib/manual-clock.js";
 import { SntpClient, type SntpSample, ntpToMs, splitServer, writeNtp } from "../../modules/time/sntp.js";
-import type { Datagram, UDPOptions } from "../../modules/io/types.js";
+import { FakeUDP, type Written } from "../lib/fake-udp.js";
 import type { DnsClient } from "../../modules/sip/resolver.js";
 
-interface Request {
-	socket: FakeSocket;
-	bytes: Uint8Array;
-	address: string;
-	port: number;
+/** A request the client wrote, and when by the station's clock. */
+interface Request extends Written {
 	at: number;
 }
 
 let requests: Request[] = [];
 let clock = new ManualClock();
-
-class FakeSocket {
-	#o: UDPOptions;
-	#queue: Datagram[] = [];
-	closed = false;
-	constructor(options: UDPOptions) {
-		this.#o = options;
-	}
-	read(): Datagram | undefined {
-		return this.#queue.shift();
-	}
-	write(buffer: Uint8Array, address: string, port: number): void {
-		requests.push({ socket: this, bytes: buffer.slice(), address, port, at: clock.now() });
-	}
-	close(): void {
-		this.closed = true;
-	}
-	deliver(bytes: Uint8Array, address: string, port: number): void {
-		const d = bytes.slice().buffer as Datagram;
-		d.address = address;
-		d.port = port;
-		this.#queue.push(d);
-		this.#o.onReadable?.call(this as never, 1);
-	}
-}
 
 /** The true time of the test's world; the station's clock (ManualClock) starts at 0, 1970. */
 const TRUE_START = Date.UTC(2026, 11, 2, 12, 0, 0);
@@ -74,7 +46,7 @@ function client(servers: string[], o: { dns?: DnsClient; interval?: number; rand
 	const samples: SntpSample[] = [];
 	const log: string[] = [];
 	const c = new SntpClient({
-		udp: FakeSocket as never, clock, servers, interval: o.interval ?? 3600, dns: o.dns, random: o.random,
+		udp: FakeUDP as never, clock, servers, interval: o.interval ?? 3600, dns: o.dns, random: o.random,
 		onTime: (_offset, sample) => samples.push(sample), log: (l) => log.push(l),
 	});
 	return { c, samples, log };
@@ -84,6 +56,8 @@ function client(servers: string[], o: { dns?: DnsClient; interval?: number; rand
 function reset(): void {
 	requests = [];
 	clock = new ManualClock();
+	FakeUDP.reset();
+	FakeUDP.onWrite = (w) => requests.push({ ...w, at: clock.now() });
 }
 
 describe("SNTP client (RFC 4330)", () => {
