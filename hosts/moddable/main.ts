@@ -1,9 +1,10 @@
 /*
  * The firmware's entry on the Moddable SDK. Everything else is in the
- * preloaded module "firmware" (hosts/moddable/firmware.ts): a main module is
- * loaded at run time, in RAM, so it holds only this.
+ * module "firmware" (hosts/moddable/firmware.ts), preloaded through
+ * hosts/moddable/preload.ts: a main module is loaded at run time, in RAM, so
+ * it holds only this.
  */
-import { start } from "firmware";
+import { start } from "preload";
 
 try {
 	start();

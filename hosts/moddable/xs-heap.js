@@ -5,6 +5,6 @@
  * for (the device page), not on a timer.
  */
 export default function xsHeap() {
-	const [chunks, slots, slotSize, free, keys] = native("xs_portier_heap").call(this);
-	return { chunks, slots, slotSize, free, keys };
+	const [chunks, slots, slotSize, free, keys, code] = native("xs_portier_heap").call(this);
+	return { chunks, slots, slotSize, free, keys, code };
 }

@@ -7,10 +7,12 @@
  *   "input N L"     -> sets input N to level L (0 or 1), debounced by the station
  *   "press N"       -> input N active, then inactive after 300 ms
  *   "gc"            -> a full garbage collection
- *   "heap"          -> "ok CHUNKS SLOTS KEYS": the XS heap in bytes right after a
- *                      full collection, in the same turn (so nothing allocated
- *                      since is counted, unlike the debugger's sampled
- *                      instruments), and the property names interned
+ *   "heap"          -> "ok CHUNKS SLOTS KEYS CODE": the XS heap in bytes right
+ *                      after a full collection, in the same turn (so nothing
+ *                      allocated since is counted, unlike the debugger's
+ *                      sampled instruments), the property names interned,
+ *                      and the bytes of chunks that hold function byte code
+ *                      (hosts/moddable/xs-heap.c)
  * Every command is answered ("ok ..." or "error ...") to the sender.
  */
 import type { UDPClass, UDPSocket } from "io/types";
@@ -94,7 +96,7 @@ export class Board implements RelayDriver {
 			return this.#status();
 		if (verb === "heap") {
 			const heap = xsHeap();
-			return `ok ${heap.chunks} ${heap.slots} ${heap.keys}`;
+			return `ok ${heap.chunks} ${heap.slots} ${heap.keys} ${heap.code}`;
 		}
 		if (verb === "timing")
 			return "ok\n" + timingReport();	// a build with timing=1: see sip-timing
