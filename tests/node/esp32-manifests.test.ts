@@ -107,7 +107,7 @@ function projectFile(from: string, specifier: string): string | undefined {
 		return join(root, "modules", alias[1], alias[2] + ".ts");
 	if (specifier === "device")
 		return join(root, "modules/device.ts");
-	if (specifier === "firmware" || specifier === "text-helpers")
+	if (specifier === "preload" || specifier === "firmware" || specifier === "text-helpers")
 		return join(root, "hosts/moddable", specifier + ".ts");
 	return undefined;
 }
