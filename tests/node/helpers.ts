@@ -4,11 +4,55 @@ import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
 import dgram from "node:dgram";
 import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 
 export const root = fileURLToPath(new URL("../../../", import.meta.url));
 
-/** A port free on 127.0.0.1 for both UDP and TCP. */
+/**
+ * Below this, ports are not handed out for outgoing connections (Linux's
+ * ip_local_port_range starts at 32768 unless set otherwise).
+ */
+function ephemeralLow(): number {
+	try {
+		return Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]) || 0;
+	}
+	catch {
+		return 0;
+	}
+}
+const PICK_LOW = 20000;
+const pickHigh = ephemeralLow();
+
+/** Whether a port can be bound on 127.0.0.1 over TCP and UDP right now. */
+function bindable(port: number): Promise<boolean> {
+	return new Promise((resolve) => {
+		const s = net.createServer();
+		s.once("error", () => resolve(false));
+		s.listen(port, "127.0.0.1", () => {
+			s.close(() => {
+				const u = dgram.createSocket("udp4");
+				u.once("error", () => resolve(false));
+				u.bind(port, "127.0.0.1", () => u.close(() => resolve(true)));
+			});
+		});
+	});
+}
+
+/**
+ * A port free on 127.0.0.1 for both UDP and TCP. Picked at random below the
+ * range the kernel takes the source ports of outgoing connections from: a
+ * port from listen(0) is in that range, and in the time a test needs to build
+ * and start the firmware (a minute) another process's connection could take
+ * it, and the firmware's bind failed ("bind socket failed", seen with the
+ * ESP32 emulation's suite running beside the simulator's). Where the range
+ * leaves no room below it, the kernel's choice is used.
+ */
 export async function freePort(): Promise<number> {
+	for (let tries = 0; pickHigh > PICK_LOW + 1000 && tries < 50; tries++) {
+		const port = PICK_LOW + Math.floor(Math.random() * (pickHigh - PICK_LOW));
+		if (await bindable(port))
+			return port;
+	}
 	for (;;) {
 		const port = await new Promise<number>((resolve, reject) => {
 			const s = net.createServer();
@@ -18,12 +62,7 @@ export async function freePort(): Promise<number> {
 				s.close(() => resolve(p));
 			});
 		});
-		const udpFree = await new Promise<boolean>((resolve) => {
-			const u = dgram.createSocket("udp4");
-			u.once("error", () => resolve(false));
-			u.bind(port, "127.0.0.1", () => u.close(() => resolve(true)));
-		});
-		if (udpFree)
+		if (await bindable(port))
 			return port;
 	}
 }
