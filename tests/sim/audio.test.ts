@@ -70,7 +70,8 @@ describe("the panel's audio in the simulator", function () {
 		const samples = new Int16Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 2));
 		const ratio = power(samples, 1000) / power(samples, 600);
 		process.stdout.write(`\n  sim audio: ${(n / 8000).toFixed(1)} s fed to the microphone; at the speaker ${(samples.length / 160) | 0} blocks of 20 ms carrying sound, power at 1 kHz ${ratio.toFixed(0)}x that at 600 Hz\n`);
-		assert.ok(samples.length > 8000, `the speaker played ${samples.length} samples of sound`);
+		// on a failure, what the station and SIPp said: which side of the echo lost the audio
+		assert.ok(samples.length > 8000, `the speaker played ${samples.length} samples of sound\n--- station:\n${sim!.output().slice(-2500)}\n--- SIPp:\n${caller.output().slice(-1500)}`);
 		assert.ok(ratio > 20, "what the speaker played is the microphone's 1 kHz tone");
 	});
 });
