@@ -201,10 +201,8 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 		// the calls come one every 4-5 s, and the heap is read once every timer of theirs has run
 		// quiet: no call, no dialog kept for late requests, no transaction, no cached answer, no log
 		// or history record waiting for its write to flash (the journals hold those in RAM, with a
-		// timer, until a batch is full or a minute has passed: the page's /api/status), then the heap
-		const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
-		const api = await pageLogin(ports.http, undefined, keepAlive);
-		// as a panel in service: its clock set by an SNTP server it reaches (here one on the host's
+		// timer, until a batch is full or a minute has passed: the page's /api/status), then the heap.
+		// The board as a panel in service: its clock set by an SNTP server it reaches (here one on the host's
 		// loopback, at 10.0.2.2 for the board), so the client rests between polls (an hour). Without
 		// one the client asks the DNS server for the default pool.ntp.org, gets no answer (nothing
 		// serves DNS on the host), and retries with a back-off: a reading that fell within one of
@@ -222,12 +220,19 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 			ntp!.send(a, rinfo.port, rinfo.address);
 		});
 		await new Promise<void>((resolve) => ntp!.bind(0, "127.0.0.1", resolve));
-		const set = await api.request("PUT", "/api/config", { time: { servers: [`${HOST_ALIAS}:${ntp.address().port}`] } });
+		// each request on a connection of its own: the page's server closes a connection after its
+		// answer, and a kept-alive one reused at once can meet that close ("socket hang up")
+		const setup = await pageLogin(ports.http);
+		const set = await setup.request("PUT", "/api/config", { time: { servers: [`${HOST_ALIAS}:${ntp.address().port}`] } });
 		assert.equal(set.status, 200, JSON.stringify(set.data));
-		for (let i = 0; !(await api.request("GET", "/api/status")).data.time.synchronised; i++) {
+		for (let i = 0; !(await setup.request("GET", "/api/status")).data.time.synchronised; i++) {
 			assert.ok(i < 60, "synchronised by SNTP: " + board!.output().slice(-2000));
 			await new Promise((r) => setTimeout(r, 2000));
 		}
+		const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+		const api = await pageLogin(ports.http, undefined, keepAlive);
+		// what the status said at each reading, for a failed comparison's message
+		const seen = new Map<Heap, unknown>();
 		const quiet = async (limit: number): Promise<Heap> => {
 			const deadline = Date.now() + limit;
 			for (;;) {
@@ -236,8 +241,11 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 					throw new Error(`${e.message}\n--- board:\n${board!.output().slice(-3000)}`);
 				})).data;
 				const sip = status.sip, t = sip.transactions;
-				if (sip.calls === 0 && sip.dialogs === 0 && t.client === 0 && t.server === 0 && t.cached === 0 && status.journals.waiting === 0)
-					return heap(ports.probe);
+				if (sip.calls === 0 && sip.dialogs === 0 && t.client === 0 && t.server === 0 && t.cached === 0 && status.journals.waiting === 0) {
+					const h = await heap(ports.probe);
+					seen.set(h, { sip, journals: status.journals, sntp: status.time.sntp });
+					return h;
+				}
 				if (Date.now() > deadline)
 					throw new Error("the calls' state never expired: " + JSON.stringify({ sip, journals: status.journals }));
 				await new Promise((r) => setTimeout(r, 10000));
@@ -269,9 +277,10 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 		assert.doesNotMatch(board!.output(), /XS abort/, "the XS heap never ran out");
 		assert.ok(idle.total < 48 * 1024, `idle below 48 KB: ${idle.total}`);
 		assert.ok(Math.max(...perCall) < 8 * 1024, `a call below 8 KB: ${perCall}`);
-		assert.ok(after.total <= idle.total + 512, `the heap came back to its idle figure: ${after.total} vs ${idle.total}`);
+		const readings = () => JSON.stringify({ idle: { ...idle, status: seen.get(idle) }, after: { ...after, status: seen.get(after) } });
+		assert.ok(after.total <= idle.total + 512, `the heap came back to its idle figure: ${after.total} vs ${idle.total}: ${readings()}`);
 		assert.ok(after.keys <= idle.keys + 4, `no keys interned per call: ${after.keys} vs ${idle.keys}`);
-		assert.equal(after.timers, idle.timers, "no timer of the calls is left");
+		assert.equal(after.timers, idle.timers, "no timer of the calls is left: " + readings());
 		keepAlive.destroy();
 	});
 
