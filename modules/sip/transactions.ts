@@ -799,6 +799,14 @@ export class TransactionLayer {
 			}
 			this.#cache.delete(key);
 		}
+		// the cache is empty (a reader such as cacheSize found every entry expired before the sweep ran):
+		// a sweep still pending has nothing left to do, and would hold a timer for nothing. Where the
+		// timers run behind the clock (QEMU's lagging tick) it stayed for minutes after the status
+		// showed nothing cached
+		if (this.#sweep !== undefined) {
+			this.clock.clear(this.#sweep);
+			this.#sweep = undefined;
+		}
 	}
 
 	forget(key: string, tx: ClientTransaction | ServerTransaction): void {

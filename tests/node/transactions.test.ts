@@ -220,6 +220,18 @@ describe("transactions (RFC 3261 §17, RFC 6026) on fake timers", () => {
 		assert.equal(requests.length, 2, "now it is a new request");
 	});
 
+	it("the retransmission cache: once a reader finds every answer expired, no sweep timer is left (timers that run behind the clock)", () => {
+		const { udp, requests, layer } = setup();
+		const idleTimers = clock.countTimers();
+		udp.deliver(incoming("OPTIONS", "z9hG4bKn9"));
+		requests[0].tx!.respond(200);
+		assert.equal(clock.countTimers(), idleTimers + 1, "one sweep timer for the cache");
+		// the clock moves past 64*T1 while the sweep's timer has not run yet (a lagging tick)
+		clock.setSystemTime(Date.now() + 32000);
+		assert.equal(layer.cacheSize, 0);
+		assert.equal(clock.countTimers(), idleTimers, "nothing cached, no timer for it");
+	});
+
 	it("the retransmission cache is bounded: the oldest answer goes first", () => {
 		const { udp, requests, layer } = setup();
 		for (let i = 0; i < 40; i++) {
