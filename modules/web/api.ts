@@ -287,13 +287,22 @@ function upload(o: ApiOptions, request: WebRequest, length: number): BodySink | 
 	if (typeof upgrade === "string")
 		return error(o.updater.busy ? 409 : 400, upgrade);
 	note(o, "upgrade", "web: firmware upload of " + length + " bytes from " + from(request));
+	// the updater goes with its upgrade: nothing of it stays in the heap
+	const done = () => {
+		if (!o.updater?.busy)
+			o.updater = undefined;
+	};
 	return {
 		write: (bytes) => upgrade.write(bytes),
-		abort: (reason) => upgrade.abort(reason),
+		abort: (reason) => {
+			upgrade.abort(reason);
+			done();
+		},
 		end: () => {
 			if (upgrade.received !== length)
 				upgrade.abort(`the upload ended after ${upgrade.received} of ${length} bytes`);
 			const result = upgrade.end();
+			done();
 			if (!result.ok)
 				return error(400, result.error);
 			// the answer leaves first; then the panel boots the new firmware
