@@ -140,7 +140,7 @@ export class Upgrade {
 					}
 					if (!this.#error) {
 						this.#finish();
-						this.#o.log?.(`update: ${info.project} ${info.version} (${info.imageSize} bytes, SHA-256 ${info.sha256}) written: it boots next`);
+						this.#o.log?.(`update: ${info.project} ${info.version} (${info.imageSize} bytes) written: it boots next`);
 						return { ok: true, info };
 					}
 				}
