@@ -12,7 +12,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type AdminClient, admin, freePort } from "../node/helpers.js";
-import { type SimRun, buildStation, findSdk, runSimulator } from "./simulator.js";
+import http from "node:http";
+import { type Heap, type SimRun, buildStation, findSdk, heap, runSimulator } from "./simulator.js";
 import { until } from "../interop/station.js";
 import { espImage, signedImage, testCrypto } from "../lib/firmware-image.js";
 import { toHex } from "../../modules/update/image.js";
@@ -22,6 +23,8 @@ describe("the station in the Moddable simulator: firmware upgrade from the page"
 	let sim: SimRun | undefined;
 	let base = "";
 	let api: AdminClient;
+	let controlPort = 0;
+	let idle: Heap;
 	// 300 KB: a few hundred TCP segments streamed through the SDK's HTTP server
 	const image = espImage({ segments: [150000, 100000, 50000], version: "0.3.0" });
 	const good = signedImage(image);
@@ -33,12 +36,14 @@ describe("the station in the Moddable simulator: firmware upgrade from the page"
 			this.skip();
 		}
 		const httpPort = await freePort();
-		const so = buildStation(sdk, { sipPort: await freePort(), httpPort, updateKey: toHex(testCrypto().publicKey()), audio: 0 });
+		controlPort = await freePort();
+		const so = buildStation(sdk, { sipPort: await freePort(), httpPort, controlPort, updateKey: toHex(testCrypto().publicKey()), audio: 0 });
 		sim = await runSimulator(sdk, so, await freePort(), "portier: SIP on");
 		base = `http://127.0.0.1:${httpPort}`;
 		api = await admin(base);
 		const changed = await api.request("PUT", "/api/config", { station: { relays: [{ id: 1, dtmfCode: "4711" }] } });
 		assert.equal(changed.status, 200, JSON.stringify(changed.data));
+		idle = await heap(controlPort);
 	});
 	after(async () => {
 		await sim?.stop();
@@ -69,6 +74,36 @@ describe("the station in the Moddable simulator: firmware upgrade from the page"
 		assert.match(sim!.output(), /update: signature checked in \d+ ms/);
 		const config = await api.request("GET", "/api/config");
 		assert.equal(config.data.station.relays[0].dtmfCode, "4711");
+		// nothing of the refused upgrades stays in the heap
+		const after = await heap(controlPort);
+		process.stdout.write(`      heap (ESP32 bytes): ${idle.esp32} before, ${after.esp32} after three refused upgrades\n`);
+		assert.ok(after.esp32 <= idle.esp32 + 512, `heap after the refused upgrades: ${after.esp32} vs ${idle.esp32}`);
+	});
+
+	it("holds the heap within a call's budget while an upgrade streams", async () => {
+		// half the image sent, then the heap read while the upgrade waits for the rest
+		const during = await new Promise<{ heap: Heap; status: number; text: string }>((resolve, reject) => {
+			const bad = good.slice();
+			bad[bad.length - 1] ^= 1;	// refused at its end: this test leaves the partition as it was
+			const req = http.request(base + "/api/firmware", { method: "POST", headers: { cookie: api.cookie, "x-csrf-token": api.csrf, "content-type": "application/octet-stream", "content-length": String(bad.length) } }, (res) => {
+				let text = "";
+				res.on("data", (d: Buffer) => text += d.toString());
+				res.on("end", () => resolve({ heap: measured!, status: res.statusCode ?? 0, text }));
+			});
+			let measured: Heap | undefined;
+			req.on("error", reject);
+			req.write(bad.subarray(0, 150000));
+			setTimeout(() => {
+				heap(controlPort).then((h) => {
+					measured = h;
+					req.end(bad.subarray(150000));
+				}, reject);
+			}, 2000);
+		});
+		assert.equal(during.status, 400, during.text);
+		assert.ok(nothingKept());
+		process.stdout.write(`      heap (ESP32 bytes) with an upgrade half received: ${during.heap.esp32} (${during.heap.esp32 - idle.esp32} more than before the upgrades)\n`);
+		assert.ok(during.heap.esp32 - idle.esp32 < 8192, `an upgrade under way costs ${during.heap.esp32 - idle.esp32} bytes`);
 	});
 
 	it("writes a good image exactly, restarts, and the new firmware confirms itself; the configuration survives", async () => {
