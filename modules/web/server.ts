@@ -103,6 +103,8 @@ export class WebServer {
 							const q = request.path.indexOf("?");
 							x.request = { method: request.method.toUpperCase(), path: q < 0 ? request.path : request.path.slice(0, q), query: q < 0 ? "" : request.path.slice(q + 1), headers: request.headers, body: "", remote };
 							const header = request.headers.get("content-length");
+							x.sink = undefined;
+							x.early = undefined;
 							if (options.stream) {
 								let streamed: BodySink | WebAnswer | undefined;
 								try {

@@ -80,7 +80,7 @@ export function espImage(o: ImageOptions = {}): Uint8Array {
 		if (n === 0) {
 			put32(b, at, APP_DESC_MAGIC);
 			put32(b, at + 4, 0);
-			b.fill(0, at + 8, at + 80);
+			b.fill(0, at + 8, at + Math.min(256, segments[0]));	// the rest of esp_app_desc_t (time, date, idf_ver...)
 			putText(b, at + 16, o.version ?? "0.2.0");
 			putText(b, at + 48, o.project ?? "portier");
 		}
