@@ -241,9 +241,14 @@ export class Device {
 		this.auth = new AdminAuth({ storage: host.storage, hash: host.hash, token: host.token, clock });
 		const api = {
 			app: this.app, settings: this.settings, auth: this.auth, page: host.page,
-			reboot: host.reboot ? () => {
+			// what waits for flash is written first; a firmware just installed needs the panel's hard restart
+			reboot: host.reboot ? (firmware?: boolean) => {
 				this.flush();
-				host.reboot!();
+				const restart = firmware ? host.update?.restart : undefined;
+				if (restart)
+					restart();
+				else
+					host.reboot!();
 			} : undefined,
 			info: () => ({ ip: options.host, ...host.info?.() }),
 			history: this.history.journal,

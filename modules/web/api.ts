@@ -25,8 +25,12 @@ export interface ApiOptions {
 	auth: AdminAuth;
 	/** The configuration page: its HTML, and the same gzipped when the host has it. */
 	page?: { html: Uint8Array; gzip?: Uint8Array };
-	/** Restart the station (on the device: the whole firmware). Called after the answer is sent. */
-	reboot?: () => void;
+	/**
+	 * Restart the station (on the device: the whole firmware). Called after the
+	 * answer is sent; `firmware`: to run a firmware just installed (a panel's
+	 * hard restart, `update.restart`, where the host has one).
+	 */
+	reboot?: (firmware?: boolean) => void;
 	/** Recent log lines for the status page (bounded). */
 	recentLog?: () => string[];
 	/** Log and history records waiting for their write to flash (held in RAM until then). */
@@ -46,7 +50,7 @@ export interface ApiOptions {
 	/**
 	 * Firmware upgrades (POST /api/firmware): the update device and the
 	 * checks' crypto; `restart` boots the new firmware (a panel's hard
-	 * restart; else `reboot`). Absent: the host takes no upgrade.
+	 * restart, which `reboot(true)` runs). Absent: the host takes no upgrade.
 	 */
 	update?: Omit<UpdaterOptions, "clock" | "log"> & { restart?: () => void };
 	/** Made at the first upload (nothing of it exists before). */
@@ -306,11 +310,11 @@ function upload(o: ApiOptions, request: WebRequest, length: number): BodySink | 
 			if (!result.ok)
 				return error(400, result.error);
 			// the answer leaves first; then the panel boots the new firmware
-			const restart = update.restart ?? o.reboot;
-			if (restart)
-				o.app.clock.set(() => restart(), 500);
+			const reboot = o.reboot;
+			if (reboot)
+				o.app.clock.set(() => reboot(true), 500);
 			const info = result.info;
-			return json(200, { upgraded: true, project: info.project, version: info.version, size: info.imageSize, sha256: info.sha256, rebooting: restart !== undefined });
+			return json(200, { upgraded: true, project: info.project, version: info.version, size: info.imageSize, sha256: info.sha256, rebooting: reboot !== undefined });
 		},
 	};
 }
