@@ -9,7 +9,7 @@
  */
 #include "xsmc.h"
 #include "xsHost.h"
-#include "esp_ota_ops.h"
+#include "app_update/include/esp_ota_ops.h"	/* as the SDK's update-esp32.c includes it: the app_update component is not on the include path */
 #include "esp_system.h"
 
 void xs_ota_boot_pending(xsMachine *the)
