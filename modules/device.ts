@@ -20,7 +20,8 @@ import { StationApp, type StationHost } from "./station/app.js";
 import { AdminAuth } from "./web/auth.js";
 import { StationTime } from "./time/station-time.js";
 import type { DnsClient } from "./sip/resolver.js";
-import { type HostInfo, handleRequest } from "./web/api.js";
+import { type ApiOptions, type HostInfo, handleRequest, streamRequest } from "./web/api.js";
+import { BootConfirmation, type BootState } from "./update/confirm.js";
 import { WebServer } from "./web/server.js";
 
 export interface DeviceHost extends StationHost {
@@ -44,6 +45,14 @@ export interface DeviceHost extends StationHost {
 	 * system time itself: the SDK's TLS stack).
 	 */
 	sntp?: { dns?: DnsClient; setSystemTime?: (ms: number) => void };
+	/**
+	 * Firmware upgrades from the page (modules/update, docs/update.md): the
+	 * update device (the other OTA partition), the crypto of the checks, the
+	 * firmware's key (in `verify`), and `boot`, the state of the running
+	 * firmware: a new one confirms itself once the station is up, or is rolled
+	 * back after a minute.
+	 */
+	update?: NonNullable<ApiOptions["update"]> & { boot?: BootState };
 }
 
 /**
@@ -56,7 +65,7 @@ export interface DeviceHost extends StationHost {
  * group; the panel firmware gives the SDK's socket with add() on ESP32 and a
  * socket of the project's own in the simulator, tests/sim/paging).
  */
-export const HOST_CAPABILITIES = Object.freeze(["udp", "tcp", "listener", "tls", "dns", "httpGet", "microphone", "speaker", "relays", "storage", "http", "page", "mqtt", "info", "reboot", "log"] as const);
+export const HOST_CAPABILITIES = Object.freeze(["udp", "tcp", "listener", "tls", "dns", "httpGet", "microphone", "speaker", "relays", "storage", "http", "page", "mqtt", "info", "reboot", "log", "update"] as const);
 export type ProductHost = DeviceHost & { [K in (typeof HOST_CAPABILITIES)[number]]-?: DeviceHost[K] };
 
 export interface DeviceOptions {
@@ -104,10 +113,20 @@ export class Device {
 	readonly time: StationTime;
 	/** Speaker volume and microphone gain (%), applied to every call's and page's frames. */
 	#levels = { volume: 100, gain: 100 };
+	/** A firmware just installed: it confirms itself once started, or is rolled back (until then only). */
+	#confirmation: BootConfirmation | undefined;
 
 	constructor(host: DeviceHost, options: DeviceOptions) {
 		const hostLog = host.log;
 		const clock = host.clock;
+		// first of all: should this firmware fail to start, the minute to confirm it runs out
+		const boot = host.update?.boot;
+		if (boot) {
+			const confirmation = new BootConfirmation({ boot, clock, log: (line) => hostLog?.(line) });
+			confirmation.start();
+			if (confirmation.pending)
+				this.#confirmation = confirmation;
+		}
 		this.#started = clock.now();
 		const journalStorage: PreferenceStorage = options.journals === false ? NO_STORAGE : host.storage;
 		this.#logJournal = new Journal({ storage: journalStorage, clock, domain: "portier-log", pages: 3, perPage: 20, batch: 10, delay: 60000, width: 200 });
@@ -222,17 +241,23 @@ export class Device {
 		this.auth = new AdminAuth({ storage: host.storage, hash: host.hash, token: host.token, clock });
 		const api = {
 			app: this.app, settings: this.settings, auth: this.auth, page: host.page,
-			reboot: host.reboot ? () => {
+			// what waits for flash is written first; a firmware just installed needs the panel's hard restart
+			reboot: host.reboot ? (firmware?: boolean) => {
 				this.flush();
-				host.reboot!();
+				const restart = firmware ? host.update?.restart : undefined;
+				if (restart)
+					restart();
+				else
+					host.reboot!();
 			} : undefined,
 			info: () => ({ ip: options.host, ...host.info?.() }),
 			history: this.history.journal,
 			time: () => time.status(),
 			journalsWaiting: () => this.#logJournal.waiting + this.history.journal.waiting,
 			recentLog: () => this.#recent.lines(), uptime: () => Math.round((clock.now() - this.#started) / 1000), log, version: options.version,
-		};
-		this.web = host.http ? new WebServer({ http: host.http, handler: (request) => handleRequest(api, request), log }) : undefined;
+			update: host.update,
+		} satisfies ApiOptions as ApiOptions;
+		this.web = host.http ? new WebServer({ http: host.http, handler: (request) => handleRequest(api, request), stream: (request, length) => streamRequest(api, request, length), log }) : undefined;
 	}
 
 	start(): void {
@@ -242,6 +267,9 @@ export class Device {
 		this.#startActionUrls();
 		this.#startRegistrar();
 		this.time.start();
+		// SIP's sockets and the page are up: a new firmware keeps its place
+		this.#confirmation?.ready();
+		this.#confirmation = undefined;
 	}
 
 	/** Write the records waiting for flash (log, history): before a reboot. */
@@ -262,6 +290,7 @@ export class Device {
 
 	stop(done?: () => void): void {
 		this.#running = false;
+		this.#confirmation?.stop();
 		// written now; later lines of this device go to the host's log only (the next device owns the storage)
 		this.#logJournal.close();
 		this.history.close();

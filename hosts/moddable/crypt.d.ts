@@ -9,3 +9,4 @@ declare module "crypt" {
 		reset(): void;
 	}
 }
+

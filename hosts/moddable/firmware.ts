@@ -26,6 +26,9 @@
  * each page connection's steps on the console (connect, onRequest,
  * onResponse, onWritable, onError: "webtrace N: ..."), for a test bench that
  * must tell a request the firmware never saw from one it did not answer.
+ * updateKey=HEX (130 hex digits: tools/sign-firmware.js public KEY.pem) is
+ * the public key firmware upgrades from the page must be signed with; a
+ * build without it takes no upgrade (docs/update.md).
  * safeAccept=1 (set for every ESP32 build by the manifest) hands an accepted
  * TCP connection over only once its first bytes are in (SafeListener below:
  * the SDK's lwIP socket could lose them). In the simulator,
@@ -40,6 +43,7 @@ import Listener from "embedded:io/socket/listener";
 import Timer from "timer";
 import Time from "time";
 import { Digest } from "crypt";
+import verifySignature from "update-verify";
 import config from "mc/config";
 import Preference from "preference";
 import HTTPServer from "embedded:network/http/server";
@@ -65,6 +69,8 @@ import TextEncoder from "text/encoder";
 import { setTextHelpers } from "sip/text";
 import { moddableTextHelpers } from "text-helpers";
 import xsHeap from "xs-heap";
+import platformUpdate from "host/update";
+import type { IncrementalDigest } from "update/image";
 
 const settings = config as unknown as Record<string, string | number | undefined>;
 
@@ -107,6 +113,66 @@ function randomHex(digits: number): string {
 	return out;
 }
 const random = () => randomHex(16);
+
+/** An incremental SHA-256 on the SDK's crypt Digest (firmware upgrades). */
+function sha256(): IncrementalDigest {
+	const digest = new Digest("SHA256");
+	return {
+		write: (bytes: Uint8Array) => digest.write(bytes as unknown as ArrayBuffer),
+		close: () => new Uint8Array(digest.close()),
+	};
+}
+
+/** The update key built into the firmware (manifest config updateKey): the uncompressed P-256 point. */
+function updateKey(): Uint8Array | undefined {
+	const hex = settings.updateKey;
+	if (typeof hex !== "string" || hex.length !== 130 || hex.slice(0, 2) !== "04")
+		return undefined;
+	const key = new Uint8Array(65);
+	for (let i = 0; i < 65; i++) {
+		key[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+		if (!(key[i] >= 0))
+			return undefined;
+	}
+	return key;
+}
+
+/**
+ * Whether `signature` (r || s) is the update key's ECDSA P-256 signature,
+ * with SHA-256, of the 32 bytes `digest` (modules/update/image.ts): the
+ * SDK's ECDSA and curve arithmetic (hosts/moddable/update-verify.js).
+ */
+function verifyUpdate(digest: Uint8Array, signature: Uint8Array): boolean {
+	const key = updateKey();
+	if (!key)
+		return false;
+	const started = Date.now();
+	const good = verifySignature(key, digest, signature);
+	log(`update: signature checked in ${Date.now() - started} ms`);
+	return good;
+}
+
+/**
+ * Firmware upgrades from the page: the platform's update device and boot
+ * state (host/update: the SDK's embedded:update and ESP-IDF's rollback on a
+ * panel, files in the simulator), this chip (ESP32: esp_chip_id_t 0) and
+ * the key. Frozen at build time: it costs no heap.
+ */
+const update = Object.freeze({
+	device: platformUpdate,
+	boot: platformUpdate,
+	sha256,
+	get verify() {
+		return updateKey() ? verifyUpdate : undefined;
+	},
+	chip: 0,
+	get maxSize() {
+		return platformUpdate.maxSize;
+	},
+	get restart() {
+		return platformUpdate.restart;
+	},
+});
 const token = () => randomHex(32);
 
 const sipPort = settings.sipPort === undefined ? undefined : Number(settings.sipPort);
@@ -542,6 +608,7 @@ function boot(panel: Panel): void {
 		httpGet: httpGetter({ tcp: TCP, dns, clock, log }),
 		// Date counts from power-on here: the station's wall clock is set by SNTP (modules/time)
 		sntp: { dns: sntpDns, setSystemTime },
+		update,
 		relays: board,
 		microphone: audio && ((callId: string) => audio.microphone(callId)),
 		speaker: audio && ((callId: string) => audio.speaker(callId)),

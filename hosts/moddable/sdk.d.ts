@@ -65,3 +65,25 @@ declare module "embedded:network/http/client" {
 		close(): void;
 	}
 }
+
+// The SDK's ECMA-419 firmware update (modules/io/update) and flash storage
+// (modules/io/flash), which @moddable/typings 5.6.0 does not declare: a
+// panel's firmware upgrade writes the "nextota" partition (hosts/esp32/update).
+declare module "embedded:storage/flash" {
+	export interface FlashPartition {
+		status(): { size: number; blockLength: number };
+		close(): void;
+	}
+	const flash: { open(options: { path: string }): FlashPartition };
+	export default flash;
+}
+declare module "embedded:update" {
+	import type { FlashPartition } from "embedded:storage/flash";
+	export interface Update {
+		write(buffer: ArrayBuffer | ArrayBufferView): void;
+		complete(): void;
+		close(): void;
+	}
+	const OTA: { open(options: { partition: FlashPartition; mode?: "a" | "w"; byteLength?: number }): Update };
+	export default OTA;
+}

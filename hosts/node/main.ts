@@ -7,7 +7,9 @@
  * --http-port N (8080), --bind ADDRESS (0.0.0.0), --host ADDRESS (the address
  * put in Via, Contact and SDP), --state DIR (./state), --mic, --record,
  * --sntp (the station's wall clock set by its own SNTP client, as on a panel;
- * by default it keeps this PC's system time: docs/time.md).
+ * by default it keeps this PC's system time: docs/time.md), --update-key
+ * HEX (firmware upgrades from the page, signed with that key's private half:
+ * docs/update.md; the image goes to a file in the state folder).
  */
 import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -23,6 +25,7 @@ import { nodeDns, nodeHash, nodeRandom } from "./platform.js";
 import { nodeTextHelpers } from "./text.js";
 import { setTextHelpers } from "../../modules/sip/text.js";
 import { WavRecorder, loop, readWav, tone } from "./audio.js";
+import { FileUpdateDevice, nodeSha256, nodeVerify, updateKey } from "./update.js";
 
 interface Flags {
 	sipPort: number | undefined;
@@ -36,6 +39,8 @@ interface Flags {
 	record: string | undefined;
 	/** Run the SNTP client as a panel does (the PC's clock is read, never set). */
 	sntp: boolean;
+	/** The firmware update key (hex point); none: no upgrades. */
+	updateKey: string | undefined;
 }
 
 function port(flag: string, value: string | undefined): number {
@@ -46,7 +51,7 @@ function port(flag: string, value: string | undefined): number {
 }
 
 function parseFlags(argv: string[]): Flags {
-	const flags: Flags = { sipPort: undefined, state: "state", httpPort: 8080, bind: "0.0.0.0", host: undefined, mic: "425", record: undefined, sntp: false };
+	const flags: Flags = { sipPort: undefined, state: "state", httpPort: 8080, bind: "0.0.0.0", host: undefined, mic: "425", record: undefined, sntp: false, updateKey: undefined };
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i];
 		const value = argv[i + 1];
@@ -61,6 +66,12 @@ function parseFlags(argv: string[]): Flags {
 				flags.bind = value;
 			else
 				flags.host = value;
+			i++;
+		}
+		else if (arg === "--update-key") {
+			if (!value)
+				usage(`${arg} needs the public key (tools/sign-firmware.js public KEY.pem)`);
+			flags.updateKey = value;
 			i++;
 		}
 		else if (arg === "--mic" || arg === "--record" || arg === "--state") {
@@ -87,7 +98,7 @@ function parseFlags(argv: string[]): Flags {
 function usage(error?: string): never {
 	if (error)
 		process.stderr.write(`portier: ${error}\n`);
-	process.stderr.write("usage: npm start -- [--sip-port N] [--http-port N] [--bind ADDRESS] [--host ADDRESS] [--state DIR] [--mic FILE.wav|HZ] [--record DIR] [--sntp]\n");
+	process.stderr.write("usage: npm start -- [--sip-port N] [--http-port N] [--bind ADDRESS] [--host ADDRESS] [--state DIR] [--mic FILE.wav|HZ] [--record DIR] [--sntp] [--update-key HEX]\n");
 	process.exit(error ? 2 : 0);
 }
 
@@ -134,6 +145,15 @@ const mic = microphone();
 const recorders = new Map<string, WavRecorder>();
 
 const storage = new NodeStorage({ path: flags.state });
+/** The "other partition" and the boot state: files in the state folder. */
+const updates = new FileUpdateDevice(flags.state);
+let verifyUpdate: ((digest: Uint8Array, signature: Uint8Array) => boolean) | undefined;
+try {
+	verifyUpdate = flags.updateKey ? nodeVerify(updateKey(flags.updateKey)) : undefined;
+}
+catch (e) {
+	usage("--update-key: " + (e as Error).message);
+}
 const html = new Uint8Array(readFileSync(new URL("../../../page/page.html", import.meta.url)));
 const page = { html, gzip: new Uint8Array(gzipSync(html, { level: 9 })) };
 
@@ -173,6 +193,8 @@ async function boot(): Promise<Device> {
 		},
 		httpGet,
 		log,
+		// the ESP32's chip id (a PC takes a panel's image) and the update partition of a 4 MB panel, 0x1f0000 bytes (docs/update.md)
+		update: { device: updates, boot: updates, sha256: nodeSha256, verify: verifyUpdate, chip: 0, maxSize: 0x1f0000 },
 		// a PC's clock is kept by its system (docs/time.md); --sntp runs the panel's client, names through this PC's resolver
 		sntp: flags.sntp ? {} : undefined,
 		info: () => {

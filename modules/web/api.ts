@@ -15,7 +15,8 @@ import { copyJson, redact } from "../config/values.js";
 import type { StationApp } from "../station/app.js";
 import { LogLimit } from "../events/log-limit.js";
 import { AdminAuth, type LoginFailure, type Session } from "./auth.js";
-import type { WebAnswer, WebRequest } from "./server.js";
+import type { BodySink, WebAnswer, WebRequest } from "./server.js";
+import { Updater, type UpdaterOptions } from "../update/upgrade.js";
 import type { TimeStatus } from "../time/station-time.js";
 
 export interface ApiOptions {
@@ -24,8 +25,12 @@ export interface ApiOptions {
 	auth: AdminAuth;
 	/** The configuration page: its HTML, and the same gzipped when the host has it. */
 	page?: { html: Uint8Array; gzip?: Uint8Array };
-	/** Restart the station (on the device: the whole firmware). Called after the answer is sent. */
-	reboot?: () => void;
+	/**
+	 * Restart the station (on the device: the whole firmware). Called after the
+	 * answer is sent; `firmware`: to run a firmware just installed (a panel's
+	 * hard restart, `update.restart`, where the host has one).
+	 */
+	reboot?: (firmware?: boolean) => void;
 	/** Recent log lines for the status page (bounded). */
 	recentLog?: () => string[];
 	/** Log and history records waiting for their write to flash (held in RAM until then). */
@@ -42,6 +47,14 @@ export interface ApiOptions {
 	history?: { read(skip: number, count: number): string[]; readonly capacity: number; clear(): void };
 	/** The station's time: wall clock, zone, SNTP (status "time"). */
 	time?: () => TimeStatus;
+	/**
+	 * Firmware upgrades (POST /api/firmware): the update device and the
+	 * checks' crypto; `restart` boots the new firmware (a panel's hard
+	 * restart, which `reboot(true)` runs). Absent: the host takes no upgrade.
+	 */
+	update?: Omit<UpdaterOptions, "clock" | "log"> & { restart?: () => void };
+	/** Made at the first upload (nothing of it exists before). */
+	updater?: Updater;
 }
 
 /** What a host knows about itself; each field only when it can tell. */
@@ -233,6 +246,77 @@ const COOKIE = "portier_session";
 
 function sessionCookie(session: Session | undefined): [string, string] {
 	return ["set-cookie", session ? `${COOKIE}=${session.token}; Path=/; HttpOnly; SameSite=Strict` : `${COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`];
+}
+
+/** Where an upload goes: the one route whose body is streamed. */
+const FIRMWARE_PATH = "/api/firmware";
+
+/**
+ * A request whose body is streamed (web/server.ts: `stream`): a firmware
+ * upload, POST /api/firmware with the image as the body
+ * (application/octet-stream). It is authenticated as every change is (the
+ * session cookie, the CSRF token, not cross-site), all from the headers,
+ * before a byte of the body is taken; the body then goes to the update device
+ * as it arrives (modules/update). Undefined for every other request.
+ */
+export function streamRequest(o: ApiOptions, request: WebRequest, length: number): BodySink | WebAnswer | undefined {
+	if (request.path !== FIRMWARE_PATH)
+		return undefined;
+	try {
+		return upload(o, request, length);
+	}
+	catch (e) {
+		o.log?.("api: " + String(e));
+		return error(500, "internal error");
+	}
+}
+
+function upload(o: ApiOptions, request: WebRequest, length: number): BodySink | WebAnswer {
+	if (request.method !== "POST")
+		return error(405, "use POST");
+	if (crossSite(request))
+		return error(403, "cross-site request refused");
+	const session = o.auth.session(request.headers.get("cookie"));
+	if (!session)
+		return error(401, o.auth.hasPassword ? "log in first" : "set the administrator password first");
+	if (request.headers.get("x-csrf-token") !== session.csrf)
+		return error(403, "missing or wrong CSRF token");
+	const update = o.update;
+	if (!update)
+		return error(501, "this host takes no firmware upgrade");
+	if (!(length >= 0))
+		return error(411, "send the image with a Content-Length");
+	o.updater ??= new Updater({ ...update, clock: o.app.clock, log: o.log });
+	const upgrade = o.updater.begin(length);
+	if (typeof upgrade === "string")
+		return error(o.updater.busy ? 409 : 400, upgrade);
+	note(o, "upgrade", "web: firmware upload of " + length + " bytes from " + from(request));
+	// the updater goes with its upgrade: nothing of it stays in the heap
+	const done = () => {
+		if (!o.updater?.busy)
+			o.updater = undefined;
+	};
+	return {
+		write: (bytes) => upgrade.write(bytes),
+		abort: (reason) => {
+			upgrade.abort(reason);
+			done();
+		},
+		end: () => {
+			if (upgrade.received !== length)
+				upgrade.abort(`the upload ended after ${upgrade.received} of ${length} bytes`);
+			const result = upgrade.end();
+			done();
+			if (!result.ok)
+				return error(400, result.error);
+			// the answer leaves first; then the panel boots the new firmware
+			const reboot = o.reboot;
+			if (reboot)
+				o.app.clock.set(() => reboot(true), 500);
+			const info = result.info;
+			return json(200, { upgraded: true, project: info.project, version: info.version, size: info.imageSize, sha256: info.sha256, rebooting: reboot !== undefined });
+		},
+	};
 }
 
 /** Answer one request. Never throws. */

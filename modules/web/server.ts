@@ -32,9 +32,28 @@ export interface WebAnswer {
 	headers?: Array<[string, string]>;
 }
 
+/**
+ * Where a streamed request body goes (a firmware upload): each chunk as it
+ * arrives, never gathered; end() gives the answer once the body is in;
+ * abort() when the connection fails first.
+ */
+export interface BodySink {
+	write(bytes: Uint8Array): void;
+	end(): WebAnswer;
+	abort(reason: string): void;
+}
+
 export interface WebServerOptions {
 	http: { io: HTTPServerClass; port: number; address?: string; listener?: ListenerClass };
 	handler: (request: WebRequest) => WebAnswer;
+	/**
+	 * Asked, once a request's headers are in, whether its body is streamed
+	 * rather than read whole: a sink takes the body chunk by chunk; an answer
+	 * refuses it at once (its body is read and dropped); undefined, the body is
+	 * read whole (within maxBody) and handed to `handler`. `length` is the
+	 * Content-Length (NaN when there is none).
+	 */
+	stream?: (request: WebRequest, length: number) => BodySink | WebAnswer | undefined;
 	/** Largest request body accepted (bytes); larger ones get 413. */
 	maxBody?: number;
 	log?: Log;
@@ -45,6 +64,9 @@ interface Exchange {
 	body: Uint8Array;
 	received: number;
 	tooLarge: boolean;
+	/** The streamed body's sink; or the answer given before the body, which is dropped. */
+	sink: BodySink | undefined;
+	early: WebAnswer | undefined;
 	answer: Uint8Array | undefined;
 	sent: number;
 }
@@ -74,13 +96,32 @@ export class WebServer {
 			address: options.http.address,
 			onConnect(connection: HTTPConnection) {
 				const remote = remoteOf(connection);
-				const x: Exchange = { request: { method: "", path: "", query: "", headers: new Map(), body: "", remote }, body: new Uint8Array(0), received: 0, tooLarge: false, answer: undefined, sent: 0 };
+				const x: Exchange = { request: { method: "", path: "", query: "", headers: new Map(), body: "", remote }, body: new Uint8Array(0), received: 0, tooLarge: false, sink: undefined, early: undefined, answer: undefined, sent: 0 };
 				try {
 					connection.accept({
 						onRequest(request: HTTPRequest) {
 							const q = request.path.indexOf("?");
 							x.request = { method: request.method.toUpperCase(), path: q < 0 ? request.path : request.path.slice(0, q), query: q < 0 ? "" : request.path.slice(q + 1), headers: request.headers, body: "", remote };
-							const length = Number(request.headers.get("content-length") ?? 0);
+							const header = request.headers.get("content-length");
+							x.sink = undefined;
+							x.early = undefined;
+							if (options.stream) {
+								let streamed: BodySink | WebAnswer | undefined;
+								try {
+									streamed = options.stream(x.request, header === undefined ? NaN : Number(header));
+								}
+								catch (e) {
+									log?.("web: " + String(e));
+									streamed = { status: 500, body: JSON.stringify({ error: "internal error" }) };
+								}
+								if (streamed && "write" in streamed)
+									x.sink = streamed;
+								else if (streamed)
+									x.early = streamed;
+								if (streamed)
+									return;
+							}
+							const length = Number(header ?? 0);
 							if (!(length >= 0) || length > maxBody)
 								x.tooLarge = true;
 							else
@@ -91,6 +132,12 @@ export class WebServer {
 							if (!data)
 								return;
 							const bytes = new Uint8Array(data);
+							if (x.sink) {
+								x.sink.write(bytes);
+								return;
+							}
+							if (x.early)
+								return;
 							if (x.received + bytes.length > x.body.length)
 								x.tooLarge = true;
 							else
@@ -99,7 +146,17 @@ export class WebServer {
 						},
 						onResponse(response: HTTPResponse) {
 							let answer: WebAnswer;
-							if (x.tooLarge)
+							if (x.sink || x.early) {
+								try {
+									answer = x.early ?? x.sink!.end();
+								}
+								catch (e) {
+									log?.("web: " + String(e));
+									answer = { status: 500, body: JSON.stringify({ error: "internal error" }) };
+								}
+								x.sink = undefined;
+							}
+							else if (x.tooLarge)
 								answer = { status: 413, body: JSON.stringify({ error: "request body larger than " + maxBody + " bytes" }) };
 							else {
 								try {
@@ -135,6 +192,14 @@ export class WebServer {
 						},
 						onError() {
 							x.answer = undefined;
+							const sink = x.sink;
+							x.sink = undefined;
+							try {
+								sink?.abort("the connection broke off");
+							}
+							catch (e) {
+								log?.("web: " + String(e));
+							}
 						},
 					});
 				}

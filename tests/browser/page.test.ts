@@ -8,10 +8,14 @@ import { type Browser, type Page, chromium } from "playwright-core";
 import { type Kamailio, kamailioInstalled, startKamailio } from "../interop/kamailio.js";
 import { type Running, installed, scenarioWith, sipp } from "../interop/peers.js";
 import { freePort, root, startStation } from "../node/helpers.js";
+import { espImage, signedImage, testCrypto } from "../lib/firmware-image.js";
+import { toHex } from "../../modules/update/image.js";
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 const ARTIFACTS = join(root, "artifacts");
 const PASSWORD = "page-admin-1";
+/** The station takes firmware signed with the test's own key (tests/lib/update-keys.ts). */
+const UPDATE_KEY = ["--update-key", toHex(testCrypto().publicKey())];
 
 describe("configuration page (Chromium)", function () {
 	this.timeout(90000);
@@ -30,7 +34,7 @@ describe("configuration page (Chromium)", function () {
 		mkdirSync(ARTIFACTS, { recursive: true });
 		kamailioPort = await freePort();
 		kamailio = await startKamailio({ udpPort: kamailioPort, tcpPort: await freePort() });
-		station = await startStation();
+		station = await startStation({ args: UPDATE_KEY });
 		browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
 		// a phone-sized window: the page must be usable there
 		page = await browser.newPage({ viewport: { width: 412, height: 900 } });
@@ -480,6 +484,26 @@ describe("configuration page (Chromium)", function () {
 		await page.waitForSelector("p#status-devices", { timeout: 5000 });
 	});
 
+	it("upgrades the firmware from Maintenance: a refused image says why, a good one is installed and the station restarts", async () => {
+		await tab("maintenance");
+		await page.setInputFiles("#firmware-file", { name: "s3.bin", mimeType: "application/octet-stream", buffer: Buffer.from(signedImage(espImage({ chip: 9 }))) });
+		await page.click("#firmware-upload");
+		await page.waitForFunction("(document.querySelector('#message')?.textContent ?? '').startsWith('Upgrade refused')", undefined, { timeout: 10000 });
+		assert.equal(await page.textContent("#message"), "Upgrade refused: image is for ESP32-S3, this panel is ESP32");
+		assert.equal(await page.isHidden("#firmware-progress"), true);
+		const image = espImage({ segments: [120000, 40000], version: "0.3.0" });
+		await page.setInputFiles("#firmware-file", { name: "portier.signed.bin", mimeType: "application/octet-stream", buffer: Buffer.from(signedImage(image)) });
+		await page.click("#firmware-upload");
+		await page.waitForFunction("(document.querySelector('#message')?.textContent ?? '').startsWith('Firmware')", undefined, { timeout: 10000 });
+		assert.equal(await page.textContent("#message"), `Firmware portier 0.3.0 installed (${image.length} bytes). The station restarts with it…`);
+		assert.equal(await page.$eval("#firmware-progress", (p) => (p as unknown as { value: number }).value), 1);
+		await page.screenshot({ path: join(ARTIFACTS, "maintenance-upgraded.png"), fullPage: true });
+		// restarted with it: the page asks to log in again, and the new firmware confirmed itself
+		await page.waitForSelector("#login-password", { timeout: 15000 });
+		assert.match(station.output(), /update: new firmware confirmed/);
+		await login(false);
+	});
+
 	it("reboots from Maintenance, and after the process restarts every setting is kept", async () => {
 		await tab("maintenance");
 		await page.click("#reboot");
@@ -492,7 +516,7 @@ describe("configuration page (Chromium)", function () {
 		assert.equal(await page.$("#login-again"), null, "a login, not a first-password form");
 		// and a real power cycle: the process ends and starts again on the same state directory
 		await station.stop();
-		station = await startStation({ state: station.state, sipPort: station.sipPort, httpPort: station.httpPort });
+		station = await startStation({ state: station.state, sipPort: station.sipPort, httpPort: station.httpPort, args: UPDATE_KEY });
 		await login(false);
 		await tab("account");
 		assert.equal(await page.inputValue('[data-path="accounts.1.server"]'), "127.0.0.1");

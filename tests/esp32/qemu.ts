@@ -19,6 +19,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { root } from "../node/helpers.js";
 import { type Sdk, buildName, findSdk } from "../sim/simulator.js";
+import { testCrypto } from "../lib/firmware-image.js";
+import { toHex } from "../../modules/update/image.js";
 
 /** The guest's fixed ports (the firmware's defaults, and the probe's). */
 export const GUEST = Object.freeze({ sip: 5060, http: 80, probe: 9999 });
@@ -82,7 +84,9 @@ export function buildFirmware(route: Route, config: Record<string, string | numb
 	mkdirSync(out, { recursive: true });
 	const env = { ...process.env, MODDABLE: route.sdk.moddable, PATH: `${join(root, "node_modules/.bin")}:${process.env.PATH}:${route.sdk.bin}` };
 	// traceWeb: each page request's steps on the console, so a request left unanswered can be told apart
-	const settings = { audio: 0, probePort: GUEST.probe, dnsServer: HOST_ALIAS, traceWeb: 1, ...config };
+	// updateKey: the test run's own update key (tests/lib/update-keys.ts), for tests/esp32/update.test.ts
+	const key = "testUpdateCrypto" in globalThis ? { updateKey: toHex(testCrypto().publicKey()) } : {};
+	const settings = { audio: 0, probePort: GUEST.probe, dnsServer: HOST_ALIAS, traceWeb: 1, ...key, ...config };
 	const args = ["-i", "-m", "-p", "esp32:hosts/esp32/qemu", "-t", "build", "-o", out, ...Object.entries(settings).map(([k, v]) => `${k}=${v}`)];
 	const started = Date.now();
 	let text = "";
@@ -219,6 +223,8 @@ export function partitions(firmware: Firmware): Array<{ name: string; type: stri
 }
 
 export interface PageClient {
+	cookie: string;
+	csrf: string;
 	request(method: string, path: string, body?: unknown): Promise<{ status: number; data: any }>;
 }
 
@@ -254,6 +260,7 @@ export async function pageLogin(port: number, password = "door-admin-1", agent?:
 	const cookie = String(r.headers["set-cookie"] ?? "").split(";")[0];
 	const csrf = (JSON.parse(r.text) as { csrf: string }).csrf;
 	return {
+		cookie, csrf,
 		async request(method, path, body) {
 			const answer = await httpRequest(port, method, path, { cookie, "x-csrf-token": csrf, "content-type": "application/json" }, body === undefined ? undefined : JSON.stringify(body), agent);
 			let data: unknown = answer.text;

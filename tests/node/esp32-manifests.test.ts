@@ -35,6 +35,10 @@ export const PROVIDED_BY: Readonly<Record<string, string>> = {
 	"net": "$(MODDABLE)/examples/manifest_net.json",
 	"preference": "$(MODDABLE)/modules/files/preference/manifest.json",
 	"crypt": "$(MODDABLE)/modules/crypt/digest/manifest.json",
+	// the TLS stack's public-key crypto (its tls_common.json), which verifies a firmware upgrade's signature
+	// a panel's firmware upgrade: the next OTA partition (the update manifest includes the flash one)
+	"embedded:update": "$(MODDABLE)/modules/io/update/manifest.json",
+	"embedded:storage/flash": "$(MODDABLE)/modules/io/update/manifest.json",
 	"text/decoder": "$(MODDABLE)/modules/data/text/decoder/manifest.json",
 	"text/encoder": "$(MODDABLE)/examples/io/listener/httpserver/manifest_httpserver.json",
 	"Resource": "$(MODDABLE)/examples/manifest_base.json",

@@ -16,41 +16,12 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { readdirSync } from "node:fs";
 import { freePort } from "../node/helpers.js";
-import { type SimRun, buildStation, findSdk, runSimulator } from "./simulator.js";
+import { type Heap, type SimRun, buildStation, control, findSdk, heap, runSimulator } from "./simulator.js";
 import { type Kamailio, USERS, kamailioInstalled, startKamailio } from "../interop/kamailio.js";
 import { until } from "../interop/station.js";
 import { admin } from "../node/helpers.js";
 import { installed, sipp } from "../interop/peers.js";
 import { writeNtp } from "../../modules/time/sntp.js";
-
-interface Heap {
-	chunks: number;
-	slots: number;
-	keys: number;
-	/** Of chunks: function byte code copied into the heap (closures made at run time by a module the preload list names). */
-	code: number;
-	/** chunks + slots / 2: the same heap with the ESP32's 16-byte slots. */
-	esp32: number;
-}
-
-function control(port: number, text: string): Promise<string> {
-	return new Promise((resolve, reject) => {
-		const s = dgram.createSocket("udp4");
-		const timer = setTimeout(() => { s.close(); reject(new Error("no answer to " + text)); }, 3000);
-		s.on("message", (m) => { clearTimeout(timer); s.close(); resolve(m.toString()); });
-		s.bind(0, "127.0.0.1", () => s.send(text, port, "127.0.0.1"));
-	});
-}
-
-/** The heap right after a full collection, from the control port. */
-async function heap(controlPort: number): Promise<Heap> {
-	const answer = await control(controlPort, "heap");
-	const m = /^ok (\d+) (\d+) (\d+) (\d+)$/.exec(answer);
-	assert.ok(m, answer);
-	const chunks = Number(m[1]);
-	const slots = Number(m[2]);
-	return { chunks, slots, keys: Number(m[3]), code: Number(m[4]), esp32: chunks + slots / 2 };
-}
 
 /** The debugger's instruments, sampled after a full collection. */
 async function instruments(sim: SimRun, controlPort: number): Promise<Heap> {

@@ -7,6 +7,8 @@
  * or mcconfig on PATH; it is never part of this repository.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import dgram from "node:dgram";
+import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -204,4 +206,37 @@ ${microphone ? `pcm.portier_microphone {
 /** Whether ALSA's library is there: the simulator's audio needs it (Debian package libasound2-dev). */
 export function alsaInstalled(): boolean {
 	return existsSync("/usr/lib/x86_64-linux-gnu/libasound.so") || existsSync("/usr/lib/aarch64-linux-gnu/libasound.so");
+}
+
+/*
+ * The firmware's control port (manifest config controlPort): one line asked
+ * over UDP on 127.0.0.1, one line answered (hosts/sim/board).
+ */
+export interface Heap {
+	chunks: number;
+	slots: number;
+	keys: number;
+	/** Of chunks: function byte code copied into the heap (closures made at run time by a module the preload list names). */
+	code: number;
+	/** chunks + slots / 2: the same heap with the ESP32's 16-byte slots. */
+	esp32: number;
+}
+
+export function control(port: number, text: string): Promise<string> {
+	return new Promise((resolve, reject) => {
+		const s = dgram.createSocket("udp4");
+		const timer = setTimeout(() => { s.close(); reject(new Error("no answer to " + text)); }, 3000);
+		s.on("message", (m) => { clearTimeout(timer); s.close(); resolve(m.toString()); });
+		s.bind(0, "127.0.0.1", () => s.send(text, port, "127.0.0.1"));
+	});
+}
+
+/** The heap right after a full collection, from the control port. */
+export async function heap(controlPort: number): Promise<Heap> {
+	const answer = await control(controlPort, "heap");
+	const m = /^ok (\d+) (\d+) (\d+) (\d+)$/.exec(answer);
+	assert.ok(m, answer);
+	const chunks = Number(m[1]);
+	const slots = Number(m[2]);
+	return { chunks, slots, keys: Number(m[3]), code: Number(m[4]), esp32: chunks + slots / 2 };
 }

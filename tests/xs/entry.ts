@@ -27,3 +27,4 @@ import "../core/journal.test.js";
 import "../core/syslog-levels.test.js";
 import "../core/tz.test.js";
 import "../core/sntp.test.js";
+import "../core/update.test.js";

@@ -5,6 +5,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createHash } from "node:crypto";
 import { Xsnap, bundle } from "./xsnap.js";
+import { updateCrypto } from "../../build/tests/lib/update-keys.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -32,6 +33,16 @@ function fixtureScript() {
 			const request = new TextEncoder().encode(JSON.stringify({ hash: algorithm, text })).buffer;
 			return new TextDecoder().decode(issueCommand(request));
 		};
+		// the update tests' crypto (tests/lib/update-keys.ts), asked of the Node side
+		const hex = (b) => Array.from(b, (x) => (x < 16 ? "0" : "") + x.toString(16)).join("");
+		const unhex = (h) => Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16));
+		const ask = (request) => JSON.parse(new TextDecoder().decode(issueCommand(new TextEncoder().encode(JSON.stringify(request)).buffer)));
+		globalThis.testUpdateCrypto = {
+			sha256: (bytes) => unhex(ask({ update: "sha256", data: hex(bytes) })),
+			sign: (digest, other) => unhex(ask({ update: "sign", data: hex(digest), other: !!other })),
+			verify: (digest, signature) => ask({ update: "verify", data: hex(digest), signature: hex(signature) }),
+			publicKey: () => unhex(ask({ update: "key" })),
+		};
 		globalThis.listFixtures = (folder) => Array.from(files.keys())
 			.filter((k) => k.startsWith(folder + "/") && k.indexOf("/", folder.length + 1) < 0)
 			.map((k) => k.slice(folder.length + 1)).sort();
@@ -40,9 +51,20 @@ function fixtureScript() {
 
 export async function runXsTests({ quiet = false } = {}) {
 	const source = await bundle(root + "build/tests/xs/entry.js");
+	const crypto = updateCrypto();
+	const hex = (b) => Buffer.from(b).toString("hex");
+	const unhex = (h) => new Uint8Array(Buffer.from(h, "hex"));
 	const xs = new Xsnap({
 		onCommand(bytes) {
 			const request = JSON.parse(bytes.toString("utf8"));
+			if (request.update === "sha256")
+				return JSON.stringify(hex(crypto.sha256(unhex(request.data))));
+			if (request.update === "sign")
+				return JSON.stringify(hex(crypto.sign(unhex(request.data), request.other)));
+			if (request.update === "verify")
+				return JSON.stringify(crypto.verify(unhex(request.data), unhex(request.signature)));
+			if (request.update === "key")
+				return JSON.stringify(hex(crypto.publicKey()));
 			if (request.hash)
 				return createHash(request.hash === "SHA-256" ? "sha256" : "md5").update(request.text, "utf8").digest("hex");
 			throw new Error("unknown command");

@@ -1,0 +1,5 @@
+// The project's native ESP-IDF rollback calls (ota-boot.js, ota-boot.c).
+export function pending(): boolean;
+export function confirm(): void;
+export function rollback(): void;
+export function restart(): void;

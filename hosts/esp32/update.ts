@@ -1,0 +1,37 @@
+/*
+ * A panel's update device (the module "host/update" on esp32): the SDK's
+ * `embedded:update` writing the next OTA partition ("nextota": the one
+ * ESP-IDF's esp_ota_get_next_update_partition names) as the upload streams
+ * (esp_ota_begin with sequential writes: each sector erased as it is
+ * reached), and the boot state through the project's native module
+ * hosts/esp32/ota-boot (the SDK has no call for ESP-IDF's rollback). The
+ * manifest splits the app partition in two (`ota.autosplit`) and the
+ * targets' sdkconfig enables CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE, so that
+ * a new image boots "pending verify" and, unless it confirms itself, the
+ * bootloader goes back to the previous one at the next reset.
+ */
+import OTA from "embedded:update";
+import flash from "embedded:storage/flash";
+import { confirm, pending, restart, rollback } from "ota-boot";
+import type { UpdateWriter } from "update/upgrade";
+
+const update = Object.freeze({
+	/** The next OTA partition's size (0x1f0000 on a 4 MB panel). */
+	get maxSize(): number {
+		const partition = flash.open({ path: "nextota" });
+		try {
+			return partition.status().size;
+		}
+		finally {
+			partition.close();
+		}
+	},
+	open(_options: { byteLength: number }): UpdateWriter {
+		return OTA.open({ partition: flash.open({ path: "nextota" }) }) as unknown as UpdateWriter;
+	},
+	pending,
+	confirm,
+	rollback,
+	restart,
+});
+export default update;
