@@ -60,6 +60,8 @@ import { httpGetter } from "http-get";
 import type { PreferenceStorage } from "config/store";
 import { Device, type ProductHost } from "device";
 import { Board } from "host/board";
+import { bringUp } from "host/network";
+import { ConfigStore } from "config/store";
 import MulticastUDP from "host/multicast";
 import AudioIn from "embedded:io/audio/in";
 import AudioOut from "embedded:io/audio/out";
@@ -663,10 +665,16 @@ function boot(panel: Panel): void {
 export function start(): void {
 	setTextHelpers(moddableTextHelpers(new TextDecoder(), new TextEncoder()));
 	const board = new Board(clock);
-	boot({
-		board,
-		host: String(settings.host ?? board.address),
-		page: { html: new Uint8Array(new Resource("page.html") as unknown as ArrayBuffer) },
-		audio: Number(settings.audio ?? 1) ? new PanelAudio({ input: AudioIn as unknown as AudioInClass, output: AudioOut as unknown as AudioOutClass, clock, log }) : undefined,
+	// the network first, from the stored settings (read here: the station is not made yet)
+	const network = new ConfigStore({ storage: Preference as unknown as PreferenceStorage }).load().config.network;
+	bringUp({
+		settings: network,
+		log,
+		onReady: (address) => boot({
+			board,
+			host: String(settings.host ?? address),
+			page: { html: new Uint8Array(new Resource("page.html") as unknown as ArrayBuffer) },
+			audio: Number(settings.audio ?? 1) ? new PanelAudio({ input: AudioIn as unknown as AudioInClass, output: AudioOut as unknown as AudioOutClass, clock, log }) : undefined,
+		}),
 	});
 }

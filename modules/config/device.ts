@@ -12,6 +12,7 @@ import type { StationConfig } from "../station/config.js";
 import { validateStationConfig } from "../station/validate.js";
 import type { TimeSettings } from "../time/station-time.js";
 import { splitServer } from "../time/sntp.js";
+import { type NetworkSettings, networkErrors } from "./network.js";
 import { DEVICE_SCHEMA } from "./schema.js";
 import { type FieldError, defaultsOf, validate } from "./values.js";
 
@@ -62,6 +63,7 @@ export interface DeviceConfig {
 	audio: { volume: number; micGain: number; codecs: "PCMU,PCMA" | "PCMA,PCMU" | "PCMU" | "PCMA" };
 	syslog: { enabled: boolean; server: string; port: number };
 	time: TimeSettings;
+	network: NetworkSettings;
 }
 
 export function deviceDefaults(): DeviceConfig {
@@ -104,6 +106,8 @@ export function validateDevice(c: DeviceConfig): FieldError[] {
 		if (!splitServer(server))
 			errors.push({ field: `time.servers[${i}]`, message: "a domain name or an IPv4 address, optionally with :port (1-65535)" });
 	});
+	for (const e of networkErrors(c.network))
+		errors.push(e);
 	if (c.mqtt.enabled && !c.mqtt.host)
 		errors.push({ field: "mqtt.host", message: "needed when MQTT is enabled: an IP address or a domain name" });
 	for (const e of validateStationConfig(c.station, "station."))

@@ -119,6 +119,12 @@ function offering(node: ChoiceNode, offer: readonly (string | number)[]): Choice
 /* ---------- shared field shapes ---------- */
 
 const HOST = "^[A-Za-z0-9.:\\[\\]_-]*$";
+/** A dotted IPv4 address (each part 0-255, no leading zeros), unanchored. */
+const IPV4 = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}";
+
+function ipv4(label: string, def = "", help?: string): TextNode {
+	return text(label, { max: 15, def, pattern: "^(|" + IPV4 + ")$", allowed: "empty, or an IPv4 address such as 192.168.1.20", help });
+}
 const HOST_ALLOWED = "an IP address or a domain name (up to 253 characters), or empty";
 
 function number(label: string): TextNode {
@@ -328,6 +334,19 @@ export const DEVICE_SCHEMA: ObjectNode = object("portier", {
 		interval: int("Poll Interval", 64, 86400, 3600, "seconds", "How often the time is asked again after a good answer; failures are retried after 16 s, doubling up to this."),
 		zone: text("Time Zone", { max: 64, tz: true, suggest: ZONES, def: "UTC0", allowed: "a POSIX TZ string such as CET-1CEST,M3.5.0,M10.5.0/3, EST5EDT,M3.2.0,M11.1.0 or <+03>-3 (up to 64 characters)", help: "Local time for the log, the status page and call schedules, with its daylight-saving rules (POSIX TZ: std offset [dst [offset],start[/time],end[/time]], offsets west of UTC)." }),
 	}),
+	network: afterRestart(object("Network", {
+		name: text("Device Name", { max: 32, def: "portier", pattern: "^[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?$", allowed: "1-32 of A-Z a-z 0-9 -, not starting or ending with -", help: "The station's name on the network: its page is at http://<name>.local/ (mDNS), and the DHCP server is told it." }),
+		announce: bool("Announce (mDNS/DNS-SD)", true, "Answer for <name>.local and announce the page (_http._tcp) and, with the built-in server on, SIP (_sip._udp, _sip._tcp), so an installer or an indoor unit finds the station without its address (RFC 6762, RFC 6763)."),
+		addressing: choice("IP Address", ["dhcp", "static"], "dhcp", "DHCP, or the static address below. A wrong static address is undone at the panel: hold the exit button while powering on until the LED blinks (10 s), and DHCP is back."),
+		address: ipv4("Static IP Address"),
+		mask: ipv4("Subnet Mask", "255.255.255.0"),
+		gateway: ipv4("Gateway", "", "Empty: no route beyond the subnet."),
+		dns: list("DNS Servers", ipv4("Server"), 0, 2, [], "at most 2 IPv4 addresses", "With a static address, the name servers; with DHCP, empty uses the DHCP server's."),
+		wifi: object("Wi-Fi (Wi-Fi panels)", {
+			ssid: text("Network Name (SSID)", { max: 32, pattern: "^[^\\x00-\\x1f]*$", allowed: "0-32 printable characters", help: "Empty on a Wi-Fi panel: at start it opens its setup access point (portier-setup-XXXX), whose page is at http://192.168.4.1/." }),
+			password: text("Password", { max: 63, pattern: "^(|[^\\x00-\\x1f]{8,63})$", allowed: "empty (an open network), or 8-63 printable characters (WPA2)", secret: true }),
+		}),
+	})),
 	paging: afterRestart(object("Multicast paging", {
 		groups: list("Groups", PAGING_GROUP, 0, 10, [], "at most 10 groups"),
 		barge: int("Paging barge", 0, 10, 0, "groups that outrank a SIP call (0: none)"),
