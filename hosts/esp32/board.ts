@@ -28,6 +28,7 @@ function numbered(prefix: string, most: number): number[] {
 
 export class Board {
 	#pins: PanelPins;
+	#led: { write(value: number): void } | undefined;
 
 	constructor(_clock: Clock) {
 		this.#pins = new PanelPins({
@@ -46,6 +47,20 @@ export class Board {
 	/** What the device page shows about this host: the panel's MAC and address. */
 	get info(): { model: string; ip: string; mac?: string } {
 		return { model: "portier door panel (ESP32)", ip: this.address, mac: Net.get("MAC") || undefined };
+	}
+
+	/** Input `id`'s raw level (read at power-on for the network reset), undefined without it. */
+	inputLevel(id: number): number | undefined {
+		return this.#pins.level(id);
+	}
+
+	/** The board's LED, where it has one (the power-on reset blinks it). */
+	led(on: boolean): void {
+		const pin = (device.pin as unknown as Record<string, number | undefined>).led;
+		if (pin === undefined)
+			return;
+		this.#led ??= new device.io.Digital({ pin, mode: device.io.Digital.Output });
+		this.#led.write(on ? 1 : 0);
 	}
 
 	set(id: number, active: boolean): void {

@@ -62,6 +62,8 @@ import { Device, type ProductHost } from "device";
 import { Board } from "host/board";
 import { bringUp } from "host/network";
 import { ConfigStore } from "config/store";
+import { resetNetwork } from "config/network";
+import { watchPowerOnHold } from "io/power-on-hold";
 import MulticastUDP from "host/multicast";
 import AudioIn from "embedded:io/audio/in";
 import AudioOut from "embedded:io/audio/out";
@@ -666,15 +668,37 @@ export function start(): void {
 	setTextHelpers(moddableTextHelpers(new TextDecoder(), new TextEncoder()));
 	const board = new Board(clock);
 	// the network first, from the stored settings (read here: the station is not made yet)
-	const network = new ConfigStore({ storage: Preference as unknown as PreferenceStorage }).load().config.network;
-	bringUp({
-		settings: network,
-		log,
-		onReady: (address) => boot({
-			board,
-			host: String(settings.host ?? address),
-			page: { html: new Uint8Array(new Resource("page.html") as unknown as ArrayBuffer) },
-			audio: Number(settings.audio ?? 1) ? new PanelAudio({ input: AudioIn as unknown as AudioInClass, output: AudioOut as unknown as AudioOutClass, clock, log }) : undefined,
-		}),
+	const store = new ConfigStore({ storage: Preference as unknown as PreferenceStorage });
+	const stored = store.load().config;
+	const exit = stored.station.inputs.find((input) => input.kind === "exit");
+	watchPowerOnHold({
+		level: () => (exit ? board.inputLevel(exit.id) : undefined),
+		activeLevel: exit?.activeLevel ?? 0,
+		clock,
+		led: (on) => board.led(on),
+		done: (held) => {
+			let network = stored.network;
+			if (held) {
+				const reset = resetNetwork(network);
+				network = reset.settings;
+				try {
+					store.save({ ...stored, network });
+					log("network: reset at the panel (exit button held at power-on): " + (reset.changed.join("; ") || "DHCP already"));
+				}
+				catch (e) {
+					log("network: reset at the panel not saved: " + String(e));
+				}
+			}
+			bringUp({
+				settings: network,
+				log,
+				onReady: (address) => boot({
+					board,
+					host: String(settings.host ?? address),
+					page: { html: new Uint8Array(new Resource("page.html") as unknown as ArrayBuffer) },
+					audio: Number(settings.audio ?? 1) ? new PanelAudio({ input: AudioIn as unknown as AudioInClass, output: AudioOut as unknown as AudioOutClass, clock, log }) : undefined,
+				}),
+			});
+		},
 	});
 }

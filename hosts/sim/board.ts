@@ -37,6 +37,14 @@ export class Board implements RelayDriver {
 		trace(`sim: relay ${id} ${active ? 1 : 0}\n`);
 	}
 
+	/** Input `id`'s raw level before the station runs: the simulator's inputs are driven only through its control port, after start. */
+	inputLevel(_id: number): number | undefined {
+		return undefined;
+	}
+
+	/** The simulator has no LED. */
+	led(_on: boolean): void {}
+
 	/** The station's address: the simulator is tested on the loopback. */
 	get address(): string {
 		return "127.0.0.1";

@@ -52,3 +52,19 @@ export function networkErrors(n: NetworkSettings, prefix = "network."): FieldErr
 	}
 	return errors;
 }
+
+/**
+ * The network settings after a reset at the panel: DHCP, the factory DNS
+ * servers, and no Wi-Fi network (a Wi-Fi panel opens its setup access point).
+ * The name and announcements stay. Returns what changed, for the log.
+ */
+export function resetNetwork(n: NetworkSettings): { settings: NetworkSettings; changed: string[] } {
+	const changed: string[] = [];
+	if (n.addressing !== "dhcp")
+		changed.push(`static address ${n.address} replaced by DHCP`);
+	if (n.dns.length)
+		changed.push("DNS servers " + n.dns.join(", ") + " removed");
+	if (n.wifi.ssid)
+		changed.push(`Wi-Fi network "${n.wifi.ssid}" forgotten`);
+	return { settings: { ...n, addressing: "dhcp", dns: [], wifi: { ssid: "", password: "" } }, changed };
+}

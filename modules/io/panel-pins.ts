@@ -64,6 +64,17 @@ export class PanelPins {
 	/** Hand input levels to `target` from now on; each input's present level is reported at once. */
 	attach(target: InputTarget): void {
 		this.#target = target;
+		this.#open();
+		this.#inputs!.forEach((input, i) => this.#report(i + 1, input));
+	}
+
+	/** Input `id`'s raw level now (before the station runs too: the power-on reset reads it), or undefined when the board has no such input. */
+	level(id: number): number | undefined {
+		this.#open();
+		return this.#inputs![id - 1]?.read();
+	}
+
+	#open(): void {
 		if (!this.#inputs) {
 			const digital = this.#o.digital;
 			const pins = this;
@@ -76,7 +87,6 @@ export class PanelPins {
 				},
 			}));
 		}
-		this.#inputs.forEach((input, i) => this.#report(i + 1, input));
 	}
 
 	/** Present states: relays as driven (1 energised), inputs as read. */
