@@ -4,6 +4,8 @@
  * server with the API and the page. A host (Node, the simulator, a panel)
  * passes its I/O and services; nothing else differs.
  */
+import { type MdnsService, MdnsResponder } from "./network/mdns.js";
+import { parseIPv4 } from "./network/ipv4.js";
 import type { HTTPServerClass, ListenerClass, MQTTClientClass } from "./io/types.js";
 import { MqttEvents } from "./events/mqtt.js";
 import { ActionUrls } from "./events/action-urls.js";
@@ -83,6 +85,12 @@ export interface DeviceOptions {
 	 * the records waiting for their write are kept, in RAM (a test bench).
 	 */
 	journals?: boolean;
+	/**
+	 * The mDNS port (5353): the host answers for <name>.local and announces
+	 * its services there (modules/network/mdns.ts) when the network settings
+	 * say so. Undefined or 0: no mDNS (test benches, hosts without multicast).
+	 */
+	mdnsPort?: number;
 }
 
 /** The codecs offered, first preferred, from the Audio setting ("PCMA,PCMU"). */
@@ -115,6 +123,7 @@ export class Device {
 	#levels = { volume: 100, gain: 100 };
 	/** A firmware just installed: it confirms itself once started, or is rolled back (until then only). */
 	#confirmation: BootConfirmation | undefined;
+	#mdns: MdnsResponder | undefined;
 
 	constructor(host: DeviceHost, options: DeviceOptions) {
 		const hostLog = host.log;
@@ -208,6 +217,8 @@ export class Device {
 			this.#startActionUrls();
 			if (JSON.stringify(next.server) !== JSON.stringify(previous.server))
 				this.#startRegistrar();
+			if (JSON.stringify(next.network) !== JSON.stringify(previous.network) || next.server.enabled !== previous.server.enabled)
+				this.#startMdns();
 		});
 		// what happens goes to the log (and the status page's recent lines); door openings and
 		// trusted calls are events that outlive other lines, a stranger's call is an ordinary line
@@ -267,6 +278,7 @@ export class Device {
 		this.#startActionUrls();
 		this.#startRegistrar();
 		this.time.start();
+		this.#startMdns();
 		// SIP's sockets and the page are up: a new firmware keeps its place
 		this.#confirmation?.ready();
 		this.#confirmation = undefined;
@@ -303,7 +315,42 @@ export class Device {
 		this.web?.close();
 		this.#syslog.close();
 		this.time.stop();
+		this.#mdns?.close();
+		this.#mdns = undefined;
 		this.app.stop(done);
+	}
+
+	/** The host name mDNS answers for (with a number after a conflict), undefined without mDNS. */
+	get mdnsName(): string | undefined {
+		return this.#mdns?.name;
+	}
+
+	/**
+	 * mDNS and DNS-SD (SPEC §8): <name>.local, the page, and SIP when the
+	 * built-in server takes registrations. Started again when the network
+	 * settings or the server's switch change.
+	 */
+	#startMdns(): void {
+		this.#mdns?.close();
+		this.#mdns = undefined;
+		const port = this.#options.mdnsPort;
+		const c = this.settings.config;
+		const address = this.#options.host;
+		if (!this.#running || !port || !c.network.announce || parseIPv4(address) === undefined || address === "0.0.0.0")
+			return;
+		const services: MdnsService[] = [];
+		if (this.#host.http)
+			services.push({ type: "_http._tcp", port: this.#host.http.port, txt: ["path=/"] });
+		if (c.server.enabled) {
+			const sip = this.#options.sipPort ?? c.sip.port;
+			services.push({ type: "_sip._udp", port: sip }, { type: "_sip._tcp", port: sip });
+		}
+		try {
+			this.#mdns = new MdnsResponder({ udp: this.#host.udp, clock: this.#host.clock, name: c.network.name, address, services, port, random: Math.random, log: this.#log });
+		}
+		catch (e) {
+			this.#log("mdns: cannot start: " + String(e));
+		}
 	}
 
 	/**

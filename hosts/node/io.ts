@@ -57,8 +57,15 @@ export class UDP implements UDPSocket {
 			this.#socket.bind({ port: options.port ?? 0, address: options.multicast ? undefined : options.address }, () => {
 				this.#socket.off("error", reject);
 				try {
-					if (options.multicast)
+					if (options.multicast) {
 						this.#socket.addMembership(options.multicast, options.address);
+						if (options.address) {
+							// what this socket sends to a group leaves by the station's interface (mDNS answers
+							// on the loopback stay there), with the hop limit RFC 6762 §11 asks for
+							this.#socket.setMulticastInterface(options.address);
+							this.#socket.setMulticastTTL(255);
+						}
+					}
 				}
 				catch (e) {
 					reject(e);

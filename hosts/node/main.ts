@@ -9,7 +9,9 @@
  * --sntp (the station's wall clock set by its own SNTP client, as on a panel;
  * by default it keeps this PC's system time: docs/time.md), --update-key
  * HEX (firmware upgrades from the page, signed with that key's private half:
- * docs/update.md; the image goes to a file in the state folder).
+ * docs/update.md; the image goes to a file in the state folder), --mdns-port N
+ * (5353: the station answers for <name>.local and announces its page there,
+ * on the interface of --host; 0: no mDNS).
  */
 import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -41,6 +43,8 @@ interface Flags {
 	sntp: boolean;
 	/** The firmware update key (hex point); none: no upgrades. */
 	updateKey: string | undefined;
+	/** mDNS (5353; 0: none). */
+	mdnsPort: number;
 }
 
 function port(flag: string, value: string | undefined): number {
@@ -51,7 +55,7 @@ function port(flag: string, value: string | undefined): number {
 }
 
 function parseFlags(argv: string[]): Flags {
-	const flags: Flags = { sipPort: undefined, state: "state", httpPort: 8080, bind: "0.0.0.0", host: undefined, mic: "425", record: undefined, sntp: false, updateKey: undefined };
+	const flags: Flags = { sipPort: undefined, state: "state", httpPort: 8080, bind: "0.0.0.0", host: undefined, mic: "425", record: undefined, sntp: false, updateKey: undefined, mdnsPort: 5353 };
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i];
 		const value = argv[i + 1];
@@ -59,6 +63,8 @@ function parseFlags(argv: string[]): Flags {
 			flags.sipPort = port(arg, value), i++;
 		else if (arg === "--http-port")
 			flags.httpPort = port(arg, value), i++;
+		else if (arg === "--mdns-port")
+			flags.mdnsPort = value === "0" ? 0 : port(arg, value), i++;
 		else if (arg === "--bind" || arg === "--host") {
 			if (!value)
 				usage(`${arg} needs an address`);
@@ -98,7 +104,7 @@ function parseFlags(argv: string[]): Flags {
 function usage(error?: string): never {
 	if (error)
 		process.stderr.write(`portier: ${error}\n`);
-	process.stderr.write("usage: npm start -- [--sip-port N] [--http-port N] [--bind ADDRESS] [--host ADDRESS] [--state DIR] [--mic FILE.wav|HZ] [--record DIR] [--sntp] [--update-key HEX]\n");
+	process.stderr.write("usage: npm start -- [--sip-port N] [--http-port N] [--bind ADDRESS] [--host ADDRESS] [--state DIR] [--mic FILE.wav|HZ] [--record DIR] [--sntp] [--update-key HEX] [--mdns-port N]\n");
 	process.exit(error ? 2 : 0);
 }
 
@@ -208,6 +214,7 @@ async function boot(): Promise<Device> {
 		sipPort: flags.sipPort, bind: flags.bind, host,
 		rtpPorts: { first: 40000, last: 40098 }, rtpTimeout: 30000,
 		version: "0.1.0",
+		mdnsPort: flags.mdnsPort,
 	});
 	device.app.on((e) => {
 		if (e.type === "call" && e.call.state === "ended") {

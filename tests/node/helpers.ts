@@ -112,7 +112,7 @@ export async function startStation(o: { state?: string; sipPort?: number; httpPo
 	const state = o.state ?? mkdtempSync(join(tmpdir(), "portier-state-"));
 	const sipPort = o.sipPort ?? await freePort();
 	const httpPort = o.httpPort ?? await freePort();
-	const started = await start(process.execPath, ["build/hosts/node/main.js", "--sip-port", String(sipPort), "--http-port", String(httpPort), "--bind", "127.0.0.1", "--state", state, ...(o.args ?? [])], "portier: SIP on");
+	const started = await start(process.execPath, ["build/hosts/node/main.js", "--sip-port", String(sipPort), "--http-port", String(httpPort), "--bind", "127.0.0.1", "--state", state, "--mdns-port", "0", ...(o.args ?? [])], "portier: SIP on");
 	return { ...started, sipPort, httpPort, state, base: `http://127.0.0.1:${httpPort}` };
 }
 

@@ -28,3 +28,5 @@ import "../core/syslog-levels.test.js";
 import "../core/tz.test.js";
 import "../core/sntp.test.js";
 import "../core/update.test.js";
+import "../core/mdns.test.js";
+import "../core/network.test.js";
