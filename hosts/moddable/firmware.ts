@@ -28,7 +28,8 @@
  * must tell a request the firmware never saw from one it did not answer.
  * updateKey=HEX (130 hex digits: tools/sign-firmware.js public KEY.pem) is
  * the public key firmware upgrades from the page must be signed with; a
- * build without it takes no upgrade (docs/update.md).
+ * build without it takes no upgrade (docs/update.md). mdnsPort=N moves mDNS
+ * off 5353 (test benches; 0: no mDNS).
  * safeAccept=1 (set for every ESP32 build by the manifest) hands an accepted
  * TCP connection over only once its first bytes are in (SafeListener below:
  * the SDK's lwIP socket could lose them). In the simulator,
@@ -624,6 +625,8 @@ function boot(panel: Panel): void {
 		rtpTimeout: 30000,
 		version: "0.1.0",
 		journals: settings.journals !== 0 && settings.journals !== "0",
+		// <name>.local and DNS-SD on the panel's network; mdnsPort=N for test benches (0: none)
+		mdnsPort: settings.mdnsPort === undefined ? 5353 : Number(settings.mdnsPort),
 	});
 	if (settings.account1Server) {
 		const result = device.settings.update({

@@ -3,7 +3,10 @@
  * not join groups (multicast is on its "To do" list), so this opens a UDP
  * socket of the project's own that does (IP_ADD_MEMBERSHIP on the given
  * interface, or any), non-blocking; hosts/sim/multicast-udp.js polls it. A
- * panel's socket (the SDK's, on lwIP) joins with its own add().
+ * panel's socket (the SDK's, on lwIP) joins with its own add(). It also
+ * sends (mDNS answers): to the group by the same interface, with the hop
+ * limit RFC 6762 §11 asks for, and looped back so that other listeners on
+ * this machine (the tests) hear it.
  */
 #include "xsmc.h"
 
@@ -41,8 +44,12 @@ void xs_portier_mcast_open(xsMachine *the)
 	address.sin_family = AF_INET;
 	address.sin_port = htons(port);
 	address.sin_addr = membership.imr_multiaddr;	// only the group's datagrams reach this socket
+	unsigned char ttl = 255, loop = 1;
 	if ((bind(fd, (struct sockaddr *)&address, sizeof(address)) < 0) ||
 		(setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &membership, sizeof(membership)) < 0) ||
+		((membership.imr_interface.s_addr != htonl(INADDR_ANY)) && (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &membership.imr_interface, sizeof(membership.imr_interface)) < 0)) ||
+		(setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) < 0) ||
+		(setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof(loop)) < 0) ||
 		(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK) < 0)) {
 		int error = errno;
 		close(fd);
@@ -71,6 +78,20 @@ void xs_portier_mcast_recv(xsMachine *the)
 	xsmcSetIndex(xsResult, 1, xsVar(0));
 	xsmcSetInteger(xsVar(0), ntohs(from.sin_port));
 	xsmcSetIndex(xsResult, 2, xsVar(0));
+}
+
+/* send(fd, ArrayBuffer, address, port): a datagram to the group or to one address (a failed send is dropped, as UDP's are) */
+void xs_portier_mcast_send(xsMachine *the)
+{
+	int fd = xsmcToInteger(xsArg(0));
+	struct sockaddr_in to;
+	int port = xsmcToInteger(xsArg(3));
+	memset(&to, 0, sizeof(to));
+	to.sin_family = AF_INET;
+	to.sin_port = htons(port);
+	if ((port <= 0) || (port > 65535) || (1 != inet_pton(AF_INET, xsmcToString(xsArg(2)), &to.sin_addr)))
+		xsRangeError("bad address");
+	sendto(fd, xsmcToArrayBuffer(xsArg(1)), xsmcGetArrayBufferLength(xsArg(1)), 0, (struct sockaddr *)&to, sizeof(to));
 }
 
 void xs_portier_mcast_close(xsMachine *the)

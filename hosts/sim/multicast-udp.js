@@ -2,8 +2,8 @@
  * A UDP socket that listens to a multicast group, for the simulator (see
  * multicast.c): the ECMA-419 shape the station's paging uses (an options
  * object with port, multicast and address; onReadable(count), read(),
- * close()), polled every 20 ms as the SDK's own Linux sockets are. It only
- * listens: paging never writes.
+ * close()), polled every 20 ms as the SDK's own Linux sockets are. Paging
+ * only listens; mDNS also writes, to the group and to one querier.
  */
 import Timer from "timer";
 
@@ -42,8 +42,12 @@ export default class MulticastUDP {
 	read() {
 		return this.#queue.shift();
 	}
-	write() {
-		throw new Error("a paging socket only listens");
+	write(buffer, address, port) {
+		if (this.#timer === undefined)
+			throw new Error("closed");
+		// the native side takes an ArrayBuffer: a view is copied to one of its own
+		const bytes = ArrayBuffer.isView(buffer) ? buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) : buffer;
+		native("xs_portier_mcast_send").call(this, this.#fd, bytes, address, port);
 	}
 	close() {
 		if (this.#timer !== undefined) {

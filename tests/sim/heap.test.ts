@@ -60,7 +60,8 @@ describe("XS heap of the station in the simulator", function () {
 		const udpPort = await freePort();
 		kamailio = await startKamailio({ udpPort, tcpPort: await freePort() });
 		httpPort = await freePort();
-		const so = buildStation(sdk, { sipPort, controlPort, httpPort, trust: "127.0.0.1", account1Server: "127.0.0.1", account1Port: udpPort, account1User: "door", account1Password: USERS.door, account1Transport: "udp", account1Expires: 3600 });
+		// with mDNS announcing (on a port of the run's own), as a panel does
+		const so = buildStation(sdk, { sipPort, controlPort, httpPort, mdnsPort: await freePort(), trust: "127.0.0.1", account1Server: "127.0.0.1", account1Port: udpPort, account1User: "door", account1Password: USERS.door, account1Transport: "udp", account1Expires: 3600 });
 		sim = await runSimulator(sdk, so, await freePort(), "portier: SIP on");
 		await until(() => /portier: account 1 registered \(200 OK\)/.test(sim!.output()), 15000, () => sim!.output());
 		// as a panel in service: its clock set by an SNTP server it reaches (here one on 127.0.0.1),

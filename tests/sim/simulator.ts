@@ -78,8 +78,9 @@ export function buildName(): string {
 export function buildStation(sdk: Sdk, config: Record<string, string | number>, options: { release?: boolean } = {}): string {
 	const out = mkdtempSync(join(tmpdir(), "portier-sim-build-"));
 	const env = { ...process.env, MODDABLE: sdk.moddable, PATH: `${join(root, "node_modules/.bin")}:${process.env.PATH}:${sdk.bin}` };
-	// names (the default SNTP server, pool.ntp.org) are asked of a DNS server on this machine: a test run stays on loopback
-	const args = [...(options.release ? [] : ["-d"]), "-m", "-p", "lin", "-t", "build", "-o", out, ...Object.entries({ dnsServer: "127.0.0.1", ...config }).map(([k, v]) => `${k}=${v}`)];
+	// names (the default SNTP server, pool.ntp.org) are asked of a DNS server on this machine: a test run stays on loopback;
+	// mDNS only where a suite gives it a port of its own (5353 is this machine's)
+	const args = [...(options.release ? [] : ["-d"]), "-m", "-p", "lin", "-t", "build", "-o", out, ...Object.entries({ dnsServer: "127.0.0.1", mdnsPort: 0, ...config }).map(([k, v]) => `${k}=${v}`)];
 	try {
 		execFileSync(join(sdk.bin, "mcconfig"), args, { cwd: root, env, stdio: "pipe", timeout: 300000 });
 	}
