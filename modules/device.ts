@@ -261,7 +261,7 @@ export class Device {
 				else
 					host.reboot!();
 			} : undefined,
-			info: () => ({ ip: options.host, ...host.info?.() }),
+			info: () => ({ ip: options.host, ...host.info?.(), mdns: this.#mdns ? this.#mdns.name + ".local" : undefined }),
 			history: this.history.journal,
 			time: () => time.status(),
 			journalsWaiting: () => this.#logJournal.waiting + this.history.journal.waiting,

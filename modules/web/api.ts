@@ -68,6 +68,8 @@ export interface HostInfo {
 	heapUsed?: number;
 	/** Where the clock's time comes from: "SNTP", "system clock", "not set". */
 	timeSource?: string;
+	/** The name mDNS answers for ("portier.local"), when it does. */
+	mdns?: string;
 }
 
 /**
@@ -641,7 +643,7 @@ function status(o: ApiOptions): unknown {
 	return {
 		uptime: o.uptime ? o.uptime() : 0,
 		device: {
-			model: info.model ?? "portier", firmware: o.version ?? "", mac: info.mac ?? null, ip: info.ip ?? null, freeHeap: info.freeHeap ?? null, heapUsed: info.heapUsed ?? null,
+			model: info.model ?? "portier", firmware: o.version ?? "", mac: info.mac ?? null, ip: info.ip ?? null, mdns: info.mdns ?? null, freeHeap: info.freeHeap ?? null, heapUsed: info.heapUsed ?? null,
 			// the wall clock (modules/time) when the device has one; else the host's clock, which counts from 1970 only once set
 			time: time ? time.now : now >= 1577836800000 ? now : null,
 			timeSource: time ? time.source : info.timeSource ?? (now >= 1577836800000 ? "system clock" : "not set"),

@@ -217,6 +217,26 @@ describe("configuration page (Chromium)", function () {
 		});
 	});
 
+	describe("network (issue 15)", () => {
+		it("Network: a static address outside its gateway's subnet is refused naming the field; a good one is saved; the Wi-Fi password is never sent back", async () => {
+			await tab("network");
+			await page.selectOption('[data-path="network.addressing"]', "static");
+			await page.fill('[data-path="network.address"]', "192.168.1.20");
+			await page.fill('[data-path="network.gateway"]', "192.168.2.1");
+			await page.click("#save");
+			assert.match(await messageSettled(), /^Not saved: .*Gateway: empty, or an address in the subnet 192\.168\.1\.0\/24/);
+			await page.fill('[data-path="network.gateway"]', "192.168.1.1");
+			await page.fill('[data-path="network.wifi.password"]', "wifi secret 1");
+			await page.click("#save");
+			assert.match(await messageSettled(), /^Saved\. Network applies after a restart\. Restart now/);
+			const c = (await page.evaluate(async () => (await fetch("/api/config")).json())) as { network: { addressing: string; gateway: string; wifi: { password: unknown } } };
+			assert.deepEqual([c.network.addressing, c.network.gateway, c.network.wifi.password], ["static", "192.168.1.1", null]);
+			await page.selectOption('[data-path="network.addressing"]', "dhcp");
+			await page.click("#save");
+			assert.match(await messageSettled(), /^Saved\./);
+		});
+	});
+
 	describe("door and call history (issue 16)", () => {
 		it("History: newest first, the test call (who answered, how long) and the doors opened by what; CSV export", async () => {
 			await tab("history");

@@ -59,6 +59,7 @@ describe("mDNS and DNS-SD (npm start)", function () {
 			assert.equal(m.readUInt32BE(m.length - 10), 10, "TTL of at most 10 s for a legacy resolver");
 
 			const api = await admin(station.base);
+			assert.equal((await api.request("GET", "/api/status")).data.device.mdns, "portier.local", "the device page shows the name");
 			assert.equal((await api.request("PUT", "/api/config", { server: { enabled: true } })).status, 200);
 			const sip = await ask("_sip._udp.local", "PTR", (r) => has(r, "portier._sip._udp.local", "SRV") !== undefined);
 			assert.equal((has(sip, "portier._sip._udp.local", "SRV")!.data as { port: number }).port, station.sipPort);
