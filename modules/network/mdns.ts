@@ -85,8 +85,8 @@ interface MdnsRecord {
 	data: Uint8Array;
 	/** For PTR: the target's key (known-answer suppression compares it). */
 	target?: string;
-	/** When it was last multicast (clock ms), for the one-second limit. */
-	sent: number;
+	/** Its place in the list: where #sent keeps when it was last multicast. */
+	index: number;
 }
 
 /** A name as DNS labels (no compression: the messages are short). */
@@ -153,22 +153,20 @@ interface ReadRecord { key: string; type: number; klass: number; ttl: number; at
 export class MdnsResponder {
 	#o: MdnsOptions;
 	#socket: UDPSocket | undefined;
-	#records: MdnsRecord[] = [];
+	/** When each record (by index) was last multicast (clock ms), for the one-second limit. */
+	#sent: number[] = [];
 	#name: string;
 	#renames = 1;
 	/** "probing", "announced" or "stopped". */
 	#state = "probing";
 	#timer: unknown;
 	#step = 0;
-	#pending = 0;
-	#timers = new Set<unknown>();
-	#address: number[];
+	/** Delayed answers' timers. */
+	#waiting: unknown[] = [];
 
 	constructor(options: MdnsOptions) {
 		this.#o = options;
 		this.#name = options.name;
-		const a = parseIPv4(options.address) ?? 0;
-		this.#address = [(a >>> 24) & 255, (a >>> 16) & 255, (a >>> 8) & 255, a & 255];
 		const responder = this;
 		this.#socket = new options.udp({
 			port: options.port ?? MDNS.port,
@@ -188,7 +186,6 @@ export class MdnsResponder {
 				}
 			},
 		});
-		this.#build();
 		this.#probe(options.random() * 250);
 	}
 
@@ -202,24 +199,29 @@ export class MdnsResponder {
 		if (this.#state === "stopped")
 			return;
 		if (this.#state === "announced")
-			this.#send(message(0, 0x8400, [], [this.#records.map((r) => [r, 0] as const)]));
+			this.#send(message(0, 0x8400, [], [this.#records().map((r) => [r, 0] as const)]));
 		this.#state = "stopped";
 		if (this.#timer !== undefined)
 			this.#o.clock.clear(this.#timer);
-		for (const t of this.#timers)
+		for (const t of this.#waiting)
 			this.#o.clock.clear(t);
-		this.#timers.clear();
+		this.#waiting.length = 0;
 		this.#socket?.close();
 		this.#socket = undefined;
 	}
 
-	/** The records for the name in use: A, and per service PTR, SRV, TXT and the DNS-SD enumeration PTR. */
-	#build(): void {
+	/**
+	 * The records for the name in use: A, and per service PTR, SRV, TXT and
+	 * the DNS-SD enumeration PTR. Made when a message needs them, not kept:
+	 * a panel's heap holds only the times they were sent.
+	 */
+	#records(): MdnsRecord[] {
 		const host = this.#name + ".local";
 		const records: MdnsRecord[] = [];
 		const add = (name: string, type: number, ttl: number, unique: boolean, data: number[], target?: string) =>
-			records.push({ name, key: name.toLowerCase(), type, ttl, unique, data: Uint8Array.from(data), target, sent: -Infinity });
-		add(host, TYPE_A, MDNS.hostTtl, true, this.#address);
+			records.push({ name, key: name.toLowerCase(), type, ttl, unique, data: Uint8Array.from(data), target, index: records.length });
+		const a = parseIPv4(this.#o.address) ?? 0;
+		add(host, TYPE_A, MDNS.hostTtl, true, [(a >>> 24) & 255, (a >>> 16) & 255, (a >>> 8) & 255, a & 255]);
 		for (const s of this.#o.services) {
 			const type = s.type + ".local";
 			const instance = this.#name + "." + type;
@@ -236,7 +238,7 @@ export class MdnsResponder {
 			add(instance, TYPE_TXT, MDNS.otherTtl, true, txt);
 			add(SERVICES, TYPE_PTR, MDNS.otherTtl, false, nameBytes(type), type.toLowerCase());
 		}
-		this.#records = records;
+		return records;
 	}
 
 	/** RFC 6762 §8.1: three probes 250 ms apart, asking ANY for each unique name, our records in the authority section. */
@@ -249,7 +251,7 @@ export class MdnsResponder {
 			if (this.#state !== "probing")
 				return;
 			if (this.#step < 3) {
-				const unique = this.#records.filter((r) => r.unique && r.type !== TYPE_TXT);
+				const unique = this.#records().filter((r) => r.unique && r.type !== TYPE_TXT);
 				const names = unique.map((r) => r.name).filter((n, i, all) => all.indexOf(n) === i);
 				this.#send(message(0, 0, names.map((n) => [n, TYPE_ANY, CLASS_IN | (this.#step === 0 ? QU : 0)] as const), [[], unique.map((r) => [r, r.ttl] as const)]));
 				this.#step++;
@@ -270,9 +272,10 @@ export class MdnsResponder {
 		if (this.#state !== "announced")
 			return;
 		const now = this.#o.clock.now();
-		for (const r of this.#records)
-			r.sent = now;
-		this.#send(message(0, 0x8400, [], [this.#records.map((r) => [r, r.ttl] as const)]));
+		const records = this.#records();
+		for (const r of records)
+			this.#sent[r.index] = now;
+		this.#send(message(0, 0x8400, [], [records.map((r) => [r, r.ttl] as const)]));
 	}
 
 	#send(bytes: Uint8Array, address: string = MDNS.group, port = this.#o.port ?? MDNS.port): void {
@@ -322,9 +325,10 @@ export class MdnsResponder {
 
 	/** RFC 6762 §9: another host's answer for one of our unique names with other data is a conflict. */
 	#response(m: Uint8Array, answers: ReadRecord[], count: number): void {
+		const records = this.#records();
 		for (let i = 0; i < count && i < answers.length; i++) {
 			const a = answers[i];
-			for (const r of this.#records) {
+			for (const r of records) {
 				if (!r.unique || r.key !== a.key || r.type !== a.type || a.ttl === 0)
 					continue;
 				if (sameBytes(r.data, m.subarray(a.at, a.at + a.length)))
@@ -345,7 +349,7 @@ export class MdnsResponder {
 		this.#renames++;
 		this.#name = this.#o.name + "-" + this.#renames;
 		this.#o.log?.(`mdns: ${taken}.local is taken on the network: probing ${this.#name}.local`);
-		this.#build();
+		this.#sent = [];
 		// §9: probing again; after a conflict, not faster than one second
 		this.#probe(1000);
 	}
@@ -353,13 +357,14 @@ export class MdnsResponder {
 	#query(m: Uint8Array, id: number, questions: Array<[string, number, number]>, known: ReadRecord[], from: string, fromPort: number): void {
 		if (this.#state !== "announced")
 			return;	// §8.1: until probing is done, the names are not ours to answer for
+		const records = this.#records();
 		const answers: MdnsRecord[] = [];
 		let unicast = false;
 		for (const [name, type, klass] of questions) {
 			if ((klass & 0x7FFF) !== CLASS_IN && (klass & 0x7FFF) !== 255)
 				continue;
 			const key = name.toLowerCase();
-			for (const r of this.#records) {
+			for (const r of records) {
 				if (r.key !== key || (type !== r.type && type !== TYPE_ANY) || answers.includes(r))
 					continue;
 				// §7.1: a shared record the querier already holds with at least half its TTL
@@ -374,7 +379,7 @@ export class MdnsResponder {
 			return;
 		const additional: MdnsRecord[] = [];
 		const addFor = (key: string, type: number) => {
-			for (const r of this.#records) {
+			for (const r of records) {
 				if (r.key === key && r.type === type && !answers.includes(r) && !additional.includes(r))
 					additional.push(r);
 			}
@@ -403,11 +408,11 @@ export class MdnsResponder {
 		const respond = () => {
 			const now = this.#o.clock.now();
 			// §6: a record is multicast at most once a second (a querier's flood makes no flood of answers)
-			const fresh = answers.filter((r) => now - r.sent >= 1000);
+			const fresh = answers.filter((r) => !(now - (this.#sent[r.index] ?? -Infinity) < 1000));
 			if (!fresh.length || this.#state !== "announced")
 				return;
 			for (const r of fresh)
-				r.sent = now;
+				this.#sent[r.index] = now;
 			this.#send(message(0, 0x8400, [], [fresh.map((r) => [r, r.ttl] as const), [], additional.map((r) => [r, r.ttl] as const)]));
 		};
 		if (answers.every((r) => r.unique)) {
@@ -415,15 +420,13 @@ export class MdnsResponder {
 			return;
 		}
 		// §6: shared records after 20-120 ms, so that responders on the link do not answer at once
-		if (this.#pending >= MDNS.maxPending)
+		if (this.#waiting.length >= MDNS.maxPending)
 			return;
-		this.#pending++;
 		const timer = this.#o.clock.set(() => {
-			this.#timers.delete(timer);
-			this.#pending--;
+			this.#waiting.splice(this.#waiting.indexOf(timer), 1);
 			respond();
 		}, 20 + this.#o.random() * 100);
-		this.#timers.add(timer);
+		this.#waiting.push(timer);
 	}
 
 	/** A PTR record's target (lower case), as known-answer suppression compares it. */
