@@ -5,7 +5,7 @@
  * passes its I/O and services; nothing else differs.
  */
 import { type MdnsService, MdnsResponder } from "./network/mdns.js";
-import { parseIPv4 } from "./network/ipv4.js";
+import { parseIPv4, prefixOfMask } from "./network/ipv4.js";
 import type { HTTPServerClass, ListenerClass, MQTTClientClass } from "./io/types.js";
 import { MqttEvents } from "./events/mqtt.js";
 import { ActionUrls } from "./events/action-urls.js";
@@ -346,7 +346,9 @@ export class Device {
 			services.push({ type: "_sip._udp", port: sip }, { type: "_sip._tcp", port: sip });
 		}
 		try {
-			this.#mdns = new MdnsResponder({ udp: this.#host.udp, clock: this.#host.clock, name: c.network.name, address, services, port, random: Math.random, log: this.#log });
+			const mask = c.network.addressing === "static" ? parseIPv4(c.network.mask) : undefined;
+			const prefix = mask === undefined ? undefined : prefixOfMask(mask);
+			this.#mdns = new MdnsResponder({ udp: this.#host.udp, clock: this.#host.clock, name: c.network.name, address, services, port, prefix, random: Math.random, log: this.#log });
 		}
 		catch (e) {
 			this.#log("mdns: cannot start: " + String(e));

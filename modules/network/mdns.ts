@@ -25,7 +25,10 @@
  *   record is not multicast again within one second (§6, flood protection);
  *   a question with the QU bit (§5.4) is answered by unicast; a query from a
  *   port other than 5353 (a legacy resolver, §6.7) gets a unicast answer that
- *   repeats the question and its id, with TTLs of at most 10 s.
+ *   repeats the question and its id, with TTLs of at most 10 s. Unicast
+ *   answers go only to the station's subnet (§11: a source elsewhere gets
+ *   the multicast answer, a legacy one none) and at most 5 a second after a
+ *   burst of 10, so a spoofed query cannot make the station a reflector.
  * - §7.1 known-answer suppression for shared records.
  * - §10.1 goodbye: every record with TTL 0 when the responder stops.
  * DNS-SD (RFC 6763 §12): an answer of PTR carries the instance's SRV, TXT
@@ -33,7 +36,7 @@
  */
 import type { Clock, UDPClass, UDPSocket } from "../io/types.js";
 import { readName } from "../sip/dns-client.js";
-import { parseIPv4 } from "./ipv4.js";
+import { maskOfPrefix, parseIPv4 } from "./ipv4.js";
 
 export const MDNS = Object.freeze({
 	group: "224.0.0.251",
@@ -43,6 +46,9 @@ export const MDNS = Object.freeze({
 	otherTtl: 4500,
 	/** Delayed answers waiting at once (shared records); more are dropped. */
 	maxPending: 4,
+	/** Unicast answers (QU, legacy resolvers): at most this many at once, then this many a second. */
+	unicastBurst: 10,
+	unicastPerSecond: 5,
 });
 
 const TYPE_A = 1, TYPE_PTR = 12, TYPE_TXT = 16, TYPE_SRV = 33, TYPE_ANY = 255;
@@ -67,6 +73,8 @@ export interface MdnsOptions {
 	services: readonly MdnsService[];
 	/** 5353 (another port for test benches). */
 	port?: number;
+	/** The station's subnet prefix length (unicast answers go only there); /24 when unknown (DHCP). */
+	prefix?: number;
 	/** Random numbers in [0, 1) (the host's random source): probe and answer delays. */
 	random: () => number;
 	log?: (line: string) => void;
@@ -163,6 +171,8 @@ export class MdnsResponder {
 	#step = 0;
 	/** Delayed answers' timers. */
 	#waiting: unknown[] = [];
+	#tokens: number = MDNS.unicastBurst;
+	#refilled = 0;
 
 	constructor(options: MdnsOptions) {
 		this.#o = options;
@@ -394,14 +404,19 @@ export class MdnsResponder {
 			else if (r.type === TYPE_SRV)
 				addFor(host, TYPE_A);
 		}
+		// §11: a unicast answer goes only to a querier on the station's own link (a source elsewhere
+		// is answered by multicast, or not at all), and a few a second: no reflector for spoofed queries
+		const local = this.#onLink(from) && this.#unicastAllowed();
 		const legacy = fromPort !== (this.#o.port ?? MDNS.port);
+		if (legacy && !local)
+			return;
 		if (legacy) {
 			// §6.7: to the querier, with its id and question, and short TTLs (it caches as unicast DNS does)
 			const ttl = (r: MdnsRecord) => Math.min(r.ttl, 10);
 			this.#send(message(id, 0x8400, questions.map(([n, t, c]) => [n, t, c & 0x7FFF] as const), [answers.map((r) => [r, ttl(r)] as const), [], additional.map((r) => [r, ttl(r)] as const)]), from, fromPort);
 			return;
 		}
-		if (unicast) {
+		if (unicast && local) {
 			this.#send(message(0, 0x8400, [], [answers.map((r) => [r, r.ttl] as const), [], additional.map((r) => [r, r.ttl] as const)]), from, fromPort);
 			return;
 		}
@@ -427,6 +442,29 @@ export class MdnsResponder {
 			respond();
 		}, 20 + this.#o.random() * 100);
 		this.#waiting.push(timer);
+	}
+
+	/** Whether `address` is on the station's link: its subnet (options.prefix, /24 by default), or the loopback. */
+	#onLink(address: string): boolean {
+		const from = parseIPv4(address);
+		const own = parseIPv4(this.#o.address);
+		if (from === undefined || own === undefined)
+			return false;
+		if (from >>> 24 === 127)
+			return own >>> 24 === 127;
+		const mask = maskOfPrefix(this.#o.prefix ?? 24);
+		return ((from & mask) >>> 0) === ((own & mask) >>> 0);
+	}
+
+	/** A token bucket for unicast answers: MDNS.unicastBurst at once, MDNS.unicastPerSecond after. */
+	#unicastAllowed(): boolean {
+		const now = this.#o.clock.now();
+		this.#tokens = Math.min(MDNS.unicastBurst, this.#tokens + (now - this.#refilled) * MDNS.unicastPerSecond / 1000);
+		this.#refilled = now;
+		if (this.#tokens < 1)
+			return false;
+		this.#tokens--;
+		return true;
 	}
 
 	/** A PTR record's target (lower case), as known-answer suppression compares it. */

@@ -160,6 +160,25 @@ describe("mDNS responder (RFC 6762) and DNS-SD (RFC 6763)", () => {
 		deepEqual(r.msg.answers.map((a) => [a.data, a.ttl, a.klass]), [["192.168.1.20", 10, 1]], "no cache-flush bit in a unicast DNS answer");
 	});
 
+	it("answers by unicast only on its own subnet, and a few a second: no reflector for spoofed queries", () => {
+		const { socket, sent, ready, clock } = setUp();
+		ready();
+		clock.advance(2000);
+		socket.written.length = 0;
+		socket.deliver(query([["portier.local", A]], [], 7), "10.9.9.9", 40123);
+		equal(sent().length, 0, "a legacy query from off the link is not answered");
+		socket.deliver(query([["portier.local", A, 0x8001]]), "10.9.9.9", 5353);
+		deepEqual(sent().map((s) => s.address), ["224.0.0.251"], "a QU question from off the link gets the multicast answer");
+		socket.written.length = 0;
+		for (let i = 0; i < 100; i++)
+			socket.deliver(query([["portier.local", A]], [], i), "192.168.1.7", 40123);
+		equal(sent().length, 10, "a burst of 10");
+		clock.advance(1000);
+		for (let i = 0; i < 100; i++)
+			socket.deliver(query([["portier.local", A]], [], i), "192.168.1.7", 40123);
+		equal(sent().length, 15, "then 5 a second");
+	});
+
 	it("answers a QU question by unicast to the querier", () => {
 		const { socket, sent, ready } = setUp();
 		ready();

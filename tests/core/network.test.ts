@@ -10,24 +10,13 @@ import { ManualClock } from "../lib/manual-clock.js";
 import { formatIPv4, maskOfPrefix, parseIPv4, prefixOfMask } from "../../modules/network/ipv4.js";
 import { type NetworkSettings, networkErrors, resetNetwork } from "../../modules/config/network.js";
 import { deviceDefaults } from "../../modules/config/device.js";
-import { ConfigStore, type PreferenceStorage } from "../../modules/config/store.js";
+import { ConfigStore } from "../../modules/config/store.js";
 import { Settings } from "../../modules/config/settings.js";
 import { watchPowerOnHold } from "../../modules/io/power-on-hold.js";
 import { PanelPins } from "../../modules/io/panel-pins.js";
-import type { DigitalOptions } from "../../modules/io/types.js";
+import { FakeDigital } from "../lib/fake-digital.js";
+import { MemoryStorage } from "../lib/memory-storage.js";
 
-class Memory implements PreferenceStorage {
-	data = new Map<string, string | number | boolean | ArrayBuffer>();
-	get(domain: string, key: string) {
-		return this.data.get(domain + "/" + key);
-	}
-	set(domain: string, key: string, value: string | number | boolean | ArrayBuffer) {
-		this.data.set(domain + "/" + key, value);
-	}
-	delete(domain: string, key: string) {
-		this.data.delete(domain + "/" + key);
-	}
-}
 
 const statics = (o: Partial<NetworkSettings>): NetworkSettings => ({ ...deviceDefaults().network, addressing: "static", address: "192.168.1.20", mask: "255.255.255.0", gateway: "192.168.1.1", ...o });
 const fields = (n: NetworkSettings) => networkErrors(n).map((e) => e.field);
@@ -84,7 +73,7 @@ describe("network settings", () => {
 	});
 
 	it("refuses a bad change through the settings and keeps the stored configuration", () => {
-		const storage = new Memory();
+		const storage = new MemoryStorage();
 		const settings = new Settings({ store: new ConfigStore({ storage }) });
 		const before = JSON.stringify([...storage.data]);
 		const r = settings.update({ network: { addressing: "static", address: "192.168.1.20", mask: "255.255.255.0", gateway: "192.168.7.1" } });
@@ -98,7 +87,7 @@ describe("network settings", () => {
 	});
 
 	it("never sends the Wi-Fi password back", () => {
-		const settings = new Settings({ store: new ConfigStore({ storage: new Memory() }) });
+		const settings = new Settings({ store: new ConfigStore({ storage: new MemoryStorage() }) });
 		settings.update({ network: { wifi: { ssid: "home", password: "long enough" } } });
 		ok(settings.update({ network: { wifi: { ssid: "home", password: null } } }).errors.length === 0, "null keeps the secret");
 		equal(settings.config.network.wifi.password, "long enough");
@@ -113,25 +102,6 @@ describe("network settings", () => {
 	});
 });
 
-class FakeDigital {
-	static readonly Input = "input";
-	static readonly InputPullUp = "input-pull-up";
-	static readonly Output = "output";
-	static readonly Rising = 1;
-	static readonly Falling = 2;
-	level = 1;
-	options: DigitalOptions;
-	constructor(options: DigitalOptions) {
-		this.options = options;
-		FakeDigital.made.push(this);
-	}
-	static made: FakeDigital[] = [];
-	read(): number {
-		return this.level;
-	}
-	write(): void {}
-	close(): void {}
-}
 
 describe("the exit button held at power-on", () => {
 	function watch(levels: () => number | undefined) {
@@ -175,15 +145,15 @@ describe("the exit button held at power-on", () => {
 	});
 
 	it("reads the panel's input before the station runs", () => {
-		FakeDigital.made = [];
+		FakeDigital.pins = [];
 		const pins = new PanelPins({ digital: FakeDigital, relays: [16], inputs: [32, 33] });
 		equal(pins.level(2), 1);
-		FakeDigital.made.find((p) => p.options.pin === 33)!.level = 0;
+		FakeDigital.pins.find((p) => p.options.pin === 33)!.level = 0;
 		equal(pins.level(2), 0);
 		equal(pins.level(3), undefined);
 		const reported: Array<[number, number]> = [];
 		pins.attach({ input: (id, level) => reported.push([id, level]) });
 		deepEqual(reported, [[1, 1], [2, 0]]);
-		equal(FakeDigital.made.length, 3, "the inputs are opened once");
+		equal(FakeDigital.pins.length, 3, "the inputs are opened once");
 	});
 });

@@ -4,38 +4,8 @@
 // and a soft reboot that hands the same pins to a new station.
 import { deepEqual, equal, ok } from "../lib/assert.js";
 import { PanelPins } from "../../modules/io/panel-pins.js";
-import type { DigitalOptions } from "../../modules/io/types.js";
+import { FakeDigital } from "../lib/fake-digital.js";
 
-class FakeDigital {
-	static readonly Input = "input";
-	static readonly InputPullUp = "input-pull-up";
-	static readonly Output = "output";
-	static readonly Rising = 1;
-	static readonly Falling = 2;
-	static pins: FakeDigital[] = [];
-	options: DigitalOptions;
-	level = 1;
-	written: number[] = [];
-	closed = false;
-	constructor(options: DigitalOptions) {
-		this.options = options;
-		FakeDigital.pins.push(this);
-	}
-	read(): number {
-		return this.level;
-	}
-	write(value: 0 | 1): void {
-		this.written.push(value);
-	}
-	close(): void {
-		this.closed = true;
-	}
-	/** The wire changes level: the pin calls back as the board's would. */
-	drive(level: number): void {
-		this.level = level;
-		this.options.onReadable?.call(this);
-	}
-}
 
 const pin = (gpio: number) => FakeDigital.pins.find((p) => p.options.pin === gpio)!;
 

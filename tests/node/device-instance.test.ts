@@ -7,19 +7,8 @@ import { nodeHash } from "../../hosts/node/platform.js";
 import { Device } from "../../modules/device.js";
 import type { PreferenceStorage } from "../../modules/config/store.js";
 import { FakeUDP } from "./fakes.js";
+import { MemoryStorage } from "../lib/memory-storage.js";
 
-class MemoryStorage implements PreferenceStorage {
-	data = new Map<string, string | number | boolean | ArrayBuffer>();
-	get(domain: string, key: string) {
-		return this.data.get(domain + "/" + key);
-	}
-	set(domain: string, key: string, value: string | number | boolean | ArrayBuffer) {
-		this.data.set(domain + "/" + key, value);
-	}
-	delete(domain: string, key: string) {
-		this.data.delete(domain + "/" + key);
-	}
-}
 
 describe("the station's SIP Outbound instance", () => {
 	let n = 0;

@@ -12,25 +12,13 @@ import { nodeClock } from "../../hosts/node/clock.js";
 import { nodeHash } from "../../hosts/node/platform.js";
 import { UDP } from "../../hosts/node/io.js";
 import { Device } from "../../modules/device.js";
-import type { PreferenceStorage } from "../../modules/config/store.js";
 import { SntpClient, writeNtp } from "../../modules/time/sntp.js";
 import { WallClock } from "../../modules/time/wall-clock.js";
 import { parseMessage } from "../../modules/sip/message.js";
 import { FakeUDP } from "./fakes.js";
 import { admin, startStation } from "./helpers.js";
+import { MemoryStorage } from "../lib/memory-storage.js";
 
-class MemoryStorage implements PreferenceStorage {
-	data = new Map<string, string | number | boolean | ArrayBuffer>();
-	get(domain: string, key: string) {
-		return this.data.get(domain + "/" + key);
-	}
-	set(domain: string, key: string, value: string | number | boolean | ArrayBuffer) {
-		this.data.set(domain + "/" + key, value);
-	}
-	delete(domain: string, key: string) {
-		this.data.delete(domain + "/" + key);
-	}
-}
 
 const SERVER = "192.0.2.123";
 
