@@ -406,17 +406,17 @@ export class MdnsResponder {
 		}
 		// §11: a unicast answer goes only to a querier on the station's own link (a source elsewhere
 		// is answered by multicast, or not at all), and a few a second: no reflector for spoofed queries
-		const local = this.#onLink(from) && this.#unicastAllowed();
+		const local = this.#onLink(from);
 		const legacy = fromPort !== (this.#o.port ?? MDNS.port);
-		if (legacy && !local)
-			return;
 		if (legacy) {
+			if (!local || !this.#unicastAllowed())
+				return;
 			// §6.7: to the querier, with its id and question, and short TTLs (it caches as unicast DNS does)
 			const ttl = (r: MdnsRecord) => Math.min(r.ttl, 10);
 			this.#send(message(id, 0x8400, questions.map(([n, t, c]) => [n, t, c & 0x7FFF] as const), [answers.map((r) => [r, ttl(r)] as const), [], additional.map((r) => [r, ttl(r)] as const)]), from, fromPort);
 			return;
 		}
-		if (unicast && local) {
+		if (unicast && local && this.#unicastAllowed()) {
 			this.#send(message(0, 0x8400, [], [answers.map((r) => [r, r.ttl] as const), [], additional.map((r) => [r, r.ttl] as const)]), from, fromPort);
 			return;
 		}

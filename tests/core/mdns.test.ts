@@ -170,6 +170,9 @@ describe("mDNS responder (RFC 6762) and DNS-SD (RFC 6763)", () => {
 		socket.deliver(query([["portier.local", A, 0x8001]]), "10.9.9.9", 5353);
 		deepEqual(sent().map((s) => s.address), ["224.0.0.251"], "a QU question from off the link gets the multicast answer");
 		socket.written.length = 0;
+		for (let i = 0; i < 30; i++)
+			socket.deliver(query([["portier.local", A]]), "192.168.1.7", 5353);
+		equal(sent().length, 0, "multicast queries (answered once a second) spend nothing of the unicast budget");
 		for (let i = 0; i < 100; i++)
 			socket.deliver(query([["portier.local", A]], [], i), "192.168.1.7", 40123);
 		equal(sent().length, 10, "a burst of 10");
