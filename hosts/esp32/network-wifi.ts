@@ -129,7 +129,8 @@ function join(options: NetworkOptions, ssid: string, password: string): void {
 		log("network: Wi-Fi interface not configured: " + String(e));
 	}
 	// the address is read here rather than in onChanged: the SDK announces it only once IPv6 is up too
-	Timer.repeat(() => {
+	let slow = false;
+	Timer.repeat((id) => {
 		try {
 			const address = wifi.connection >= 400 ? wifi.address ?? "" : "";
 			if (!address.includes(".") || address === known)
@@ -145,6 +146,11 @@ function join(options: NetworkOptions, ssid: string, password: string): void {
 			}
 			else
 				options.onAddress?.(address);
+			// once the station runs, a new lease is looked for every 2 s
+			if (!slow) {
+				slow = true;
+				Timer.schedule(id, 2000, 2000);
+			}
 		}
 		catch (e) {
 			log("network: " + String(e));

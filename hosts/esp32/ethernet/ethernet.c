@@ -92,7 +92,7 @@ static void newDriver(xsMachine *the, esp_eth_mac_t **mac, esp_eth_phy_t **phy)
 	phyConfig.autonego_timeout_ms = 100;
 	*mac = esp_eth_mac_new_openeth(&macConfig);
 #else
-	#if MODDEF_ETHERNET_PHY_POWER >= 0
+	#if defined(MODDEF_ETHERNET_PHY_POWER) && (MODDEF_ETHERNET_PHY_POWER >= 0)
 		// the PHY is powered (and its 50 MHz input fed) by the ESP32: off, then on, so it starts from reset
 		gpio_reset_pin(MODDEF_ETHERNET_PHY_POWER);
 		gpio_set_direction(MODDEF_ETHERNET_PHY_POWER, GPIO_MODE_OUTPUT);
@@ -102,9 +102,11 @@ static void newDriver(xsMachine *the, esp_eth_mac_t **mac, esp_eth_phy_t **phy)
 		vTaskDelay(pdMS_TO_TICKS(10));
 	#endif
 	eth_esp32_emac_config_t emacConfig = ETH_ESP32_EMAC_DEFAULT_CONFIG();
-	emacConfig.smi_gpio.mdc_num = MODDEF_ETHERNET_MDC;
-	emacConfig.smi_gpio.mdio_num = MODDEF_ETHERNET_MDIO;
-	#if MODDEF_ETHERNET_CLOCK_OUT >= 0
+	#ifdef MODDEF_ETHERNET_MDC			// else ESP-IDF's defaults, 23 and 18
+		emacConfig.smi_gpio.mdc_num = MODDEF_ETHERNET_MDC;
+		emacConfig.smi_gpio.mdio_num = MODDEF_ETHERNET_MDIO;
+	#endif
+	#if defined(MODDEF_ETHERNET_CLOCK_OUT) && (MODDEF_ETHERNET_CLOCK_OUT >= 0)
 		// the ESP32 makes the RMII clock (APLL) and drives it to the PHY: no crystal on the PHY.
 		// ESP32 errata: not stable beside Wi-Fi, which this target does not use.
 		emacConfig.clock_config.rmii.clock_mode = EMAC_CLK_OUT;
@@ -113,7 +115,9 @@ static void newDriver(xsMachine *the, esp_eth_mac_t **mac, esp_eth_phy_t **phy)
 		emacConfig.clock_config.rmii.clock_mode = EMAC_CLK_EXT_IN;
 		emacConfig.clock_config.rmii.clock_gpio = 0;
 	#endif
-	phyConfig.phy_addr = MODDEF_ETHERNET_PHY_ADDRESS;
+	#ifdef MODDEF_ETHERNET_PHY_ADDRESS
+		phyConfig.phy_addr = MODDEF_ETHERNET_PHY_ADDRESS;
+	#endif						// else: the driver looks for the PHY on the bus
 	phyConfig.reset_gpio_num = -1;			// reset by its power pin above
 	*mac = esp_eth_mac_new_esp32(&emacConfig, &macConfig);
 #endif
