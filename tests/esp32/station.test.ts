@@ -318,7 +318,6 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 		const out = board.output();
 		assert.match(out, new RegExp(`network: ethernet static address ${STATIC.replace(/\./g, "\\.")} after \\d+ ms`), out.slice(-3000));
 		assert.doesNotMatch(out, /network: ethernet DHCP address|network: ethernet cannot start/);
-		figures.push(`static address ${STATIC}: power-on to SIP up ${board.at(BOOTED)} ms`);
 		// slirp learns the board's MAC for the new address by ARP: the first datagram may go before it has
 		const reply = await new Promise<Buffer>((resolve, reject) => {
 			const s = dgram.createSocket("udp4");
@@ -337,6 +336,10 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 			s.bind(0, "127.0.0.1", send);
 		});
 		assert.equal(parseMessage(new Uint8Array(reply)).status, 200);
+		// the probe too (it waits for the link as well as the address)
+		const h = await heap(ports.probe);
+		assert.doesNotMatch(board.output(), /probe: cannot start/);
+		figures.push(`static address ${STATIC}: power-on to SIP up ${board.at(BOOTED)} ms, XS heap at start ${h.total} B`);
 		const page = await httpRequest(ports.http, "GET", "/");
 		assert.equal(page.status, 200);
 		const again = await pageLogin(ports.http);
