@@ -2,9 +2,10 @@
  * A door panel's board for the station (the module "host/board" on ESP32
  * targets): its relays and inputs on the target's pins, by the names its
  * host/provider gives them (relay1, relay2..., input1, input2...), and the
- * address the panel was given on the network (Wi-Fi connects before the
- * station starts: the SDK's setup/network, with ssid= and password= on the
- * mcconfig command line).
+ * address the panel has on the network (brought up from the stored settings
+ * before the station starts: hosts/esp32/network-wifi.ts on a Wi-Fi panel,
+ * network-ethernet.ts on an Ethernet one; "net" answers for the interface in
+ * use, the Wi-Fi station, the setup access point or Ethernet).
  */
 import device from "embedded:provider/builtin";
 import Net from "net";
@@ -39,7 +40,7 @@ export class Board {
 		});
 	}
 
-	/** The panel's IP address (DHCP). */
+	/** The panel's IP address (DHCP or static). */
 	get address(): string {
 		return Net.get("IP") || "0.0.0.0";
 	}

@@ -119,6 +119,8 @@ export interface Forward {
 	proto: "udp" | "tcp";
 	host: number;
 	guest: number;
+	/** The board's address to forward to: by default the one QEMU's DHCP server gave (10.0.2.15); a static one otherwise. */
+	guestAddress?: string;
 }
 
 export interface Board {
@@ -138,7 +140,7 @@ export interface Board {
  * OpenCores Ethernet on the user network, forwards on 127.0.0.1 only.
  */
 export function powerOn(route: Route, flash: string, forwards: Forward[], log?: string): Board {
-	const fwd = forwards.map((f) => `hostfwd=${f.proto}:127.0.0.1:${f.host}-:${f.guest}`).join(",");
+	const fwd = forwards.map((f) => `hostfwd=${f.proto}:127.0.0.1:${f.host}-${f.guestAddress ?? ""}:${f.guest}`).join(",");
 	const args = ["-nographic", "-machine", "esp32", "-L", route.bios, "-drive", `file=${flash},if=mtd,format=raw`,
 		"-nic", `user,model=open_eth,ipv6=off,${fwd}`];
 	const child = spawn(route.qemu, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });

@@ -20,6 +20,8 @@ import { type Board, type Firmware, GUEST, HOST_ALIAS, type Route, buildFirmware
 
 const BOOTED = "portier: SIP on udp and tcp port 5060";
 const REGISTERED = /portier: account 1 registered \(200 OK\)/;
+/** The static address the last case gives the board: in QEMU's user network, not the 10.0.2.15 its DHCP server gives. */
+const STATIC = "10.0.2.20";
 
 function options(port: number, transport: string, localPort: number): Buffer {
 	return Buffer.from([
@@ -70,11 +72,12 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 	const figures: string[] = [];
 
 	let boots = 0;
-	const start = (): Board => powerOn(route, flash, [
-		{ proto: "udp", host: ports.sip, guest: GUEST.sip },
-		{ proto: "tcp", host: ports.sip, guest: GUEST.sip },
-		{ proto: "tcp", host: ports.http, guest: GUEST.http },
-		{ proto: "udp", host: ports.probe, guest: GUEST.probe },
+	// guestAddress: forward to the board's static address rather than the one QEMU's DHCP gave
+	const start = (guestAddress?: string): Board => powerOn(route, flash, [
+		{ proto: "udp", host: ports.sip, guest: GUEST.sip, guestAddress },
+		{ proto: "tcp", host: ports.sip, guest: GUEST.sip, guestAddress },
+		{ proto: "tcp", host: ports.http, guest: GUEST.http, guestAddress },
+		{ proto: "udp", host: ports.probe, guest: GUEST.probe, guestAddress },
 	], join(firmware.out, `console-${++boots}.log`));	// the whole console of each power-on, for a failure's post-mortem
 
 	before(async function () {
@@ -93,7 +96,7 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 		flash = freshFlash(firmware, "flash-test.bin");
 		board = start();
 		await waitFor(board, BOOTED, 180000);
-		figures.push(`power-on to SIP up ${board.at(BOOTED)} ms (DHCP address after ${board.at(/openeth: IP address/)} ms)`);
+		figures.push(`power-on to SIP up ${board.at(BOOTED)} ms (DHCP address after ${board.at(/network: ethernet DHCP address/)} ms)`);
 	});
 	after(async () => {
 		await board?.stop();
@@ -105,7 +108,7 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 
 	it("boots ESP-IDF and XS without Wi-Fi, takes its address by DHCP from QEMU's user network", () => {
 		const out = board!.output();
-		assert.match(out, /openeth: IP address 10\.0\.2\.\d+ after \d+ ms/);
+		assert.match(out, /network: ethernet DHCP address 10\.0\.2\.\d+ after \d+ ms/);
 		assert.match(out, /ESP-IDF:\s+v6\.0/);
 		assert.doesNotMatch(out, /wifi:|phy_init:|No Wi-Fi SSID/i, "no Wi-Fi or PHY start-up");
 		assert.doesNotMatch(out, /cannot start|Guru Meditation|abort\(\)/);
@@ -300,5 +303,59 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 			await waitFor(board, REGISTERED, 60000);
 			figures.push(`power-on to registered ${board.at(REGISTERED)} ms`);
 		}
+	});
+
+	it("takes a static address set through the page at the next power-on, and answers there; a wrong one is refused with 400 naming the field", async () => {
+		// QEMU's user network: 10.0.2.0/24, its gateway (the host) at 10.0.2.2, its DHCP server gives 10.0.2.15
+		const api = await pageLogin(ports.http);
+		const set = await api.request("PUT", "/api/config", { network: { addressing: "static", address: STATIC, mask: "255.255.255.0", gateway: HOST_ALIAS, dns: [HOST_ALIAS] } });
+		assert.equal(set.status, 200, JSON.stringify(set.data));
+		assert.equal(set.data.network.address, STATIC);
+		await board!.stop();
+		// the forwards now go to the static address: only a board that took it answers through them
+		board = start(STATIC);
+		await waitFor(board, BOOTED, 180000);
+		const out = board.output();
+		assert.match(out, new RegExp(`network: ethernet static address ${STATIC.replace(/\./g, "\\.")} after \\d+ ms`), out.slice(-3000));
+		assert.doesNotMatch(out, /network: ethernet DHCP address|network: ethernet cannot start/);
+		// slirp learns the board's MAC for the new address by ARP: the first datagram may go before it has
+		const reply = await new Promise<Buffer>((resolve, reject) => {
+			const s = dgram.createSocket("udp4");
+			let tries = 0;
+			const send = () => s.send(options(ports.sip, "UDP", s.address().port), ports.sip, "127.0.0.1");
+			const again = setInterval(() => {
+				if (++tries > 15) {
+					clearInterval(again);
+					s.close();
+					reject(new Error("no answer at the static address: " + board!.output().slice(-2000)));
+				}
+				else
+					send();
+			}, 1000);
+			s.on("message", (m) => { clearInterval(again); s.close(); resolve(m); });
+			s.bind(0, "127.0.0.1", send);
+		});
+		assert.equal(parseMessage(new Uint8Array(reply)).status, 200);
+		// the probe too (it waits for the link as well as the address)
+		const h = await heap(ports.probe);
+		assert.doesNotMatch(board.output(), /probe: cannot start/);
+		figures.push(`static address ${STATIC}: power-on to SIP up ${board.at(BOOTED)} ms, XS heap at start ${h.total} B`);
+		const page = await httpRequest(ports.http, "GET", "/");
+		assert.equal(page.status, 200);
+		const again = await pageLogin(ports.http);
+		const config = (await again.request("GET", "/api/config")).data;
+		assert.deepEqual([config.network.addressing, config.network.address, config.network.gateway], ["static", STATIC, HOST_ALIAS]);
+		// the page's device information shows the address the board has
+		const status = (await again.request("GET", "/api/status")).data;
+		assert.match(JSON.stringify(status), new RegExp(STATIC.replace(/\./g, "\\.")));
+		// a broadcast address, and a gateway outside the subnet: refused, nothing changed
+		const broadcast = await again.request("PUT", "/api/config", { network: { addressing: "static", address: "10.0.2.255", mask: "255.255.255.0", gateway: HOST_ALIAS } });
+		assert.equal(broadcast.status, 400, JSON.stringify(broadcast.data));
+		assert.match(JSON.stringify(broadcast.data), /network\.address/);
+		const gateway = await again.request("PUT", "/api/config", { network: { addressing: "static", address: STATIC, mask: "255.255.255.0", gateway: "10.0.3.1" } });
+		assert.equal(gateway.status, 400, JSON.stringify(gateway.data));
+		assert.match(JSON.stringify(gateway.data), /network\.gateway/);
+		const unchanged = (await again.request("GET", "/api/config")).data;
+		assert.deepEqual([unchanged.network.address, unchanged.network.gateway], [STATIC, HOST_ALIAS]);
 	});
 });

@@ -33,6 +33,10 @@ export const PROVIDED_BY: Readonly<Record<string, string>> = {
 	"embedded:network/http/server": "$(MODDABLE)/examples/io/listener/httpserver/manifest_httpserver.json",
 	"embedded:network/dns/resolver/udp": "$(MODDABLE)/examples/io/listener/httpserver/manifest_httpserver.json",
 	"net": "$(MODDABLE)/examples/manifest_net.json",
+	// the Wi-Fi panel: the ECMA-419 station class (manifest_net includes it on esp32), and the
+	// SDK's older wifi module for the setup access point
+	"embedded:network/interface/wifi": "$(MODDABLE)/examples/manifest_net.json",
+	"wifi": "$(MODULES)/network/wifi/manifest.json",
 	"preference": "$(MODDABLE)/modules/files/preference/manifest.json",
 	"crypt": "$(MODDABLE)/modules/crypt/digest/manifest.json",
 	// the TLS stack's public-key crypto (its tls_common.json), which verifies a firmware upgrade's signature
@@ -55,6 +59,19 @@ export const NEEDS_ON_ESP32: Readonly<Record<string, readonly string[]>> = {
 	// modules/io/{spi,i2c,digital,...}/esp32 include modGPIO.h (modules/pins/digital)
 	"$(MODDABLE)/modules/io/manifest.json": ["$(MODULES)/pins/digital/manifest.json"],
 };
+
+/**
+ * SDK modules a target may leave out (its modules' "~"), by the source the
+ * SDK maps them to: a target that leaves one out must not import it, unless
+ * it maps that name to a module of its own (the Ethernet targets' "net").
+ */
+export const SDK_SOURCE: Readonly<Record<string, string>> = {
+	"embedded:network/interface/wifi": "$(MODULES)/io/wifi/esp32/wifi-esp32",
+	"net": "$(MODULES)/network/net/net",
+};
+
+/** Modules that link ESP-IDF's Wi-Fi libraries, which a target built with CONFIG_APP_NO_BLOBS=y has not. */
+export const NEEDS_WIFI_LIBRARIES: readonly string[] = ["embedded:network/interface/wifi", "wifi"];
 
 /** One spelling for $(MODULES) and $(MODDABLE)/modules. */
 function canonical(path: string): string {
@@ -95,7 +112,7 @@ function mapped(target: string, manifest: Record<string, any>, name: string): st
 		const entry = map?.[name];
 		const to = Array.isArray(entry) ? entry[0] : entry;
 		if (typeof to === "string")
-			return to.startsWith("./") ? join(base, to) : to;
+			return to.startsWith("./") || to.startsWith("../") ? join(base, to) : to;
 	}
 	return undefined;
 }
@@ -121,11 +138,13 @@ export function sdkImports(target: string, manifest: Record<string, any>): Map<s
 	const board = mapped(target, manifest, "host/board");
 	assert.ok(board, `${target}: host/board is mapped`);
 	const start = [join(root, "hosts/moddable/main.ts"), board.replace(/(\.ts)?$/, ".ts"), join(root, "hosts/esp32", target, "host/provider.ts")];
-	// the target's own modules (JavaScript with native parts, say)
-	for (const to of Object.values(manifest.modules ?? {}) as Array<string | string[]>) {
+	// the target's own modules (its host/network, JavaScript with native parts...), here or beside it in hosts/esp32
+	for (const [name, to] of Object.entries(manifest.modules ?? {}) as Array<[string, string | string[]]>) {
+		if (name === "~")
+			continue;
 		for (const path of ([] as string[]).concat(to)) {
 			for (const ext of [".ts", ".js"]) {
-				if (path.startsWith("./") && existsSync(join(root, "hosts/esp32", target, path + ext)))
+				if ((path.startsWith("./") || path.startsWith("../")) && existsSync(join(root, "hosts/esp32", target, path + ext)))
 					start.push(join(root, "hosts/esp32", target, path + ext));
 			}
 		}
@@ -166,7 +185,19 @@ describe("ESP32 targets: every module the firmware imports has its manifest", ()
 		it(`${target}: each SDK module imported is provided by an included manifest, with what that manifest needs on ESP32`, () => {
 			const manifest = JSON.parse(readFileSync(join(root, "hosts/esp32", target, "manifest.json"), "utf8"));
 			const included = includes(target, manifest);
+			assert.ok(mapped(target, manifest, "host/network"), `${target}: maps host/network (the app leaves it to each target: Wi-Fi or Ethernet)`);
 			const imports = sdkImports(target, manifest);
+			const removed = new Set((([] as string[]).concat(manifest.modules?.["~"] ?? [])).map(canonical));
+			const sdkconfig = join(root, "hosts/esp32", target, "sdkconfig/sdkconfig.defaults");
+			const noBlobs = existsSync(sdkconfig) && /^CONFIG_APP_NO_BLOBS=y$/m.test(readFileSync(sdkconfig, "utf8"));
+			for (const [specifier, from] of imports) {
+				if (noBlobs)
+					assert.ok(!NEEDS_WIFI_LIBRARIES.includes(specifier), `${target}: ${specifier} (imported by ${from}) needs the Wi-Fi libraries, and the target builds without them (CONFIG_APP_NO_BLOBS)`);
+				const source = SDK_SOURCE[specifier];
+				const own = manifest.modules?.[specifier] ?? manifest.platforms?.esp32?.modules?.[specifier];
+				if (source && removed.has(canonical(source)))
+					assert.ok(own, `${target}: ${specifier} (imported by ${from}) is left out of the build ("~") and not mapped to a module of the target`);
+			}
 			assert.ok(imports.has("embedded:io/digital") && imports.has("embedded:io/socket/udp"), "the walk reaches the provider and the firmware: " + [...imports.keys()].join(", "));
 			for (const [specifier, from] of imports) {
 				const to = mapped(target, manifest, specifier);
@@ -180,6 +211,70 @@ describe("ESP32 targets: every module the firmware imports has its manifest", ()
 			for (const manifestPath of included) {
 				for (const need of NEEDS_ON_ESP32[manifestPath.replace("$(MODULES)/", "$(MODDABLE)/modules/")] ?? [])
 					assert.ok(included.has(canonical(need)), `${target}: ${manifestPath} needs ${need} on ESP32 (its native code includes modGPIO.h)`);
+			}
+		});
+	}
+});
+
+/** The ESP32's RMII data pins, fixed in its IO MUX: taken whenever a target uses the internal EMAC. */
+const RMII_PINS = [19, 21, 22, 25, 26, 27];
+const FLASH_PINS = [6, 7, 8, 9, 10, 11];
+const INPUT_ONLY_PINS = [34, 35, 36, 37, 38, 39];
+
+/** The pins a target's Ethernet takes (its manifest's defines.ethernet: hosts/esp32/ethernet/ethernet.c). */
+export function ethernetPins(manifest: Record<string, any>): Map<number, string> {
+	const e = manifest.defines?.ethernet;
+	const out = new Map<number, string>();
+	if (!e?.emac)
+		return out;
+	for (const pin of RMII_PINS)
+		out.set(pin, "RMII data");
+	const named: Array<[unknown, string]> = [[e.mdc, "MDC"], [e.mdio, "MDIO"], [e.phy?.power, "PHY power"], [e.clock?.out, "RMII clock out"]];
+	for (const [pin, what] of named) {
+		if (typeof pin === "number" && pin >= 0)
+			out.set(pin, what);
+	}
+	if (!(typeof e.clock?.out === "number" && e.clock.out >= 0))
+		out.set(0, "RMII clock in");
+	return out;
+}
+
+describe("ESP32 targets: the pin table agrees with the manifest and leaves the board's own pins alone", () => {
+	for (const target of esp32Targets()) {
+		it(`${target}: no pin twice, none on flash or Ethernet pins, inputs with a pull-up, the I2S defines the provider's pins`, () => {
+			const here = join(root, "hosts/esp32", target);
+			const manifest = JSON.parse(readFileSync(join(here, "manifest.json"), "utf8"));
+			const text = readFileSync(join(here, "host/provider.ts"), "utf8");
+			const block = /\bpin: \{([^}]*)\}/.exec(text);
+			assert.ok(block, `${target}: the provider has a pin table`);
+			const pins = new Map<string, number>();
+			for (const m of block[1].matchAll(/(\w+): (\d+),/g))
+				pins.set(m[1], Number(m[2]));
+			const gpios = [...pins.values()];
+			assert.equal(new Set(gpios).size, gpios.length, `${target}: no pin twice: ${JSON.stringify([...pins])}`);
+			const ethernet = ethernetPins(manifest);
+			for (const [name, gpio] of pins) {
+				assert.ok(!FLASH_PINS.includes(gpio), `${target}: ${name} on flash pin ${gpio}`);
+				assert.ok(!ethernet.has(gpio), `${target}: ${name} on GPIO ${gpio}, the Ethernet's ${ethernet.get(gpio)}`);
+				if (INPUT_ONLY_PINS.includes(gpio)) {
+					assert.ok(/^input\d$|^micData$/.test(name), `${target}: ${name} needs an output: GPIO ${gpio} is input-only`);
+					// input-only pins have no internal pull-up: the wiring in the header must name one
+					const line = text.split("\n").find((l) => new RegExp(`\\*\\s+${name}\\s+GPIO ${gpio}\\b`).test(l)) ?? "";
+					const next = text.split("\n")[text.split("\n").indexOf(line) + 1] ?? "";
+					if (name !== "micData")
+						assert.match(line + next, /pull-up|pulled up/, `${target}: ${name} on input-only GPIO ${gpio}: the header must say where its pull-up is`);
+				}
+			}
+			const { audioIn, audioOut } = manifest.defines ?? {};
+			if (audioIn && pins.has("micClock"))
+				assert.deepEqual([audioIn.i2s.bck_pin, audioIn.i2s.lr_pin, audioIn.i2s.datain], [pins.get("micClock"), pins.get("micSelect"), pins.get("micData")]);
+			if (audioOut && pins.has("speakerClock"))
+				assert.deepEqual([audioOut.i2s.bck_pin, audioOut.i2s.lr_pin, audioOut.i2s.dataout_pin], [pins.get("speakerClock"), pins.get("speakerSelect"), pins.get("speakerData")]);
+			if (audioOut?.amplifier?.power !== undefined && pins.has("amplifier"))
+				assert.equal(audioOut.amplifier.power, pins.get("amplifier"));
+			for (const [what, gpio] of [["audio in", audioIn?.i2s], ["audio out", audioOut?.i2s]] as Array<[string, Record<string, unknown> | undefined]>) {
+				for (const pin of Object.entries(gpio ?? {}).filter(([k, v]) => /pin$|^datain$/.test(k) && typeof v === "number").map(([, v]) => v as number))
+					assert.ok(!ethernet.has(pin), `${target}: ${what} on GPIO ${pin}, the Ethernet's ${ethernet.get(pin)}`);
 			}
 		});
 	}
