@@ -85,6 +85,17 @@ export function bringUp(options: NetworkOptions): void {
 	}, POLL_MS);
 }
 
+/** The DNS servers the interface has (DHCP's, or the settings' once set), for the firmware's own lookups. */
+export function dnsServers(): string[] {
+	try {
+		const dns = Ethernet.get("DNS");
+		return dns && dns !== "0.0.0.0" ? [dns] : [];
+	}
+	catch {
+		return [];
+	}
+}
+
 /** The settings' DNS servers on the interface (lwIP's own lookups use them). */
 function setDns(servers: string[], log: (line: string) => void): void {
 	try {

@@ -158,3 +158,14 @@ function join(options: NetworkOptions, ssid: string, password: string): void {
 	}, POLL_MS);
 	connect();
 }
+
+/** The DNS servers lwIP has (DHCP's, or the settings' once set), for the firmware's own lookups. */
+export function dnsServers(): string[] {
+	try {
+		const dns = Net.get("DNS") as unknown;
+		return Array.isArray(dns) ? dns.filter((d): d is string => typeof d === "string" && d !== "0.0.0.0") : [];
+	}
+	catch {
+		return [];
+	}
+}

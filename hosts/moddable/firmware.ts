@@ -20,7 +20,8 @@
  * auto-answered at once) and doorCode=KEYS (relay 1's door code): the factory
  * settings trust no caller and have no door code. journals=0 keeps the
  * history and the log out of Preference (in RAM only); dnsServer (and, on
- * test benches, dnsPort) is where SIP server names are asked; timing=1 times the
+ * test benches, dnsPort) is where names are asked unless the Network tab
+ * names DNS servers (then DHCP's, then 1.1.1.1: fillDnsServers); timing=1 times the
  * station's SIP answers inside the engine (hosts/moddable/sip-timing, for
  * tools/bench-sim.js). traceWeb=1 traces
  * each page connection's steps on the console (connect, onRequest,
@@ -61,9 +62,9 @@ import { httpGetter } from "http-get";
 import type { PreferenceStorage } from "config/store";
 import { Device, type ProductHost } from "device";
 import { Board } from "host/board";
-import { bringUp } from "host/network";
+import { bringUp, dnsServers as hostDnsServers } from "host/network";
 import { ConfigStore } from "config/store";
-import { resetNetwork } from "config/network";
+import { type NetworkSettings, resetNetwork } from "config/network";
 import { watchPowerOnHold } from "io/power-on-hold";
 import MulticastUDP from "host/multicast";
 import AudioIn from "embedded:io/audio/in";
@@ -185,6 +186,30 @@ const httpPort = Number(settings.httpPort ?? 80);
 const log = (line: string) => trace(line + "\n");
 
 /**
+ * The DNS servers every lookup of the firmware asks (SIP servers, SNTP,
+ * MQTT): the installer's (Network tab), else the build's dnsServer (test
+ * benches), else what DHCP gave, else 1.1.1.1. One array, made at boot and
+ * filled again when the settings change, read by each lookup (a binding set
+ * at run time: a preloaded module's objects are read-only).
+ */
+let dnsServers: string[] | undefined;
+
+/** The station that runs now (set at each boot). */
+let running: Device | undefined;
+
+function fillDnsServers(servers: string[], network: NetworkSettings): void {
+	const given = settings.dnsServer !== undefined ? [String(settings.dnsServer)] : [];
+	const chosen = network.dns.length ? network.dns : given.length ? given : hostDnsServers();
+	servers.length = 0;
+	for (const server of chosen.length ? chosen : ["1.1.1.1"])
+		servers.push(server);
+}
+
+function currentDns(): string[] {
+	return dnsServers && dnsServers.length ? dnsServers.slice() : [String(settings.dnsServer ?? "1.1.1.1")];
+}
+
+/**
  * SNTP server names (pool.ntp.org) as A records, through the SDK's resolver
  * and the DNS server of the manifest's dnsServer: one resolver per lookup,
  * closed with its answer, so nothing stays between polls. Its callbacks run
@@ -192,7 +217,7 @@ const log = (line: string) => trace(line + "\n");
  */
 const sntpDns: DnsClient = Object.freeze({
 	a(name: string, callback: (addresses: string[]) => void): void {
-		const resolver = new Resolver({ servers: [String(settings.dnsServer ?? "1.1.1.1")], socket: { io: UDP } } as unknown as ConstructorParameters<typeof Resolver>[0]);
+		const resolver = new Resolver({ servers: currentDns(), socket: { io: UDP } } as unknown as ConstructorParameters<typeof Resolver>[0]);
 		const answer = (addresses: string[]) => {
 			resolver.close();
 			try {
@@ -218,7 +243,10 @@ function setSystemTime(ms: number): void {
 interface Panel {
 	/** The relays and inputs: the panel's pins (hosts/esp32/board), simulated in the simulator (hosts/sim/board). */
 	board: Board;
+	/** The station's address; a DHCP address that comes after the station started replaces it (a soft restart). */
 	host: string;
+	/** The network settings the interface was brought up with: a restart after they changed is a hard one. */
+	network: string;
 	page: { html: Uint8Array };
 	audio: PanelAudio | undefined;
 }
@@ -485,7 +513,7 @@ class MQTTClient extends SdkMQTTClient {
 	constructor(options: MQTTClientOptions) {
 		const socket = options.secure ? { io: TLS, secure: { ca: options.secure.ca, serverName: options.host } } : { io: TCP };
 		// the SDK's typings lag its client (onControl gets the message; the will takes an ArrayBuffer)
-		super({ ...options, socket, dns: { io: Resolver, servers: [String(settings.dnsServer ?? "1.1.1.1")], socket: { io: UDP } } } as unknown as ConstructorParameters<typeof SdkMQTTClient>[0]);
+		super({ ...options, socket, dns: { io: Resolver, servers: currentDns(), socket: { io: UDP } } } as unknown as ConstructorParameters<typeof SdkMQTTClient>[0]);
 	}
 }
 
@@ -577,8 +605,10 @@ class StationUDP {
 function boot(panel: Panel): void {
 	const { board, host, page, audio } = panel;
 	stationAddress = host;
+	const servers: string[] = [];
+	dnsServers = servers;
 	const dns = new UdpDnsClient({
-		udp: UDP as unknown as UDPClass, servers: [String(settings.dnsServer ?? "1.1.1.1")],
+		udp: UDP as unknown as UDPClass, servers,
 		port: settings.dnsPort === undefined ? undefined : Number(settings.dnsPort),
 		clock, random16: () => (Math.random() * 65536) | 0, log,
 	});
@@ -596,8 +626,18 @@ function boot(panel: Panel): void {
 		http: httpPort ? { io: AddressedHTTPServer as unknown as HTTPServerClass, port: httpPort } : undefined,
 		page,
 		mqtt: { io: MQTTClient as unknown as MQTTClientClass },
-		// a soft restart: everything stops and starts again from the stored configuration
-		reboot: () => device.stop(() => Timer.set(() => boot(panel), 100)),
+		// a soft restart: everything stops and starts again from the stored configuration; after a
+		// change of the network settings a panel restarts whole (its interface is set up at power-on)
+		reboot: () => {
+			const restart = platformUpdate.restart as (() => void) | undefined;	// none in the simulator
+			if (restart && JSON.stringify(device.settings.config.network) !== panel.network) {
+				device.flush();
+				log("portier: network settings changed: restarting the panel");
+				restart();
+				return;
+			}
+			device.stop(() => Timer.set(() => boot(panel), 100));
+		},
 		// the device page: the board's model, address and MAC; the XS heap (read after a full
 		// collection: free is what the heap created at start has left)
 		info: () => {
@@ -628,6 +668,9 @@ function boot(panel: Panel): void {
 		// <name>.local and DNS-SD on the panel's network; mdnsPort=N for test benches (0: none)
 		mdnsPort: settings.mdnsPort === undefined ? 5353 : Number(settings.mdnsPort),
 	});
+	running = device;
+	fillDnsServers(servers, device.settings.config.network);
+	device.settings.onChange((next) => fillDnsServers(servers, next.network));
 	if (settings.account1Server) {
 		const result = device.settings.update({
 			accounts: {
@@ -692,15 +735,31 @@ export function start(): void {
 					log("network: reset at the panel not saved: " + String(e));
 				}
 			}
+			let panel: Panel | undefined;
 			bringUp({
 				settings: network,
 				log,
-				onReady: (address) => boot({
-					board,
-					host: String(settings.host ?? address),
-					page: { html: new Uint8Array(new Resource("page.html") as unknown as ArrayBuffer) },
-					audio: Number(settings.audio ?? 1) ? new PanelAudio({ input: AudioIn as unknown as AudioInClass, output: AudioOut as unknown as AudioOutClass, clock, log }) : undefined,
-				}),
+				onReady: (address) => {
+					panel = {
+						board,
+						host: String(settings.host ?? address),
+						network: JSON.stringify(network),
+						page: { html: new Uint8Array(new Resource("page.html") as unknown as ArrayBuffer) },
+						audio: Number(settings.audio ?? 1) ? new PanelAudio({ input: AudioIn as unknown as AudioInClass, output: AudioOut as unknown as AudioOutClass, clock, log }) : undefined,
+					};
+					boot(panel);
+				},
+				// DHCP answered after the station started (a cable plugged in later): Via, Contact and
+				// SDP must carry the new address, so the station starts again on it
+				onAddress: (address) => {
+					if (!panel || settings.host !== undefined || address === panel.host || !running)
+						return;
+					log(`portier: address ${address}: restarting the station on it`);
+					panel.host = address;
+					const device = running;
+					running = undefined;
+					device.stop(() => Timer.set(() => boot(panel!), 100));
+				},
 			});
 		},
 	});

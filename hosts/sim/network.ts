@@ -12,8 +12,15 @@ export interface NetworkOptions {
 	log: (line: string) => void;
 	/** Called once, with the station's address, when the network is up. */
 	onReady: (address: string) => void;
+	/** Called when the address changes after onReady (never here: the computer's network is up). */
+	onAddress?: (address: string) => void;
 }
 
 export function bringUp(options: NetworkOptions): void {
 	options.onReady("127.0.0.1");
+}
+
+/** The DNS servers the network gave (DHCP): none known here, the build's dnsServer is asked. */
+export function dnsServers(): string[] {
+	return [];
 }
