@@ -88,6 +88,17 @@ describe("serializer", () => {
 		equal(parseMessage(createResponse(tagged, 200, { toTag: "other" })).toTag(), "mine");
 	});
 
+	it("createResponse tags a To whose only tag is inside its URI or display name, and keeps a header tag in any case", () => {
+		const to = (value: string) => {
+			const req = parseMessage(message("INVITE sip:door@h SIP/2.0", "Via: SIP/2.0/UDP a;branch=z9hG4bK1", "From: <sip:x@y>;tag=f1", "To: " + value, "Call-ID: c", "CSeq: 1 INVITE", "", ""));
+			return parseMessage(createResponse(req, 200, { toTag: "new" })).header("To");
+		};
+		equal(to("<sip:bob@x;tag=uri>"), "<sip:bob@x;tag=uri>;tag=new");
+		equal(to("\"Bob;tag=no\" <sip:bob@x>"), "\"Bob;tag=no\" <sip:bob@x>;tag=new");
+		equal(to("sip:bob@x;tag=hdr"), "sip:bob@x;tag=hdr");
+		equal(to("<sip:bob@x>;TAG=up"), "<sip:bob@x>;TAG=up");
+	});
+
 	it("a response that makes a dialog copies the INVITE's Record-Route values in order (§12.1.1); others do not", () => {
 		const req = parseMessage(message("INVITE sip:door@h SIP/2.0", "Via: SIP/2.0/UDP p1;branch=z9hG4bK1", "Record-Route: <sip:p1;lr>", "Record-Route: <sip:p2;lr;ftag=x>, <sip:p3;lr>", "From: <sip:x@y>;tag=f1", "To: <sip:door@h>", "Call-ID: rr", "CSeq: 1 INVITE", "", ""));
 		const rr = (status: number) => parseMessage(createResponse(req, status, { toTag: "t" })).recordRoutes().map((r) => r.toString());
