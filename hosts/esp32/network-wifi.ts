@@ -19,7 +19,8 @@
  *   mode), and start the station on it: the page at http://192.168.4.1/
  *   (ESP-IDF's default access point address, with its DHCP server) asks for
  *   the administrator password first, then the Wi-Fi network is entered on
- *   the Network tab; it is joined at the next power-on.
+ *   the Network tab; it is joined when the panel restarts (the page's
+ *   Restart restarts a panel whole after a change of the network settings).
  *
  * `mcconfig ... ssid=NAME password=SECRET` still works for development: it
  * overrides the stored network (the SDK's own setup/network is left out of
