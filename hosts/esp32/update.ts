@@ -12,7 +12,7 @@
  */
 import OTA from "embedded:update";
 import flash from "embedded:storage/flash";
-import { confirm, pending, restart, rollback } from "ota-boot";
+import { confirm, diagnose, pending, restart, rollback, running } from "ota-boot";
 import type { UpdateWriter } from "update/upgrade";
 
 const update = Object.freeze({
@@ -27,11 +27,23 @@ const update = Object.freeze({
 		}
 	},
 	open(_options: { byteLength: number }): UpdateWriter {
-		return OTA.open({ partition: flash.open({ path: "nextota" }) }) as unknown as UpdateWriter;
+		const w = OTA.open({ partition: flash.open({ path: "nextota" }) }) as unknown as UpdateWriter;
+		const complete = w.complete;
+		return { write: (b: Uint8Array) => w.write(b), close: () => w.close(), complete() {
+			try {
+				complete.call(w);
+			}
+			catch (e) {
+				trace(`update: DIAG ${diagnose()}\n`);
+				throw e;
+			}
+		} };
 	},
 	pending,
 	confirm,
 	rollback,
 	restart,
+	/** The running image (its app descriptor): which firmware runs after an upgrade. */
+	running,
 });
 export default update;
