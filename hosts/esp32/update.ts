@@ -27,17 +27,31 @@ const update = Object.freeze({
 		}
 	},
 	open(_options: { byteLength: number }): UpdateWriter {
-		const w = OTA.open({ partition: flash.open({ path: "nextota" }) }) as unknown as UpdateWriter;
-		const complete = w.complete;
-		return { write: (b: Uint8Array) => w.write(b), close: () => w.close(), complete() {
-			try {
-				complete.call(w);
-			}
-			catch (e) {
-				trace(`update: DIAG ${diagnose()}\n`);
-				throw e;
-			}
-		} };
+		const writer = OTA.open({ partition: flash.open({ path: "nextota" }) }) as unknown as UpdateWriter;
+		return {
+			write: (bytes: Uint8Array) => writer.write(bytes),
+			close: () => writer.close(),
+			complete() {
+				// esp_ota_end checks the image again (header, segments, checksum, SHA-256) and
+				// esp_ota_set_boot_partition switches: timed for the upgrade's log; the SDK says
+				// only "end failed" when ESP-IDF refuses, so ESP-IDF's own reason is added
+				const started = Date.now();
+				try {
+					writer.complete();
+				}
+				catch (e) {
+					let why = "";
+					try {
+						why = diagnose();
+					}
+					catch {
+						// nothing more to say
+					}
+					throw new Error(String((e as Error).message ?? e) + (why ? ` (${why})` : ""));
+				}
+				trace(`update: ESP-IDF verified the image and switched in ${Date.now() - started} ms\n`);
+			},
+		};
 	},
 	pending,
 	confirm,
