@@ -20,7 +20,6 @@
 #include "esp_eth_netif_glue.h"
 #include "esp_log.h"
 #include "esp_netif.h"
-#include "esp_system.h"
 #include "lwip/ip4_addr.h"
 
 #if !CONFIG_ETH_USE_OPENETH
@@ -30,21 +29,6 @@
 static const char *TAG = "openeth";
 static esp_netif_t *gNetif = NULL;
 static esp_eth_handle_t gEth = NULL;
-static esp_eth_mac_t *gMac = NULL;
-
-/*
- * Run by esp_restart() before the reset: stop the MAC's receive and transmit
- * DMA. A panel's EMAC is reset with the chip's other peripherals, but QEMU's
- * OpenCores MAC survives a software reset and goes on writing received
- * frames into the RAM of the firmware that boots next: after an upgrade the
- * new firmware panicked in its start-up (InstrFetchProhibited at PC 0 in
- * esp_timer_init's first interrupt), a power-on booted it fine.
- */
-static void stopMAC(void)
-{
-	if (gMac)
-		gMac->stop(gMac);
-}
 
 static void gotIP(void *arg, esp_event_base_t base, int32_t id, void *data)
 {
@@ -93,8 +77,6 @@ void xs_openeth_start(xsMachine *the)
 	if (ESP_OK != err)
 		xsUnknownError("esp_eth_start failed");
 	gEth = eth;
-	gMac = mac;
-	esp_register_shutdown_handler(stopMAC);
 }
 
 static void setAddress(xsMachine *the, const esp_ip4_addr_t *address)
