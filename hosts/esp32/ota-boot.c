@@ -28,13 +28,6 @@ void xs_ota_boot_confirm(xsMachine *the)
 		xsUnknownError("cannot mark the firmware valid");
 }
 
-void xs_ota_boot_rollback(xsMachine *the)
-{
-	/* reboots into the previous image; returns only when there is none */
-	esp_ota_mark_app_invalid_rollback_and_reboot();
-	xsUnknownError("no previous firmware to roll back to");
-}
-
 /*
  * A panel restarts with esp_restart(): a CPU reset, after ESP-IDF has reset
  * the chip's peripherals. In QEMU's esp32 machine the firmware that a CPU
@@ -44,18 +37,32 @@ void xs_ota_boot_rollback(xsMachine *the)
  * the new one, started fine), so the emulation target (manifest define
  * ota.systemReset) resets the whole system instead, as a power-on would:
  * QEMU then restarts through its watchdog (TG0WDT_SYS_RESET) and the new
- * firmware starts.
+ * firmware starts. A rollback restarts the same way.
  */
 #include "mc.defines.h"
 #include "esp_rom_sys.h"
 
-void xs_ota_boot_restart(xsMachine *the)
+static void restart(void)
 {
 #if MODDEF_OTA_SYSTEMRESET
 	esp_rom_software_reset_system();
 #else
 	esp_restart();
 #endif
+}
+
+void xs_ota_boot_restart(xsMachine *the)
+{
+	restart();
+}
+
+void xs_ota_boot_rollback(xsMachine *the)
+{
+	/* marks this image invalid and reboots into the previous one (esp_ota_mark_app_invalid_rollback_and_reboot,
+	   with the restart above); fails only when there is no previous one */
+	if (ESP_OK != esp_ota_mark_app_invalid_rollback())
+		xsUnknownError("no previous firmware to roll back to");
+	restart();
 }
 
 void xs_ota_boot_running(xsMachine *the)

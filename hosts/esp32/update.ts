@@ -14,6 +14,16 @@ import OTA from "embedded:update";
 import flash from "embedded:storage/flash";
 import { confirm, diagnose, pending, restart, rollback, running } from "ota-boot";
 import type { UpdateWriter } from "update/upgrade";
+import config from "mc/config";
+
+/**
+ * The test of the rollback (tests/esp32/update.test.ts) needs a build that
+ * runs but does not confirm itself: mcconfig updateConfirm=0 makes one
+ * (only test builds set it); the minute then runs out and it is rolled back.
+ */
+const confirmation = (config as { updateConfirm?: unknown }).updateConfirm === 0 || (config as { updateConfirm?: unknown }).updateConfirm === "0"
+	? () => { throw new Error("this build does not confirm itself (updateConfirm=0)"); }
+	: confirm;
 
 const update = Object.freeze({
 	/** The next OTA partition's size (0x1f0000 on a 4 MB panel). */
@@ -54,7 +64,7 @@ const update = Object.freeze({
 		};
 	},
 	pending,
-	confirm,
+	confirm: confirmation,
 	rollback,
 	restart,
 	/** The running image (its app descriptor): which firmware runs after an upgrade. */

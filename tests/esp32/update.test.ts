@@ -10,8 +10,10 @@
 // it (fetch: headers and body at once), checked, written to ota_1, verified
 // by ESP-IDF and switched to; the board restarts into it (the page's health
 // shows the new version), the new firmware confirms itself, and a power
-// cycle boots it again. Skipped with one line when the toolchain, ESP-IDF,
-// QEMU or the SDK is not there.
+// cycle boots it again. Last, a build that does not confirm itself
+// (updateConfirm=0) is installed the same way and rolled back when its
+// minute runs out. Skipped with one line when the toolchain, ESP-IDF, QEMU
+// or the SDK is not there.
 import assert from "node:assert/strict";
 import http from "node:http";
 import { readFileSync } from "node:fs";
@@ -163,5 +165,31 @@ describe("firmware upgrade on an emulated ESP32 (QEMU)", function () {
 		assert.match(board.output(), /boot: Loaded app from partition at offset 0x200000/);
 		assert.doesNotMatch(board.output(), /update: new firmware on trial|rolling back/);
 		assert.match(await health(ports.http), new RegExp(`\\(${marker} `));
+	});
+	it("rolls back a new firmware that does not confirm itself within the minute", async () => {
+		// the running firmware (ota_1, confirmed by the case above) and a build that never confirms itself
+		const kept = await health(ports.http);
+		const broken = buildFirmware(route, { updateConfirm: 0 });
+		const marker = "noconfirm-" + Date.now().toString(36);
+		const image = signedImage(withAppVersion(new Uint8Array(readFileSync(join(broken.build, "xs_esp32.bin"))), marker));
+		const client = await pageLogin(ports.http);
+		const from = board!.output().length;
+		const answer = await fetchUpload(ports.http, client, image);
+		assert.equal(answer.status, 200, JSON.stringify(answer.data));
+		assert.equal(answer.data.version, marker);
+		// it runs from ota_0 on trial, cannot confirm itself, and its page answers meanwhile
+		await waitAfter(board!, from, /boot: Loaded app from partition at offset 0x10000/, 120000);
+		await waitAfter(board!, from, /update: cannot confirm the new firmware/, 120000);
+		await waitAfter(board!, from, /portier: SIP on udp[^\n]*\n/, 120000);
+		const trial = board!.at(/update: new firmware on trial/);
+		assert.match(await health(ports.http), new RegExp(`\\(${marker} `));
+		// the minute (of the board's timers, which QEMU runs several times slow) runs out: back to ota_1
+		await waitAfter(board!, from, /update: the new firmware did not confirm itself: rolling back/, 900000);
+		const rolled = board!.output().length;
+		await waitAfter(board!, rolled, /boot: Loaded app from partition at offset 0x200000/, 120000);
+		await waitAfter(board!, rolled, /portier: SIP on udp[^\n]*\n/, 120000);
+		assert.doesNotMatch(board!.output().slice(rolled), /update: new firmware on trial/);
+		assert.equal(await health(ports.http), kept);
+		figures.push(`rollback ${Math.round((board!.at(/update: the new firmware did not confirm itself/) - trial) / 1000)} s of real time after the trial began (the board's 60 s timer)`);
 	});
 });
