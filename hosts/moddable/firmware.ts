@@ -249,14 +249,20 @@ interface Panel {
  * connection was accepted and retries it from its own task, on the other
  * core, at any moment) go to the freed socket or arrive unannounced.
  *
- * A client of HTTP or SIP sends its request first and then waits, so the
- * project avoids the hand-over while bytes may come: SafeListener takes each
- * connection from the SDK's listener at once (from then on lwIP delivers into
- * it), reads what it holds every 20 ms, and passes the connection on once its
- * first bytes are in and two polls bring nothing more (or after 1 s), with
- * those bytes attached; AdoptingTCP, the socket that takes it over, serves
- * them first. As a last guard AdoptingTCP also reads, 100 ms after it is
- * made, what it holds if no onReadable has come, and announces it.
+ * The project avoids the hand-over while bytes may come: SafeListener takes
+ * each connection from the SDK's listener at once (from then on lwIP delivers
+ * into it), reads it once its first bytes are in (polled every 20 ms, for up
+ * to 1 s), and then reads nothing more: lwIP's receive window is opened only
+ * by reads, so a client that sends everything at once (a browser's upload)
+ * fills it and stops, and one that sends its request and waits (HTTP, SIP)
+ * has nothing more to send. Two polls later the connection is passed on,
+ * with the bytes read attached; AdoptingTCP, the socket that takes it over,
+ * serves them first, and the socket's buffers go over with it. (Reading
+ * until the client paused, as before, read a streamed upload for the whole
+ * second: 43 KB held in the XS heap, or bytes lost when the hand-over came
+ * while they streamed in; docs/update.md.) As a last guard AdoptingTCP also
+ * reads, 100 ms after it is made, what it holds if no onReadable has come,
+ * and announces it.
  */
 interface Waiting {
 	socket: TCP;
