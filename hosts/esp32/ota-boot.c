@@ -30,14 +30,13 @@ void xs_ota_boot_confirm(xsMachine *the)
 
 /*
  * A panel restarts with esp_restart(): a CPU reset, after ESP-IDF has reset
- * the chip's peripherals. In QEMU's esp32 machine the firmware that a CPU
- * reset started from the other OTA partition, after an upgrade, panicked in
- * its start-up (InstrFetchProhibited at PC 0, in the first interrupt of
- * esp_timer_init; a CPU reset into the same partition, and a power-on into
- * the new one, started fine), so the emulation target (manifest define
- * ota.systemReset) resets the whole system instead, as a power-on would:
- * QEMU then restarts through its watchdog (TG0WDT_SYS_RESET) and the new
- * firmware starts. A rollback restarts the same way.
+ * the chip's peripherals. In QEMU's esp32 machine a CPU reset now and then
+ * leaves the next start-up to panic (InstrFetchProhibited at PC 0, in the
+ * first interrupt of esp_timer_init; after an upgrade, every time), so the
+ * emulation target (manifest define ota.systemReset) resets the whole
+ * system instead, as a power-on would: QEMU then restarts through its
+ * watchdog (TG0WDT_SYS_RESET) and the new firmware starts. A rollback
+ * restarts the same way. (docs/update.md, "On an emulated ESP32")
  */
 #include "mc.defines.h"
 #include "esp_rom_sys.h"
