@@ -179,6 +179,16 @@ const update = Object.freeze({
 		return platformUpdate.restart;
 	},
 });
+/** The running image's version, build date and time, in brackets, where the update device knows them (a panel). */
+function runningImage(): string {
+	const running = (platformUpdate as { running?(): string }).running;
+	try {
+		return running ? ` (${running()})` : "";
+	}
+	catch {
+		return "";
+	}
+}
 const token = () => randomHex(32);
 
 const sipPort = settings.sipPort === undefined ? undefined : Number(settings.sipPort);
@@ -267,21 +277,28 @@ interface Panel {
  * connection was accepted and retries it from its own task, on the other
  * core, at any moment) go to the freed socket or arrive unannounced.
  *
- * A client of HTTP or SIP sends its request first and then waits, so the
- * project avoids the hand-over while bytes may come: SafeListener takes each
- * connection from the SDK's listener at once (from then on lwIP delivers into
- * it), reads what it holds every 20 ms, and passes the connection on once its
- * first bytes are in and two polls bring nothing more (or after 1 s), with
- * those bytes attached; AdoptingTCP, the socket that takes it over, serves
- * them first. As a last guard AdoptingTCP also reads, 100 ms after it is
- * made, what it holds if no onReadable has come, and announces it.
+ * The project avoids the hand-over while bytes may come: SafeListener takes
+ * each connection from the SDK's listener at once (from then on lwIP delivers
+ * into it), reads it once its first bytes are in (polled every 20 ms, for up
+ * to 1 s), and then reads nothing more: lwIP's receive window is opened only
+ * by reads, so a client that sends everything at once (a browser's upload)
+ * fills it and stops, and one that sends its request and waits (HTTP, SIP)
+ * has nothing more to send. Two polls later the connection is passed on,
+ * with the bytes read attached; AdoptingTCP, the socket that takes it over,
+ * serves them first, and the socket's buffers go over with it. (Reading
+ * until the client paused, as before, read a streamed upload for the whole
+ * second: 43 KB held in the XS heap, or bytes lost when the hand-over came
+ * while they streamed in; docs/update.md.) As a last guard AdoptingTCP also
+ * reads, 100 ms after it is made, what it holds if no onReadable has come,
+ * and announces it.
  */
 interface Waiting {
 	socket: TCP;
 	since: number;
+	/** What the first read brought (then nothing more is read: see SafeListener). */
 	bytes: Uint8Array | undefined;
-	/** The last poll brought bytes. */
-	fresh: boolean;
+	/** Polls since the first bytes came. */
+	polls: number;
 }
 
 class SafeListener extends Listener {
@@ -307,26 +324,29 @@ class SafeListener extends Listener {
 			let passed = 0;
 			for (let i = 0; i < waiting.length;) {
 				const w = waiting[i];
-				let data: ArrayBuffer | undefined;
-				try {
-					data = w.socket.read() as ArrayBuffer | undefined;
-				}
-				catch {
-					data = undefined;	// closed or failed: passed on as it is, its socket reports it
-				}
-				const got = !!data && data.byteLength > 0;
-				if (got) {
-					const more = new Uint8Array(data!);
-					if (w.bytes) {
-						const all = new Uint8Array(w.bytes.length + more.length);
-						all.set(w.bytes, 0);
-						all.set(more, w.bytes.length);
-						w.bytes = all;
+				if (!w.bytes) {
+					// read once, for the first bytes: lwIP's retry of the segment refused before the accept
+					// has then come, and the request has begun
+					let data: ArrayBuffer | undefined;
+					try {
+						data = w.socket.read() as ArrayBuffer | undefined;
 					}
-					else
-						w.bytes = more;
+					catch {
+						data = undefined;	// closed or failed: passed on as it is, its socket reports it
+					}
+					if (data && data.byteLength > 0)
+						w.bytes = new Uint8Array(data);
 				}
-				if ((w.bytes && !got && !w.fresh) || now - w.since >= 1000) {
+				else
+					w.polls++;
+				// once the first bytes are in nothing more is read: what comes next stays in the socket
+				// (its buffers go over to the new socket with it), and, as it is not read, lwIP's window
+				// (CONFIG_LWIP_TCP_WND_DEFAULT) is not opened again: a sender that sends its whole
+				// request at once (a browser's upload) fills it within two polls and stops, so no byte
+				// is on its way during the hand-over
+				if (w.polls >= 2 || (!w.bytes && now - w.since >= 1000)) {
+					if (settings.traceWeb)
+						trace(`safe: handed over after ${now - w.since} ms with ${w.bytes ? w.bytes.length : 0} bytes read\n`);
 					if (w.bytes)
 						Object.defineProperty(w.socket, "early", { value: w.bytes });
 					ready.push(w.socket);
@@ -334,7 +354,6 @@ class SafeListener extends Listener {
 					passed++;
 					continue;
 				}
-				w.fresh = got;
 				i++;
 			}
 			if (waiting.length)
@@ -354,7 +373,7 @@ class SafeListener extends Listener {
 				for (let i = 0; i < count; i++) {
 					const socket = Listener.prototype.read.call(this) as TCP | undefined;
 					if (socket)
-						waiting.push({ socket, since: clock.now(), bytes: undefined, fresh: false });
+						waiting.push({ socket, since: clock.now(), bytes: undefined, polls: 0 });
 				}
 				if (waiting.length && timer === undefined)
 					timer = Timer.set(poll, 0);
@@ -439,11 +458,30 @@ class AdoptingTCP extends TCP {
 		return this.#kept ? this.#kept.length - this.#at : 0;
 	}
 
+	/** Bytes served to the owner (counted for traceWeb). */
+	#served = 0;
+
+	override close(): void {
+		if (settings.traceWeb)
+			trace(`tcp: closed after serving ${this.#served} bytes\n`);
+		super.close();
+	}
+
 	// eslint-disable-next-line @typescript-eslint/no-explicit-any
 	override read(count?: any): any {
+		const result = this.#read(count);
+		if (settings.traceWeb && result !== undefined)
+			this.#served += typeof result === "number" ? 1 : (result as ArrayBuffer).byteLength;
+		return result;
+	}
+
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any
+	#read(count?: any): any {
+		// XS gives a private method no home object: no super here
+		const read = TCP.prototype.read as (this: TCP, count?: number) => unknown;
 		const kept = this.#kept;
 		if (!kept || (count !== undefined && typeof count !== "number"))
-			return count === undefined ? super.read() : super.read(count);
+			return count === undefined ? read.call(this) : read.call(this, count);
 		if (this.format === "number") {
 			const byte = kept[this.#at++];
 			if (this.#at >= kept.length)
@@ -457,7 +495,7 @@ class AdoptingTCP extends TCP {
 			this.#kept = undefined;
 		if (count === undefined || count <= n)
 			return out.buffer;
-		const more = super.read((count - n) as never) as ArrayBuffer | undefined;
+		const more = read.call(this, count - n) as ArrayBuffer | undefined;
 		if (!more)
 			return out.buffer;
 		const all = new Uint8Array(n + more.byteLength);
@@ -663,7 +701,8 @@ function boot(panel: Panel): void {
 		sipPort,
 		rtpPorts: { first: 40000, last: 40020 },
 		rtpTimeout: 30000,
-		version: "0.1.0",
+		// on a panel, with the running image's descriptor: after an upgrade the page shows which image runs
+		version: "0.1.0" + runningImage(),
 		journals: settings.journals !== 0 && settings.journals !== "0",
 		// <name>.local and DNS-SD on the panel's network; mdnsPort=N for test benches (0: none)
 		mdnsPort: settings.mdnsPort === undefined ? 5353 : Number(settings.mdnsPort),

@@ -76,22 +76,33 @@ export class BootConfirmation {
 		}, within);
 	}
 
-	/** The station works (SIP and the page are up): keep this firmware. */
+	/**
+	 * The station works (SIP and the page are up): keep this firmware. If it
+	 * cannot be marked valid, the minute runs on and it is rolled back, as a
+	 * reset would do (ESP-IDF goes back from an image still pending).
+	 */
 	ready(): void {
 		const o = this.#o;
-		if (this.#timer !== undefined) {
-			o.clock.clear(this.#timer);
-			this.#timer = undefined;
-		}
-		if (!this.#pending)
+		if (!this.#pending) {
+			this.#clear();
 			return;
-		this.#pending = false;
+		}
 		try {
 			o.boot.confirm();
-			o.log?.("update: new firmware confirmed");
 		}
 		catch (e) {
 			o.log?.("update: cannot confirm the new firmware: " + String(e));
+			return;
+		}
+		this.#pending = false;
+		this.#clear();
+		o.log?.("update: new firmware confirmed");
+	}
+
+	#clear(): void {
+		if (this.#timer !== undefined) {
+			this.#o.clock.clear(this.#timer);
+			this.#timer = undefined;
 		}
 	}
 

@@ -271,6 +271,19 @@ describe("boot confirmation (modules/update/confirm)", () => {
 		deepEqual([b.state.confirmed, b.state.rolledBack], [0, 1]);
 	});
 
+	it("a pending firmware that cannot be marked valid is still rolled back at 60 s", () => {
+		const clock = new ManualClock();
+		const b = boot(true);
+		const c = new BootConfirmation({ boot: { ...b.boot, confirm: () => { throw new Error("flash error"); } }, clock });
+		c.start();
+		clock.advance(5000);
+		c.ready();
+		clock.advance(54999);
+		equal(b.state.rolledBack, 0);
+		clock.advance(1);
+		equal(b.state.rolledBack, 1);
+	});
+
 	it("a confirmed firmware has nothing to do", () => {
 		const clock = new ManualClock();
 		const b = boot(false);

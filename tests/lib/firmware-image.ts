@@ -111,3 +111,26 @@ export function signedImage(image: Uint8Array, o: { otherKey?: boolean } = {}): 
 	block.set(signature, 12);
 	return out;
 }
+
+/**
+ * A copy of a real ESP-IDF app image (hash appended) whose app descriptor
+ * carries another version (at most 31 characters), its checksum byte and
+ * appended SHA-256 made again: the same firmware, told apart after an
+ * upgrade by the version the bootloader and the page report.
+ */
+export function withAppVersion(image: Uint8Array, version: string): Uint8Array {
+	if (image[0] !== 0xE9 || image[23] !== 1 || version.length > 31)
+		throw new Error("not an ESP-IDF app image with its SHA-256 appended, or the version is too long");
+	const b = image.slice();
+	const desc = 24 + 8;	// the first segment's data: esp_app_desc_t
+	const hashed = b.length - 32;
+	let sum = b[hashed - 1];
+	for (let i = 0; i < 32; i++) {
+		const byte = i < version.length ? version.charCodeAt(i) : 0;
+		sum ^= b[desc + 16 + i] ^ byte;
+		b[desc + 16 + i] = byte;
+	}
+	b[hashed - 1] = sum;
+	b.set(testCrypto().sha256(b.subarray(0, hashed)), hashed);
+	return b;
+}
