@@ -669,7 +669,7 @@ function boot(panel: Panel): void {
 		reboot: () => {
 			const restart = platformUpdate.restart as (() => void) | undefined;	// none in the simulator
 			if (restart && JSON.stringify(device.settings.config.network) !== panel.network) {
-				device.flush();
+				// the API's reboot has written the journals already
 				log("portier: network settings changed: restarting the panel");
 				restart();
 				return;
