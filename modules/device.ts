@@ -224,7 +224,7 @@ export class Device {
 		// trusted calls are events that outlive other lines, a stranger's call is an ordinary line
 		this.app.on((e) => {
 			if (e.type === "call")
-				(e.call.trusted ? event : log)(`portier: call ${e.call.direction} ${e.call.remote} ${e.call.state}${e.call.endReason ? " (" + e.call.endReason + ")" : ""}`);
+				(e.call.trusted ? event : log)(`portier: call ${e.call.direction} ${e.call.remote} ${e.state}${e.state === "ended" && e.call.endReason ? " (" + e.call.endReason + ")" : ""}`);
 			else if (e.type === "registration")
 				log(`portier: account ${e.status.id} ${e.status.registered ? "registered" : e.status.lastStatus >= 200 && e.status.lastStatus < 300 ? "unregistered" : "not registered"} (${e.status.lastStatus} ${e.status.lastReason})`);
 			else if (e.type === "door-opened")

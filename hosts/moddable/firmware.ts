@@ -740,7 +740,7 @@ function boot(panel: Panel): void {
 	}
 	if (audio) {
 		device.app.on((e) => {
-			if (e.type === "call" && e.call.state === "ended")
+			if (e.type === "call" && e.state === "ended")
 				audio.release(e.call.id);
 		});
 	}

@@ -217,7 +217,7 @@ async function boot(): Promise<Device> {
 		mdnsPort: flags.mdnsPort,
 	});
 	device.app.on((e) => {
-		if (e.type === "call" && e.call.state === "ended") {
+		if (e.type === "call" && e.state === "ended") {
 			recorders.get(e.call.id)?.close();
 			recorders.delete(e.call.id);
 		}

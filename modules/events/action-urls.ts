@@ -45,9 +45,9 @@ export class ActionUrls {
 						get(s.ring, [["event", "ring"], ["remote", e.call.remote], ["direction", e.call.direction]]);
 						return;
 					case "call":
-						if (e.call.state === "answered")
+						if (e.state === "answered")
 							get(s.connected, [["event", "connected"], ["remote", e.call.remote], ["direction", e.call.direction], ["account", e.call.account ?? ""]]);
-						else if (e.call.state === "ended")
+						else if (e.state === "ended")
 							get(s.ended, [["event", "ended"], ["remote", e.call.remote], ["direction", e.call.direction], ["reason", e.call.endReason]]);
 						return;
 					case "door-opened":

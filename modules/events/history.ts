@@ -148,9 +148,9 @@ export class History {
 				return;
 			case "call": {
 				const c = e.call;
-				if (c.state === "answered" && c.direction === "outgoing" && this.#attempt)
+				if (e.state === "answered" && c.direction === "outgoing" && this.#attempt)
 					this.#attempt.answered = true;
-				if (c.state !== "ended")
+				if (e.state !== "ended")
 					return;
 				const answered = c.answeredAt > 0;
 				const dur = answered ? Math.max(0, Math.round(((c.endedAt || now) - c.answeredAt) / 1000)) : 0;

@@ -257,9 +257,9 @@ export class MqttEvents {
 			case "call": {
 				const c = e.call;
 				let state: string;
-				if (c.state === "calling" || c.state === "ringing")
-					state = c.direction === "incoming" || c.state === "ringing" ? "ringing" : "dialing";
-				else if (c.state === "answered")
+				if (e.state === "calling" || e.state === "ringing")
+					state = c.direction === "incoming" || e.state === "ringing" ? "ringing" : "dialing";
+				else if (e.state === "answered")
 					state = "connected";
 				else
 					state = "ended";
@@ -268,7 +268,7 @@ export class MqttEvents {
 					body.reason = c.endReason || String(c.status || "");
 					body.duration = c.answeredAt ? Math.round((c.endedAt - c.answeredAt) / 1000) : 0;
 				}
-				if (c.direction === "outgoing" && c.state === "ringing")
+				if (c.direction === "outgoing" && e.state === "ringing")
 					this.#publish("event/ring", JSON.stringify({ event_type: "ring", remote: c.remote, direction: "outgoing" }), false);
 				this.#publish("call", JSON.stringify(body), true);
 				return;

@@ -114,6 +114,7 @@ export class SipTransport {
 	/** Messages being handled now (a handler may send one to ourselves), and what waits for them to return. */
 	#delivering = 0;
 	#after: Array<() => void> = [];
+	#late: Array<() => void> = [];
 
 	constructor(options: TransportOptions) {
 		this.#options = options;
@@ -353,7 +354,7 @@ export class SipTransport {
 				this.#options.onResponse(message, source);
 		}
 		finally {
-			if (--this.#delivering === 0 && this.#after.length)
+			if (--this.#delivering === 0 && (this.#after.length || this.#late.length))
 				this.#runAfter();
 		}
 	}
@@ -365,10 +366,27 @@ export class SipTransport {
 	 * once when no message is being handled. What it throws is logged.
 	 */
 	afterDelivery(fn: () => void): void {
-		if (this.#delivering > 0) {
+		if (this.#delivering > 0)
 			this.#after.push(fn);
-			return;
-		}
+		else
+			this.#run(fn);
+	}
+
+	/**
+	 * Run `fn` once the message being handled now has been handled and what
+	 * waits in afterDelivery has run (the responses of this receive have gone
+	 * out): for work the peer does not wait for, such as telling the
+	 * application what happened. At once when no message is being handled.
+	 */
+	afterResponses(fn: () => void): void {
+		// while the after-work runs, what it starts (an answer's "answered") waits behind what came before
+		if (this.#delivering > 0 || this.#late.length)
+			this.#late.push(fn);
+		else
+			this.#run(fn);
+	}
+
+	#run(fn: () => void): void {
 		try {
 			fn();
 		}
@@ -378,15 +396,13 @@ export class SipTransport {
 	}
 
 	#runAfter(): void {
-		// taken one at a time: what runs may queue more (it is not handling a message, so it runs at once)
-		while (this.#after.length) {
-			const fn = this.#after.shift()!;
-			try {
-				fn();
-			}
-			catch (e) {
-				this.#log("sip: error after a message: " + String(e));
-			}
+		// taken one at a time: what runs may queue more (no message is being handled then, so
+		// that runs at once); the late ones wait until no response is left to send
+		for (;;) {
+			const fn = this.#after.shift() ?? this.#late.shift();
+			if (!fn)
+				return;
+			this.#run(fn);
 		}
 	}
 

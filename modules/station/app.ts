@@ -5,6 +5,7 @@
  * simulator and on a panel; only the `host` object differs.
  */
 import type { Clock, ListenerClass, Log, TCPClass, TLSClass, UDPClass } from "../io/types.js";
+import type { CallState } from "../sip/call.js";
 import { MediaSession, type MediaSessionOptions } from "../media/session.js";
 import type { G711Law } from "../media/g711.js";
 import { type PagingGroup, PagingListener } from "../media/paging.js";
@@ -19,6 +20,9 @@ import { SipUri } from "../sip/uri.js";
 import { type LocalClock, type RelayDriver, Station, type StationEvent } from "./station.js";
 import { Hotspot, type HotspotConfig } from "./hotspot.js";
 import { allowedAddress } from "./trust.js";
+
+/** What the station's listeners hear: door and station events, call states (with the state of that moment), registrations. */
+export type AppEvent = StationEvent | { type: "call"; call: Call; state: CallState } | { type: "registration"; status: RegistrationStatus };
 
 export interface StationHost {
 	/** The station's SIP Outbound instance (RFC 5626 §4.1): the same at every start (absent: a new one per start). */
@@ -133,7 +137,7 @@ export class StationApp {
 	#media = new Map<Call, MediaSession>();
 	#ports = new Map<string, number>();	// Call-ID -> RTP port
 	#accountsTimer: unknown;
-	#events: Array<(e: StationEvent | { type: "call"; call: Call } | { type: "registration"; status: RegistrationStatus }) => void> = [];
+	#events: Array<(e: AppEvent) => void> = [];
 
 	constructor(host: StationHost, config: StationAppConfig) {
 		this.#host = host;
@@ -252,12 +256,12 @@ export class StationApp {
 	}
 
 	/** Listen to what happens: door events, call states, registrations. */
-	on(listener: (e: StationEvent | { type: "call"; call: Call } | { type: "registration"; status: RegistrationStatus }) => void): void {
+	on(listener: (e: AppEvent) => void): void {
 		this.#events.push(listener);
 	}
 
 	/** Stop listening. */
-	off(listener: (e: StationEvent | { type: "call"; call: Call } | { type: "registration"; status: RegistrationStatus }) => void): void {
+	off(listener: (e: AppEvent) => void): void {
 		this.#events = this.#events.filter((l) => l !== listener);
 	}
 
@@ -345,7 +349,7 @@ export class StationApp {
 	#callState(call: Call): void {
 		this.station.callState(call);
 		this.hotspot.callState(call);
-		this.#emit({ type: "call", call });
+		this.#emit({ type: "call", call, state: call.state });
 		if (call.state === "answered" && call.audio && !this.#media.has(call))
 			this.#startMedia(call);
 		else if (call.state === "ended") {
@@ -370,7 +374,19 @@ export class StationApp {
 		}
 	}
 
-	#emit(e: StationEvent | { type: "call"; call: Call } | { type: "registration"; status: RegistrationStatus }): void {
+	/**
+	 * Tell the listeners (log, history, MQTT, action URLs). What happens while
+	 * a SIP message is handled is told once the responses of that receive have
+	 * gone out: the caller does not wait for the station's log lines and
+	 * records (about 0.1 ms of an auto-answered call's set-up on a PC, more on
+	 * a panel), and the listeners run with the receive's frames off the stack.
+	 * Events keep their order; a call event carries the state it was sent in.
+	 */
+	#emit(e: AppEvent): void {
+		this.ua.stack.transport.afterResponses(() => this.#tell(e));
+	}
+
+	#tell(e: AppEvent): void {
 		for (const l of this.#events) {
 			try {
 				l(e);
