@@ -5,33 +5,15 @@
 // moved on by the time the listeners run.
 import assert from "node:assert/strict";
 import sinon from "sinon";
-import { nodeClock } from "../../hosts/node/clock.js";
-import { nodeHash } from "../../hosts/node/platform.js";
-import { type AppEvent, StationApp } from "../../modules/station/app.js";
-import { STATION_DEFAULTS } from "../../modules/station/config.js";
-import { FakeUDP, lines } from "./fakes.js";
+import type { AppEvent } from "../../modules/station/app.js";
+import { directInvite, whitelistedStation as station } from "./fakes.js";
 
-function invite(callId: string, from: string): string {
-	const sdp = lines("v=0", `o=peer 1 1 IN IP4 ${from}`, "s=-", `c=IN IP4 ${from}`, "t=0 0", "m=audio 30000 RTP/AVP 0", "");
-	return lines("INVITE sip:door@192.0.2.10 SIP/2.0", `Via: SIP/2.0/UDP ${from}:5060;branch=z9hG4bK${callId}`, "Max-Forwards: 70",
-		`From: <sip:x@${from}>;tag=c`, "To: <sip:door@192.0.2.10>", `Call-ID: ${callId}`, "CSeq: 1 INVITE", `Contact: <sip:x@${from}:5060>`,
-		"Content-Type: application/sdp", `Content-Length: ${sdp.length}`, "", sdp);
-}
+const invite = (callId: string, from: string) => directInvite(callId, from, from);
 
 describe("the station's listeners", () => {
 	let clock: sinon.SinonFakeTimers;
 	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate", "Date"] }); });
 	afterEach(() => clock.restore());
-
-	function station() {
-		let n = 0;
-		FakeUDP.all = [];
-		const app = new StationApp({ udp: FakeUDP, clock: nodeClock, hash: nodeHash, random: () => (++n).toString(16).padStart(16, "0"), relays: { set: () => {} } }, {
-			sipPort: 5060, host: "192.0.2.10", rtpPorts: { first: 40000, last: 40100 }, rtpTimeout: 0, accounts: [],
-			station: { ...STATION_DEFAULTS, whitelist: ["192.0.2.5"], autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } },
-		});
-		return { app, sip: FakeUDP.all[0] };
-	}
 
 	it("hear an auto-answered call after its 200 has gone, with each state in order, before the receive ends", () => {
 		const { app, sip } = station();
@@ -64,16 +46,11 @@ describe("the station's listeners", () => {
 
 	it("a listener that throws is logged and the others still hear", () => {
 		const logged: string[] = [];
-		let n = 0;
-		FakeUDP.all = [];
-		const app = new StationApp({ udp: FakeUDP, clock: nodeClock, hash: nodeHash, random: () => (++n).toString(16).padStart(16, "0"), relays: { set: () => {} }, log: (l) => logged.push(l) }, {
-			sipPort: 5060, host: "192.0.2.10", rtpPorts: { first: 40000, last: 40100 }, rtpTimeout: 0, accounts: [],
-			station: { ...STATION_DEFAULTS, whitelist: ["192.0.2.5"], autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } },
-		});
+		const { app, sip } = station({ log: (l) => logged.push(l) });
 		const heard: string[] = [];
 		app.on(() => { throw new Error("listener broke"); });
 		app.on((e: AppEvent) => heard.push(e.type === "call" ? "call " + e.state : e.type));
-		FakeUDP.all[0].deliver(invite("a3", "192.0.2.5"), "192.0.2.5");
+		sip.deliver(invite("a3", "192.0.2.5"), "192.0.2.5");
 		assert.deepEqual(heard, ["call calling", "call ringing", "ringing", "call answered"]);
 		assert.ok(logged.some((l) => /listener broke/.test(l)), logged.join("\n"));
 		app.stop();

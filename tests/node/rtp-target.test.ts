@@ -3,33 +3,13 @@
 // a trusted caller's SDP is followed as it is.
 import assert from "node:assert/strict";
 import sinon from "sinon";
-import { nodeClock } from "../../hosts/node/clock.js";
-import { nodeHash } from "../../hosts/node/platform.js";
-import { StationApp } from "../../modules/station/app.js";
-import { STATION_DEFAULTS } from "../../modules/station/config.js";
-import { FakeUDP, lines } from "./fakes.js";
-
-function invite(callId: string, from: string, media: string): string {
-	const sdp = lines("v=0", `o=peer 1 1 IN IP4 ${media}`, "s=-", `c=IN IP4 ${media}`, "t=0 0", "m=audio 30000 RTP/AVP 0 101", "a=rtpmap:101 telephone-event/8000", "");
-	return lines("INVITE sip:door@192.0.2.10 SIP/2.0", `Via: SIP/2.0/UDP ${from}:5060;branch=z9hG4bK${callId}`, "Max-Forwards: 70",
-		`From: <sip:x@${from}>;tag=c`, "To: <sip:door@192.0.2.10>", `Call-ID: ${callId}`, "CSeq: 1 INVITE", `Contact: <sip:x@${from}:5060>`,
-		"Content-Type: application/sdp", `Content-Length: ${sdp.length}`, "", sdp);
-}
+import { FakeUDP, directInvite as invite, whitelistedStation as station } from "./fakes.js";
 
 describe("where RTP goes (fake timers)", () => {
 	let clock: sinon.SinonFakeTimers;
 	beforeEach(() => { clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate", "Date"] }); });
 	afterEach(() => clock.restore());
 
-	function station() {
-		let n = 0;
-		FakeUDP.all = [];
-		const app = new StationApp({ udp: FakeUDP, clock: nodeClock, hash: nodeHash, random: () => (++n).toString(16).padStart(16, "0"), relays: { set: () => {} } }, {
-			sipPort: 5060, host: "192.0.2.10", rtpPorts: { first: 40000, last: 40100 }, rtpTimeout: 0, accounts: [],
-			station: { ...STATION_DEFAULTS, whitelist: ["192.0.2.5"], autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } },
-		});
-		return { app, sip: FakeUDP.all[0] };
-	}
 	const rtpTo = (address: string) => FakeUDP.all.slice(1).reduce((n, s) => n + s.sent.filter((x) => x.address === address).length, 0);
 
 	it("an untrusted caller whose SDP names a third party: nothing is sent there", () => {
@@ -69,15 +49,9 @@ describe("RTP ports", () => {
 				super(options);
 			}
 		}
-		let n = 0;
-		FakeUDP.all = [];
 		const clock = sinon.useFakeTimers({ now: 0, toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate", "Date"] });
 		try {
-			const app = new StationApp({ udp: BusyUDP, clock: nodeClock, hash: nodeHash, random: () => (++n).toString(16).padStart(16, "0"), relays: { set: () => {} } }, {
-				sipPort: 5060, host: "192.0.2.10", rtpPorts: { first: 40000, last: 40100 }, rtpTimeout: 0, accounts: [],
-				station: { ...STATION_DEFAULTS, whitelist: ["192.0.2.5"], autoAnswerIp: { enabled: true, delay: 0, mode: "audio" } },
-			});
-			const sip = FakeUDP.all[0];
+			const { app, sip } = station({ udp: BusyUDP });
 			sip.deliver(invite("p1", "192.0.2.5", "192.0.2.5"), "192.0.2.5");
 			clock.tick(0);
 			const ok = sip.messages().find((m) => m.status === 200)!;
