@@ -41,6 +41,8 @@ export class UDP implements UDPSocket {
 	#queue: Datagram[] = [];
 	#options: UDPOptions;
 	#bound: Promise<void>;
+	/** The bound port, asked of the socket once (a system call each time: the SIP path reads it per message). */
+	#port = 0;
 
 	constructor(options: UDPOptions) {
 		this.#options = options;
@@ -82,7 +84,7 @@ export class UDP implements UDPSocket {
 		return this.#bound;
 	}
 	get port(): number {
-		return this.#socket.address().port;
+		return this.#port ||= this.#socket.address().port;
 	}
 	read(): Datagram | undefined {
 		return this.#queue.shift();
