@@ -14,8 +14,16 @@ function toBuffer(data: ArrayBuffer | Uint8Array): Buffer {
 	return data instanceof Uint8Array ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
 }
 
+/**
+ * A received datagram as an ArrayBuffer of its own, as the boards' sockets
+ * give it. node:dgram hands each datagram over in a buffer sized to it, which
+ * is used as it is; a view into a larger (shared) one is copied.
+ */
 function toArrayBuffer(b: Buffer): ArrayBuffer {
-	return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+	const whole = b.buffer as ArrayBuffer;
+	if (b.byteOffset === 0 && b.byteLength === whole.byteLength)
+		return whole;
+	return new Uint8Array(b).buffer;
 }
 
 /**
