@@ -13,7 +13,11 @@
 // INVITE-to-200 set-up time (p50, p99) at that step, from SIPp's message
 // trace (microseconds; its response-time counters count in 4 ms ticks).
 //
-// Run alone: `node tools/bench-load.js [--json] [--calls N] [--rates 1,2,3]`
+// With --rounds N (default 1) the two peers are measured N times, their order
+// alternating round by round (machine noise falls on both), and the table
+// gives the median of each figure over the rounds with its range.
+//
+// Run alone: `node tools/bench-load.js [--json] [--calls N] [--rates 1,2,3] [--rounds N]`
 // (after `npm run build`). Loopback only; every process it starts is stopped
 // by its process id, and each SIPp run is bounded by -timeout.
 import { spawn } from "node:child_process";
@@ -328,17 +332,24 @@ export async function loadBench(options = {}) {
 	const onSignal = () => { void stopAll().then(() => process.exit(130)); };
 	process.once("SIGINT", onSignal);
 	process.once("SIGTERM", onSignal);
+	const rounds = options.rounds ?? 1;
+	const peers = [["portier", startPortier], ["baresip", startBaresip]];
+	const byPeer = { portier: [], baresip: [] };
 	try {
-		for (const [name, start] of [["portier", startPortier], ["baresip", startBaresip]]) {
-			log(`load: ${name}`);
-			try {
-				out.peers[name] = await measure(name, start, rates, calls, log);
-			}
-			catch (e) {
-				out.peers[name] = { error: String(e instanceof Error ? e.message : e).slice(0, 4000) };
-				log(`load: ${name}: ${out.peers[name].error}`);
+		for (let round = 0; round < rounds; round++) {
+			for (const [name, start] of round % 2 === 0 ? peers : [...peers].reverse()) {
+				log(`load: ${name}` + (rounds > 1 ? ` (round ${round + 1} of ${rounds})` : ""));
+				try {
+					byPeer[name].push(await measure(name, start, rates, calls, log));
+				}
+				catch (e) {
+					byPeer[name].push({ error: String(e instanceof Error ? e.message : e).slice(0, 4000) });
+					log(`load: ${name}: ${byPeer[name][byPeer[name].length - 1].error}`);
+				}
 			}
 		}
+		for (const [name] of peers)
+			out.peers[name] = rounds === 1 ? byPeer[name][0] : overRounds(byPeer[name]);
 	}
 	finally {
 		await stopAll();
@@ -346,6 +357,33 @@ export async function loadBench(options = {}) {
 		process.removeListener("SIGTERM", onSignal);
 	}
 	return out;
+}
+
+/**
+ * N rounds of a peer as one: each figure of the best steps as its median,
+ * with the range and every round's value; a round with an error or without
+ * a clean step makes the whole an error (nothing is averaged away).
+ */
+function overRounds(results) {
+	const failed = results.find((r) => !r.best);
+	if (failed)
+		return { error: failed.error ?? "a round had no step without a failed call", rounds: results };
+	const figure = (key) => {
+		const values = results.map((r) => r.best[key]);
+		const sorted = values.filter((v) => v !== null).sort((a, b) => a - b);
+		const median = sorted.length ? round2(sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2) : null;
+		return { median, min: sorted[0] ?? null, max: sorted[sorted.length - 1] ?? null, values };
+	};
+	const best = {};
+	for (const key of ["callsPerSecond", "setupP50Ms", "setupP99Ms", "coldP50Ms"])
+		best[key] = figure(key).median;
+	best.offered = Math.min(...results.map((r) => r.best.offered));
+	return {
+		best,
+		rounds: results.length,
+		spread: { setupP50Ms: figure("setupP50Ms"), setupP99Ms: figure("setupP99Ms"), coldP50Ms: figure("coldP50Ms"), callsPerSecond: figure("callsPerSecond") },
+		steps: results.flatMap((r) => r.steps),
+	};
 }
 
 /** The side-by-side table. */
@@ -359,6 +397,14 @@ export function loadTable(load) {
 		}
 		lines.push(`  ${name.padEnd(10)} ${(r.best.callsPerSecond.toFixed(2) + " (" + r.best.offered + " offered)").padStart(18)} ${(r.best.setupP50Ms.toFixed(2) + " ms").padStart(11)} ${(r.best.setupP99Ms.toFixed(2) + " ms").padStart(11)} ${(r.best.coldP50Ms === null ? "-" : r.best.coldP50Ms.toFixed(2) + " ms").padStart(9)}`);
 	}
+	const spread = Object.entries(load.peers).filter(([, r]) => r.spread);
+	if (spread.length) {
+		lines.push("", `  medians over ${spread[0][1].rounds} rounds (peers alternating); each round's figures:`);
+		for (const [name, r] of spread) {
+			const each = (f) => f.values.map((v) => (v === null ? "-" : v.toFixed(2))).join(" ");
+			lines.push(`  ${name.padEnd(10)} p50 ${each(r.spread.setupP50Ms)} ms; p99 ${each(r.spread.setupP99Ms)} ms; calls/s ${each(r.spread.callsPerSecond)}`);
+		}
+	}
 	return lines.join("\n");
 }
 
@@ -370,6 +416,13 @@ export function parseLoadFlags(argv) {
 		if (!Number.isInteger(n) || n < 5 || n > 500)
 			throw new RangeError("--calls: a whole number from 5 to 500");
 		o.calls = n;
+	}
+	const k = argv.indexOf("--rounds");
+	if (k >= 0) {
+		const n = Number(argv[k + 1]);
+		if (!Number.isInteger(n) || n < 1 || n > 20)
+			throw new RangeError("--rounds: a whole number from 1 to 20");
+		o.rounds = n;
 	}
 	const j = argv.indexOf("--rates");
 	if (j >= 0) {
