@@ -313,7 +313,9 @@ export class SipMessage {
 			if (counts[id] < 255)
 				counts[id]++;
 		}
-		for (const id of SINGLE) {
+		// indexed loops: a for-of in code the engine has not optimised makes an iterator and a result object per step
+		for (let k = 0; k < SINGLE.length; k++) {
+			const id = SINGLE[k];
 			const n = counts[id];
 			if (n > 1)
 				fail("Multiple " + HEADER_NAMES[id] + " headers");
@@ -343,15 +345,18 @@ export class SipMessage {
 			this.contentType();
 		if (counts[H.ACCEPT])
 			this.accept();
-		for (const id of TOKEN_LISTS) {
+		for (let k = 0; k < TOKEN_LISTS.length; k++) {
+			const id = TOKEN_LISTS[k];
 			if (counts[id])
 				this.tokens(HEADER_NAMES[id]);
 		}
-		for (const id of AUTH_HEADERS) {
+		for (let k = 0; k < AUTH_HEADERS.length; k++) {
+			const id = AUTH_HEADERS[k];
 			if (counts[id])
 				this.auth(HEADER_NAMES[id]);
 		}
-		for (const id of INTEGERS) {
+		for (let k = 0; k < INTEGERS.length; k++) {
+			const id = INTEGERS[k];
 			for (let n = 0, i; counts[id] && (i = this.findId(id, n)) >= 0; n++)
 				parseIntegerPrefix(this.bytes, this.valueStartAt(i), this.valueEndAt(i), HEADER_NAMES[id]);
 		}

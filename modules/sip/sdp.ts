@@ -77,7 +77,8 @@ export function parseSdp(text: string): SessionDescription {
 	const session: SessionDescription = { origin: { username: "-", sessionId: "0", version: "0", address: "" }, address: undefined, direction: undefined, media: [] };
 	let current: MediaDescription | undefined;
 	let sawVersion = false;
-	for (const line of lines) {
+	for (let i = 0; i < lines.length; i++) {
+		const line = lines[i];
 		if (line.length < 2 || line[1] !== "=")
 			continue;
 		const type = line[0];

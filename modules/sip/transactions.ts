@@ -501,10 +501,13 @@ export class ServerTransaction {
 		this.#state = state;
 		if (state !== "terminated")
 			return;
-		for (const id of [this.#retransmit, this.#timeout, this.#linger]) {
-			if (id !== undefined)
-				this.#layer.clock.clear(id);
-		}
+		const clock = this.#layer.clock;
+		if (this.#retransmit !== undefined)
+			clock.clear(this.#retransmit);
+		if (this.#timeout !== undefined)
+			clock.clear(this.#timeout);
+		if (this.#linger !== undefined)
+			clock.clear(this.#linger);
 		this.#retransmit = this.#timeout = this.#linger = undefined;
 		this.#layer.forget(this.key, this);
 	}

@@ -220,8 +220,9 @@ export class UserAgent {
 
 	/** An account's server (its registration target) or a unit registered from this address. */
 	#known(source: Source): boolean {
-		for (const r of this.#registrations) {
-			if (r.target?.address === source.address)
+		const registrations = this.#registrations;
+		for (let i = 0; i < registrations.length; i++) {
+			if (registrations[i].target?.address === source.address)
 				return true;
 		}
 		const registrar = this.#core.options.registrar;

@@ -81,7 +81,9 @@ export function checkRequest(request: SipMessage, caps: UasCapabilities): UasAns
 	// §8.2.2.3 Require: every option tag must be supported (not for CANCEL, nor ACK)
 	if (method !== "CANCEL") {
 		const unsupported: string[] = [];
-		for (const tag of request.tokens("Require")) {
+		const required = request.tokens("Require");
+		for (let i = 0; i < required.length; i++) {
+			const tag = required[i];
 			if (caps.extensions.indexOf(tag.toLowerCase()) < 0)
 				unsupported.push(tag);
 		}

@@ -387,7 +387,9 @@ export class StationApp {
 	}
 
 	#tell(e: AppEvent): void {
-		for (const l of this.#events) {
+		const listeners = this.#events;	// off() replaces the array: a listener removed while this runs is still told this once
+		for (let i = 0; i < listeners.length; i++) {
+			const l = listeners[i];
 			try {
 				l(e);
 			}

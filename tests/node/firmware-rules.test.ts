@@ -60,4 +60,11 @@ describe("firmware rules (modules/ runs on XS)", () => {
 		const hits = sample.split("\n").filter((line) => FORBIDDEN.some(([p]) => p.test(line)));
 		assert.deepEqual(hits, ["const t = setTimeout(f, 5); ", "console.log(1);"]);
 	});
+
+	it("every core test also runs inside XS (tests/xs/entry.ts imports it)", () => {
+		const entry = readFileSync(join(root, "tests/xs/entry.ts"), "utf8");
+		const missing = readdirSync(join(root, "tests/core")).filter((f) => f.endsWith(".test.ts"))
+			.filter((f) => !entry.includes(`"../core/${f.replace(/\.ts$/, ".js")}"`));
+		assert.deepEqual(missing, []);
+	});
 });

@@ -30,3 +30,4 @@ import "../core/sntp.test.js";
 import "../core/update.test.js";
 import "../core/mdns.test.js";
 import "../core/network.test.js";
+import "../core/sdp.test.js";
