@@ -14,7 +14,13 @@
 import type { TextHelpers } from "../../modules/sip/text.js";
 import { decodeJs } from "../../modules/sip/text.js";
 
-const utf8 = new TextDecoder();
+/*
+ * Buffer's own UTF-8 slice, called on any Uint8Array (Node checks only for a
+ * view): no subarray object per call, and, unlike TextDecoder, it keeps a
+ * leading U+FEFF as decodeJs does (TextDecoder drops a BOM at the start of
+ * every range it is given).
+ */
+const utf8Slice = Buffer.prototype.utf8Slice as (this: Uint8Array, start: number, end: number) => string;
 const encoder = new TextEncoder();
 
 /** Up to this many octets decodeJs builds the string directly (fromCharCode), faster than a call into the decoder. */
@@ -22,7 +28,7 @@ const SHORT = 3;
 
 export const nodeTextHelpers: TextHelpers = Object.freeze({
 	decode(bytes: Uint8Array, start: number, end: number): string {
-		return end - start <= SHORT ? decodeJs(bytes, start, end) : utf8.decode(bytes.subarray(start, end));
+		return end - start <= SHORT ? decodeJs(bytes, start, end) : utf8Slice.call(bytes, start, end);
 	},
 	utf8Length(s: string): number {
 		return Buffer.byteLength(s, "utf8");
