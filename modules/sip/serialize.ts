@@ -11,7 +11,7 @@
  */
 import { type SipMessage } from "./message.js";
 import { H, HEADER_NAMES, headerIdOf } from "./names.js";
-import { decodeText, encodeNative, searchTextOf, utf8Length, writeText } from "./text.js";
+import { copyingConcat, decodeText, encodeNative, searchTextOf, utf8Length, writeText } from "./text.js";
 import { type Uri } from "./uri.js";
 
 export type HeaderValue = string | number | Uint8Array | { toString(): string };
@@ -245,13 +245,16 @@ export function formatResponse(response: OutgoingResponse): string {
 /**
  * The start line (without its CRLF), the headers and the body as one string.
  *
- * Each line is built on its own and the lines are joined once, by CRLF: XS
- * copies both operands into a new string on every concatenation, so appending
- * each line to the text so far copied the message over and over (a third of
- * the time in xst). String values are gathered and searched for CR and LF
- * once per message: in XS a String indexOf call costs as much as building a
- * header line. When one has a line break, the message is made again with
- * every string value passed through safeText() (`sanitize`).
+ * Each line is built on its own; then, where a concatenation copies both
+ * strings (XS, TextHelpers.copyingConcat), the lines are joined once: adding
+ * each line to the text so far copied the message again for every header.
+ * Where strings are ropes (V8), adding them one by one is cheap and a join
+ * costs a flat copy.
+ *
+ * String values are gathered and searched for CR and LF once per message: in
+ * XS a String indexOf call costs as much as building a header line. When one
+ * has a line break, the message is made again with every string value passed
+ * through safeText() (`sanitize`).
  */
 function formatMessage(startLine: string, headers: HeaderList, body: Uint8Array | string | undefined, sanitize: boolean): string {
 	const lines: string[] = [startLine];
@@ -261,12 +264,16 @@ function formatMessage(startLine: string, headers: HeaderList, body: Uint8Array 
 		const header = headers[i];
 		const name = header[0];
 		const n = name.length;
-		if ((n === 14 || n === 1) && isContentLength(name))
+		if ((n === 14 || n === 1) && (name === "Content-Length" || isContentLength(name)))
 			continue;
 		const v = header[1];
 		// Structured values (Via, NameAddr, URIs) are built from parsed or checked parts and
 		// quote() keeps display names on one line; strings from callers are checked.
-		if (typeof v === "string") {
+		// The most frequent kind first; ArrayBuffer.isView is a plain native call where
+		// instanceof looks up Symbol.hasInstance and walks the prototype chain (XS).
+		if (typeof v === "object")
+			lines[k++] = name + ": " + (ArrayBuffer.isView(v) && v instanceof Uint8Array ? safeText(decodeText(v, 0, v.length)) : v.toString());
+		else if (typeof v === "string") {
 			if (sanitize)
 				lines[k++] = name + ": " + safeText(v);
 			else {
@@ -274,21 +281,25 @@ function formatMessage(startLine: string, headers: HeaderList, body: Uint8Array 
 				lines[k++] = name + ": " + v;
 			}
 		}
-		else if (typeof v === "number")
-			lines[k++] = name + ": " + v;
 		else
-			lines[k++] = name + ": " + (v instanceof Uint8Array ? safeText(decodeText(v, 0, v.length)) : v.toString());
+			lines[k++] = name + ": " + v;
 	}
-	if (strings.length > 0 && (strings.indexOf("\r") >= 0 || strings.indexOf("\n") >= 0))
+	// comparisons, not .length: in XS a string's length is a native call that counts its characters
+	if (strings !== "" && (strings.indexOf("\r") >= 0 || strings.indexOf("\n") >= 0))
 		return formatMessage(startLine, headers, body, true);
 	// the last line carries its CRLF, the empty line that ends the headers (§7.5) and the body
-	if (body === undefined || body.length === 0)
+	if (body === undefined || body === "" || (typeof body !== "string" && body.length === 0))
 		lines[k] = "Content-Length: 0\r\n\r\n";
 	else {
 		const bodyText = typeof body === "string" ? body : decodeText(body, 0, body.length);
 		lines[k] = "Content-Length: " + utf8Length(bodyText) + "\r\n\r\n" + bodyText;
 	}
-	return lines.join("\r\n");
+	if (copyingConcat)
+		return lines.join("\r\n");
+	let text = startLine;
+	for (let i = 1; i <= k; i++)
+		text += "\r\n" + lines[i];
+	return text;
 }
 
 export function serializeRequest(request: OutgoingRequest): Uint8Array {

@@ -38,6 +38,15 @@ export interface TextHelpers {
 	 * in JavaScript). Hosts whose typed-array writes are fast (V8) leave it out.
 	 */
 	encode?(s: string): Uint8Array | undefined;
+	/**
+	 * True where a string concatenation copies both operands into a new string
+	 * (XS): the text serializer then builds each header line apart and joins
+	 * the lines once, natively, where appending each line to the text so far
+	 * would copy the message again for every header. Engines whose strings are
+	 * ropes (V8) leave it out: appending is the cheap way there, and a join
+	 * costs them a flat copy.
+	 */
+	copyingConcat?: boolean;
 }
 
 /*
@@ -48,6 +57,8 @@ let nativeDecode: ((bytes: Uint8Array, start: number, end: number) => string) | 
 let nativeSearchText: ((bytes: Uint8Array, start: number, end: number) => string | undefined) | null = null;
 let nativeUtf8Length: ((s: string) => number) | null = null;
 let nativeEncode: ((s: string) => Uint8Array | undefined) | null = null;
+/** TextHelpers.copyingConcat, read by the serializer. */
+export let copyingConcat = false;
 
 /** Install the host's native helpers (missing entries keep the JavaScript fallback); null removes them. */
 export function setTextHelpers(helpers: TextHelpers | null): void {
@@ -55,6 +66,7 @@ export function setTextHelpers(helpers: TextHelpers | null): void {
 	nativeSearchText = helpers?.searchText ?? null;
 	nativeUtf8Length = helpers?.utf8Length ?? null;
 	nativeEncode = helpers?.encode ?? null;
+	copyingConcat = helpers?.copyingConcat === true;
 }
 
 /** s as UTF-8 octets from the host's encoder (see TextHelpers.encode), or undefined: then writeText(). */

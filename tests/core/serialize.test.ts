@@ -3,10 +3,23 @@ import { message } from "../lib/fixtures.js";
 import { NameAddr, Via } from "../../modules/sip/headers.js";
 import { parseMessage } from "../../modules/sip/message.js";
 import { type HeaderList, type OutgoingResponse, MessageWriter, createResponse, formatRequest, formatResponse, reasonPhrase, serializeMessage, serializeRequest, serializeResponse } from "../../modules/sip/serialize.js";
-import { decodeText } from "../../modules/sip/text.js";
+import { decodeText, setTextHelpers } from "../../modules/sip/text.js";
 import { parseUri } from "../../modules/sip/uri.js";
 
 const text = (b: Uint8Array) => decodeText(b, 0, b.length);
+
+/** Run f with the text form appending lines (rope strings, V8) and joining them (copying concatenation, XS). */
+function bothWays(f: () => void): void {
+	for (const copyingConcat of [false, true]) {
+		setTextHelpers({ copyingConcat });
+		try {
+			f();
+		}
+		finally {
+			setTextHelpers(null);
+		}
+	}
+}
 
 const INVITE = {
 	method: "INVITE",
@@ -40,57 +53,65 @@ describe("serializer", () => {
 	});
 
 	it("the text form, the reused-buffer writer and the exact form agree", () => {
-		const exact = serializeRequest(INVITE);
-		equal(formatRequest(INVITE), text(exact));
-		const writer = new MessageWriter({ initialSize: 16 });
-		equal(text(writer.request(INVITE)), text(exact), "grows from a small buffer");
-		const r = { status: 486, headers: [["Call-ID", "x"]] as Array<[string, string]> };
-		equal(text(writer.response(r)), text(serializeResponse(r)));
+		bothWays(() => {
+			const exact = serializeRequest(INVITE);
+			equal(formatRequest(INVITE), text(exact));
+			const writer = new MessageWriter({ initialSize: 16 });
+			equal(text(writer.request(INVITE)), text(exact), "grows from a small buffer");
+			const r = { status: 486, headers: [["Call-ID", "x"]] as Array<[string, string]> };
+			equal(text(writer.response(r)), text(serializeResponse(r)));
+		});
 	});
 
 	it("the text form writes each line once, the empty line and the body, with or without a body", () => {
-		equal(formatRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["Call-ID", "x"], ["Max-Forwards", 70]] }),
-			"OPTIONS sip:a@b SIP/2.0\r\nCall-ID: x\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
-		equal(formatResponse({ status: 200, headers: [] }), "SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n");
-		equal(formatResponse({ status: 200, headers: [["Content-Type", "text/plain"]], body: "é\r\n" }),
-			"SIP/2.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\né\r\n");
-		equal(formatResponse({ status: 200, headers: [], body: Uint8Array.of(104, 105) }), "SIP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nhi");
-		for (const r of [{ status: 180, headers: [] }, { status: 200, headers: INVITE.headers, body: "v=0\r\n" }, { status: 200, headers: INVITE.headers, body: "" }] as OutgoingResponse[])
-			equal(formatResponse(r), text(serializeResponse(r)));
+		bothWays(() => {
+			equal(formatRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["Call-ID", "x"], ["Max-Forwards", 70]] }),
+				"OPTIONS sip:a@b SIP/2.0\r\nCall-ID: x\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+			equal(formatResponse({ status: 200, headers: [] }), "SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n");
+			equal(formatResponse({ status: 200, headers: [["Content-Type", "text/plain"]], body: "é\r\n" }),
+				"SIP/2.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\né\r\n");
+			equal(formatResponse({ status: 200, headers: [], body: Uint8Array.of(104, 105) }), "SIP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+			for (const r of [{ status: 180, headers: [] }, { status: 200, headers: INVITE.headers, body: "v=0\r\n" }, { status: 200, headers: INVITE.headers, body: "" }] as OutgoingResponse[])
+				equal(formatResponse(r), text(serializeResponse(r)));
+		});
 	});
 
 	it("a structured value changed after it was written is written with its new content", () => {
-		const m = parseMessage(message("INVITE sip:door@h SIP/2.0", "Via: SIP/2.0/UDP a:5060;branch=z9hG4bK1;rport", "From: \"Gate\" <sip:x@y>;tag=f1", "To: <sip:door@h>", "Call-ID: c", "CSeq: 1 INVITE", "", ""));
-		const via = m.vias()[0], from = m.from();
-		const request = { method: "INVITE", uri: "sip:door@h", headers: [["Via", via], ["From", from]] as HeaderList };
-		ok(formatRequest(request).includes("Via: SIP/2.0/UDP a:5060;branch=z9hG4bK1;rport\r\nFrom: \"Gate\" <sip:x@y>;tag=f1\r\n"));
-		via.params.set("rport", "5062");
-		via.params.set("received", "192.0.2.7");
-		from.params.set("tag", "f2");
-		from.displayName = "Door";
-		const again = formatRequest(request);
-		ok(again.includes("Via: SIP/2.0/UDP a:5060;branch=z9hG4bK1;rport=5062;received=192.0.2.7\r\nFrom: \"Door\" <sip:x@y>;tag=f2\r\n"), again);
-		equal(again, text(serializeRequest(request)));
+		bothWays(() => {
+			const m = parseMessage(message("INVITE sip:door@h SIP/2.0", "Via: SIP/2.0/UDP a:5060;branch=z9hG4bK1;rport", "From: \"Gate\" <sip:x@y>;tag=f1", "To: <sip:door@h>", "Call-ID: c", "CSeq: 1 INVITE", "", ""));
+			const via = m.vias()[0], from = m.from();
+			const request = { method: "INVITE", uri: "sip:door@h", headers: [["Via", via], ["From", from]] as HeaderList };
+			ok(formatRequest(request).includes("Via: SIP/2.0/UDP a:5060;branch=z9hG4bK1;rport\r\nFrom: \"Gate\" <sip:x@y>;tag=f1\r\n"));
+			via.params.set("rport", "5062");
+			via.params.set("received", "192.0.2.7");
+			from.params.set("tag", "f2");
+			from.displayName = "Door";
+			const again = formatRequest(request);
+			ok(again.includes("Via: SIP/2.0/UDP a:5060;branch=z9hG4bK1;rport=5062;received=192.0.2.7\r\nFrom: \"Door\" <sip:x@y>;tag=f2\r\n"), again);
+			equal(again, text(serializeRequest(request)));
+		});
 	});
 
 	it("drops a caller's Content-Length and never lets a value inject a line", () => {
-		const wire = text(serializeRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["Content-Length", "99"], ["l", "7"], ["Subject", "x\r\nInjected: yes"]] }));
-		equal(wire.indexOf("Content-Length: 99"), -1);
-		equal(wire.indexOf("\r\nInjected"), -1);
-		equal(parseMessage(serializeRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["Subject", "x\r\nInjected: yes"]] })).has("Injected"), false);
-		// the text form too, for strings, octets and the Content-Length it writes itself
-		const octets = Uint8Array.from("y\r\nInjected: yes", (c) => c.charCodeAt(0));
-		const formatted = formatRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["Content-Length", "99"], ["Subject", "x\r\nInjected: yes"], ["Subject", octets]] });
-		equal(formatted.indexOf("\r\nInjected"), -1);
-		equal(formatted.indexOf("Content-Length: 99"), -1);
-		ok(formatted.includes("Subject: y  Injected: yes\r\n"), formatted);
-		// a line break in any string value, with others before and after it and a body
-		for (const bad of ["a\nInjected: yes", "a\rInjected: yes", "\r\n"]) {
-			const f = formatRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["Call-ID", "c"], ["Subject", bad], ["Max-Forwards", 70], ["Subject", "ok"]], body: "b" });
-			equal(f.indexOf("\r\nInjected"), -1);
-			equal(f.split("\r\n").length, 8, JSON.stringify(f));
-			ok(f.endsWith("\r\nSubject: ok\r\nContent-Length: 1\r\n\r\nb"), f);
-		}
+		bothWays(() => {
+			const wire = text(serializeRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["Content-Length", "99"], ["l", "7"], ["Subject", "x\r\nInjected: yes"]] }));
+			equal(wire.indexOf("Content-Length: 99"), -1);
+			equal(wire.indexOf("\r\nInjected"), -1);
+			equal(parseMessage(serializeRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["Subject", "x\r\nInjected: yes"]] })).has("Injected"), false);
+			// the text form too, for strings, octets and the Content-Length it writes itself
+			const octets = Uint8Array.from("y\r\nInjected: yes", (c) => c.charCodeAt(0));
+			const formatted = formatRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["Content-Length", "99"], ["Subject", "x\r\nInjected: yes"], ["Subject", octets]] });
+			equal(formatted.indexOf("\r\nInjected"), -1);
+			equal(formatted.indexOf("Content-Length: 99"), -1);
+			ok(formatted.includes("Subject: y  Injected: yes\r\n"), formatted);
+			// a line break in any string value, with others before and after it and a body
+			for (const bad of ["a\nInjected: yes", "a\rInjected: yes", "\r\n"]) {
+				const f = formatRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["Call-ID", "c"], ["Subject", bad], ["Max-Forwards", 70], ["Subject", "ok"]], body: "b" });
+				equal(f.indexOf("\r\nInjected"), -1);
+				equal(f.split("\r\n").length, 8, JSON.stringify(f));
+				ok(f.endsWith("\r\nSubject: ok\r\nContent-Length: 1\r\n\r\nb"), f);
+			}
+		});
 	});
 
 	it("a display name with line breaks stays on its line", () => {
