@@ -104,6 +104,9 @@ describe("serializer", () => {
 			equal(formatted.indexOf("\r\nInjected"), -1);
 			equal(formatted.indexOf("Content-Length: 99"), -1);
 			ok(formatted.includes("Subject: y  Injected: yes\r\n"), formatted);
+			// in any case, long or compact; names that only look alike stay
+			const cased = formatRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["content-length", 9], ["CONTENT-length", "9"], ["L", "9"], ["l", 9], ["Content-Lengths", "x"], ["Content-Type", "text/plain"]], body: "hi" });
+			equal(cased, "OPTIONS sip:a@b SIP/2.0\r\nContent-Lengths: x\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi");
 			// a line break in any string value, with others before and after it and a body
 			for (const bad of ["a\nInjected: yes", "a\rInjected: yes", "\r\n"]) {
 				const f = formatRequest({ method: "OPTIONS", uri: "sip:a@b", headers: [["Call-ID", "c"], ["Subject", bad], ["Max-Forwards", 70], ["Subject", "ok"]], body: "b" });
