@@ -129,7 +129,8 @@ describe("the station in the Moddable simulator: firmware upgrade from the page"
 		assert.deepEqual(r.data, { upgraded: true, project: "portier", version: "0.3.0", size: image.length, sha256: r.data.sha256, rebooting: true });
 		assert.ok(readFileSync(file("ota-next.bin")).equals(Buffer.from(image)), "the update device holds exactly the image");
 		// the station restarts, finds itself on trial and confirms itself once SIP and the page are up
-		await until(() => existsSync(file("ota-state")) && readFileSync(file("ota-state"), "utf8") === "confirmed", 30000, () => sim!.output().slice(-2000));
+		// the log line reaches the test through the debugger's console, after the device's file is written
+		await until(() => existsSync(file("ota-state")) && readFileSync(file("ota-state"), "utf8") === "confirmed" && /update: new firmware confirmed/.test(sim!.output()), 30000, () => sim!.output().slice(-2000));
 		assert.match(sim!.output(), /update: new firmware on trial[\s\S]*update: new firmware confirmed/);
 		const again = await admin(base);
 		const config = await again.request("GET", "/api/config");
