@@ -408,22 +408,25 @@ export function loadTable(load) {
 	return lines.join("\n");
 }
 
+/** The whole number after `flag` in argv, within [min, max]; undefined when the flag is absent. */
+function wholeFlag(argv, flag, min, max) {
+	const i = argv.indexOf(flag);
+	if (i < 0)
+		return undefined;
+	const n = Number(argv[i + 1]);
+	if (!Number.isInteger(n) || n < min || n > max)
+		throw new RangeError(`${flag}: a whole number from ${min} to ${max}`);
+	return n;
+}
+
 export function parseLoadFlags(argv) {
 	const o = {};
-	const i = argv.indexOf("--calls");
-	if (i >= 0) {
-		const n = Number(argv[i + 1]);
-		if (!Number.isInteger(n) || n < 5 || n > 500)
-			throw new RangeError("--calls: a whole number from 5 to 500");
-		o.calls = n;
-	}
-	const k = argv.indexOf("--rounds");
-	if (k >= 0) {
-		const n = Number(argv[k + 1]);
-		if (!Number.isInteger(n) || n < 1 || n > 20)
-			throw new RangeError("--rounds: a whole number from 1 to 20");
-		o.rounds = n;
-	}
+	const calls = wholeFlag(argv, "--calls", 5, 500);
+	if (calls !== undefined)
+		o.calls = calls;
+	const rounds = wholeFlag(argv, "--rounds", 1, 20);
+	if (rounds !== undefined)
+		o.rounds = rounds;
 	const j = argv.indexOf("--rates");
 	if (j >= 0) {
 		const list = String(argv[j + 1]).split(",").map(Number);

@@ -22,7 +22,8 @@
  *   tens of microseconds per response in xst.
  * - copyingConcat: XS copies both strings on every concatenation, so the text
  *   serializer joins its header lines once instead of appending each to the
- *   message so far (in xst, 8.2 µs per message against 10.4 µs).
+ *   message so far (only the text form uses it: the benchmarks' path, see
+ *   docs/speed.md; the station writes octets).
  *
  * The helpers are made once, at start, never at preload.
  */

@@ -15,9 +15,10 @@ function toBuffer(data: ArrayBuffer | Uint8Array): Buffer {
 }
 
 /**
- * A received datagram as an ArrayBuffer of its own, as the boards' sockets
- * give it. node:dgram hands each datagram over in a buffer sized to it, which
- * is used as it is; a view into a larger (shared) one is copied.
+ * Received bytes (a datagram, or what a stream read) as an ArrayBuffer of
+ * their own, as the boards' sockets give them. Node hands each datagram over
+ * in a buffer sized to it, which is used as it is; a view into a larger
+ * (pooled or shared) buffer is copied.
  */
 function toArrayBuffer(b: Buffer): ArrayBuffer {
 	const whole = b.buffer as ArrayBuffer;
