@@ -6,7 +6,7 @@
  */
 import { type MdnsService, MdnsResponder } from "./network/mdns.js";
 import { parseIPv4, prefixOfMask } from "./network/ipv4.js";
-import type { HTTPServerClass, ListenerClass, MQTTClientClass } from "./io/types.js";
+import type { MQTTClientClass } from "./io/types.js";
 import { MqttEvents } from "./events/mqtt.js";
 import { ActionUrls } from "./events/action-urls.js";
 import { RecentLog } from "./events/recent-log.js";
@@ -24,13 +24,13 @@ import { StationTime } from "./time/station-time.js";
 import type { DnsClient } from "./sip/resolver.js";
 import { type ApiOptions, type HostInfo, handleRequest, streamRequest } from "./web/api.js";
 import { BootConfirmation, type BootState } from "./update/confirm.js";
-import { WebServer } from "./web/server.js";
+import { type WebHost, WebServer } from "./web/server.js";
 
 export interface DeviceHost extends StationHost {
 	storage: PreferenceStorage;
 	/** 32 hex digits from a cryptographic source (session tokens, salts). */
 	token: () => string;
-	http?: { io: HTTPServerClass; port: number; address?: string; listener?: ListenerClass };
+	http?: WebHost;
 	page?: { html: Uint8Array; gzip?: Uint8Array };
 	/** The MQTT client class (events and commands, when configured). */
 	mqtt?: { io: MQTTClientClass };

@@ -661,7 +661,7 @@ function boot(panel: Panel): void {
 		random,
 		token,
 		storage: Preference as unknown as PreferenceStorage,
-		http: httpPort ? { io: AddressedHTTPServer as unknown as HTTPServerClass, port: httpPort } : undefined,
+		http: httpPort ? { io: AddressedHTTPServer as unknown as HTTPServerClass, port: httpPort, closesConnections: true } : undefined,
 		page,
 		mqtt: { io: MQTTClient as unknown as MQTTClientClass },
 		// a soft restart: everything stops and starts again from the stored configuration; after a

@@ -43,8 +43,24 @@ export interface BodySink {
 	abort(reason: string): void;
 }
 
+/** The host's HTTP server, and how it treats connections. */
+export interface WebHost {
+	io: HTTPServerClass;
+	port: number;
+	address?: string;
+	listener?: ListenerClass;
+	/**
+	 * The server closes each connection after its answer (the SDK's
+	 * `embedded:network/http/server` does): every answer then says
+	 * `Connection: close`, as RFC 9112 §9.6 requires of a server that does not
+	 * keep connections, so that no client sends its next request on a
+	 * connection that is going away (a browser retries a GET there, not a PUT).
+	 */
+	closesConnections?: boolean;
+}
+
 export interface WebServerOptions {
-	http: { io: HTTPServerClass; port: number; address?: string; listener?: ListenerClass };
+	http: WebHost;
 	handler: (request: WebRequest) => WebAnswer;
 	/**
 	 * Asked, once a request's headers are in, whether its body is streamed
@@ -90,6 +106,7 @@ export class WebServer {
 	constructor(options: WebServerOptions) {
 		const maxBody = options.maxBody ?? 16384;
 		const log = options.log;
+		const closes = options.http.closesConnections === true;
 		this.#server = new options.http.io({
 			io: options.http.listener,
 			port: options.http.port,
@@ -177,6 +194,8 @@ export class WebServer {
 							response.headers.set("cache-control", "no-store");
 							response.headers.set("x-content-type-options", "nosniff");
 							response.headers.set("x-frame-options", "DENY");
+							if (closes)
+								response.headers.set("connection", "close");
 							for (const [name, value] of answer.headers ?? [])
 								response.headers.set(name, value);
 							this.respond(response);

@@ -231,16 +231,16 @@ export interface PageClient {
 }
 
 /**
- * One HTTP request, on a connection of its own unless an agent keeps one
- * alive. A poll should keep its connection: each closed one holds one of
- * lwIP's few TCP blocks in TIME_WAIT, for several minutes in QEMU, whose
- * timers run slow.
+ * One HTTP request, on a connection of its own: the firmware's server (the
+ * SDK's) closes each connection after its answer and says so (`Connection:
+ * close`). Keeping one alive only let a request meet that close: written to a
+ * connection the board was ending, it was answered by nobody.
  */
-export function httpRequest(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string, agent?: http.Agent): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+export function httpRequest(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
 	return new Promise((resolve, reject) => {
 		const data = body === undefined ? undefined : Buffer.from(body);
-		const req = http.request({ host: "127.0.0.1", port, method, path, agent: agent ?? false, timeout: 60000,
-			headers: { ...(agent ? {} : { connection: "close" }), ...headers, ...(data ? { "content-length": String(data.length) } : {}) } }, (res) => {
+		const req = http.request({ host: "127.0.0.1", port, method, path, agent: false, timeout: 60000,
+			headers: { connection: "close", ...headers, ...(data ? { "content-length": String(data.length) } : {}) } }, (res) => {
 			let text = "";
 			res.setEncoding("utf8");
 			res.on("data", (d) => { text += d; });
@@ -254,7 +254,7 @@ export function httpRequest(port: number, method: string, path: string, headers:
 }
 
 /** Log in to the page as the administrator (choosing the password on a fresh board). */
-export async function pageLogin(port: number, password = "door-admin-1", agent?: http.Agent): Promise<PageClient> {
+export async function pageLogin(port: number, password = "door-admin-1"): Promise<PageClient> {
 	const state = JSON.parse((await httpRequest(port, "GET", "/api/session")).text) as { setup: boolean };
 	const r = await httpRequest(port, "POST", state.setup ? "/api/session/setup" : "/api/session", { "content-type": "application/json" }, JSON.stringify({ password }));
 	if (r.status !== 200)
@@ -264,7 +264,7 @@ export async function pageLogin(port: number, password = "door-admin-1", agent?:
 	return {
 		cookie, csrf,
 		async request(method, path, body) {
-			const answer = await httpRequest(port, method, path, { cookie, "x-csrf-token": csrf, "content-type": "application/json" }, body === undefined ? undefined : JSON.stringify(body), agent);
+			const answer = await httpRequest(port, method, path, { cookie, "x-csrf-token": csrf, "content-type": "application/json" }, body === undefined ? undefined : JSON.stringify(body));
 			let data: unknown = answer.text;
 			try {
 				data = JSON.parse(answer.text);

@@ -6,7 +6,6 @@
 // one line when the toolchain, ESP-IDF, QEMU or the SDK is not there.
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
-import http from "node:http";
 import net from "node:net";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
@@ -161,6 +160,7 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 		const page = await httpRequest(ports.http, "GET", "/");
 		assert.equal(page.status, 200);
 		assert.match(page.text, /<title>portier<\/title>/);
+		assert.equal(page.headers.connection, "close", "the SDK's server closes each connection, and says so (RFC 9112 §9.6)");
 		assert.equal((await httpRequest(ports.http, "GET", "/api/status")).status, 401);
 		const api = await pageLogin(ports.http);
 		const bad = await api.request("PUT", "/api/config", { station: { maxCallTime: 99999 } });
@@ -224,8 +224,6 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 			ntp!.send(a, rinfo.port, rinfo.address);
 		});
 		await new Promise<void>((resolve) => ntp!.bind(0, "127.0.0.1", resolve));
-		// each request on a connection of its own: the page's server closes a connection after its
-		// answer, and a kept-alive one reused at once can meet that close ("socket hang up")
 		const setup = await pageLogin(ports.http);
 		const set = await setup.request("PUT", "/api/config", { time: { servers: [`${HOST_ALIAS}:${ntp.address().port}`] } });
 		assert.equal(set.status, 200, JSON.stringify(set.data));
@@ -233,8 +231,7 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 			assert.ok(i < 60, "synchronised by SNTP: " + board!.output().slice(-2000));
 			await new Promise((r) => setTimeout(r, 2000));
 		}
-		const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
-		const api = await pageLogin(ports.http, undefined, keepAlive);
+		const api = await pageLogin(ports.http);
 		// what the status said at each reading, for a failed comparison's message
 		const seen = new Map<Heap, unknown>();
 		const quiet = async (limit: number): Promise<Heap> => {
@@ -295,7 +292,6 @@ describe("the firmware on an emulated ESP32 (QEMU)", function () {
 		assert.ok(after.total <= idle.total + 512, `the heap came back to its idle figure: ${after.total} vs ${idle.total}: ${readings()}`);
 		assert.ok(after.keys <= idle.keys + 4, `no keys interned per call: ${after.keys} vs ${idle.keys}`);
 		assert.equal(after.timers, idle.timers, "no timer of the calls is left: " + readings());
-		keepAlive.destroy();
 	});
 
 	it("keeps its configuration in flash across a power cycle (the same flash image), and registers again at power-on", async () => {

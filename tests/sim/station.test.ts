@@ -126,6 +126,7 @@ describe("the station in the Moddable simulator", function () {
 		const base = `http://127.0.0.1:${http}`;
 		const page = await fetch(base + "/");
 		assert.equal(page.status, 200);
+		assert.equal(page.headers.get("connection"), "close", "the SDK's server closes each connection, and says so (RFC 9112 §9.6)");
 		assert.match(await page.text(), /<title>portier<\/title>/);
 		assert.equal((await fetch(base + "/api/status")).status, 401);
 		const api = await admin(base);
