@@ -277,6 +277,14 @@ interface Panel {
  * connection was accepted and retries it from its own task, on the other
  * core, at any moment) go to the freed socket or arrive unannounced.
  *
+ * That retry comes with lwIP's fast timer (every 250 ms of ticks). So the
+ * wait for the first bytes is counted in polls, ticks of the same timers
+ * (50 polls of 20 ms: 1 s on a panel), not read on the clock: where the
+ * timers run behind the clock (QEMU, loaded: 4-6 times), a wait of 1 s by the
+ * clock ended before the retry had come, the connection went over empty, and
+ * its bytes came during the hand-over and were lost ("handed over after
+ * 1077 ms with 0 bytes read", a SIP OPTIONS over TCP unanswered).
+ *
  * The project avoids the hand-over while bytes may come: SafeListener takes
  * each connection from the SDK's listener at once (from then on lwIP delivers
  * into it), reads it once its first bytes are in (polled every 20 ms, for up
@@ -299,7 +307,12 @@ interface Waiting {
 	bytes: Uint8Array | undefined;
 	/** Polls since the first bytes came. */
 	polls: number;
+	/** Polls that found no bytes yet. */
+	empty: number;
 }
+
+/** Polls (every 20 ms of ticks) that a connection may stay without bytes before it is handed over empty. */
+const EMPTY_POLLS = 50;
 
 class SafeListener extends Listener {
 	#ready: TCP[] = [];
@@ -325,6 +338,7 @@ class SafeListener extends Listener {
 			for (let i = 0; i < waiting.length;) {
 				const w = waiting[i];
 				if (!w.bytes) {
+					w.empty++;
 					// read once, for the first bytes: lwIP's retry of the segment refused before the accept
 					// has then come, and the request has begun
 					let data: ArrayBuffer | undefined;
@@ -344,7 +358,7 @@ class SafeListener extends Listener {
 				// (CONFIG_LWIP_TCP_WND_DEFAULT) is not opened again: a sender that sends its whole
 				// request at once (a browser's upload) fills it within two polls and stops, so no byte
 				// is on its way during the hand-over
-				if (w.polls >= 2 || (!w.bytes && now - w.since >= 1000)) {
+				if (w.polls >= 2 || (!w.bytes && w.empty >= EMPTY_POLLS)) {
 					if (settings.traceWeb)
 						trace(`safe: handed over after ${now - w.since} ms with ${w.bytes ? w.bytes.length : 0} bytes read\n`);
 					if (w.bytes)
@@ -373,7 +387,7 @@ class SafeListener extends Listener {
 				for (let i = 0; i < count; i++) {
 					const socket = Listener.prototype.read.call(this) as TCP | undefined;
 					if (socket)
-						waiting.push({ socket, since: clock.now(), bytes: undefined, polls: 0 });
+						waiting.push({ socket, since: clock.now(), bytes: undefined, polls: 0, empty: 0 });
 				}
 				if (waiting.length && timer === undefined)
 					timer = Timer.set(poll, 0);
