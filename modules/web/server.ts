@@ -54,7 +54,7 @@ export interface WebHost {
 	 * `embedded:network/http/server` does): every answer then says
 	 * `Connection: close`, as RFC 9112 §9.6 requires of a server that does not
 	 * keep connections, so that no client sends its next request on a
-	 * connection that is going away (a browser retries a GET there, not a PUT).
+	 * connection that is going away (where nothing answers it).
 	 */
 	closesConnections?: boolean;
 }
